@@ -1,0 +1,113 @@
+// specd validate [--format text|json] [--repo DIR] [PATH...]
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/report_json.h"
+#include "engine/repo.h"
+#include "engine/validate_run.h"
+
+namespace specd::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ValidateArgs {
+  std::string format = "text";
+  std::string repo;
+  std::vector<std::string> paths;
+  bool syntax_only = false;
+  int jobs = 0;
+  ValidateOptions options;
+};
+
+// With no PATH: every spec under <repo>/.agents/specs/, templates left out,
+// each shown relative to the current directory.
+bool DefaultInputs(const std::string& root, std::vector<std::string>* inputs) {
+  std::error_code ec;
+  fs::path specs = SpecsDir(root);
+  if (!fs::is_directory(specs, ec)) {
+    std::fprintf(stderr, "specd: no %s directory (name files, or use --repo DIR)\n", specs.c_str());
+    return false;
+  }
+  fs::path cwd = fs::current_path(ec);
+  std::vector<std::string> names;
+  for (const fs::directory_entry& e : fs::directory_iterator(specs, ec)) {
+    std::string name = e.path().filename().string();
+    if (name != "templates") names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) inputs->push_back(fs::proximate(specs / name, cwd, ec).string());
+  return true;
+}
+
+int RunValidate(ValidateArgs& a) {
+  std::optional<std::string> root;
+  if (!a.repo.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(a.repo, ec)) {
+      std::fprintf(stderr, "specd: --repo %s: not a directory\n", a.repo.c_str());
+      return kExitUsage;
+    }
+    root = fs::canonical(a.repo, ec).string();
+  } else {
+    root = FindRepoRoot(".");
+  }
+  std::vector<std::string> inputs = a.paths;
+  if (inputs.empty()) {
+    if (!root) {
+      std::fprintf(stderr, "specd: not inside a repository with .agents/specs/ (name files, or use --repo DIR)\n");
+      return kExitUsage;
+    }
+    if (!DefaultInputs(*root, &inputs)) return kExitUsage;
+  }
+  std::error_code ec;
+  std::string boundary = root ? *root : fs::current_path(ec).string();
+  std::vector<SpecFile> files = CollectSpecFiles(inputs, boundary);
+  a.options.syntax_only = a.syntax_only;
+  ValidateReport report = ValidateSpecFiles(files, a.options, a.jobs);
+
+  if (a.format == "json") {
+    std::cout << ReportJson(report) << '\n';
+  } else {
+    std::string out;
+    for (const FileResult& f : report.files) {
+      for (const Diagnostic& d : f.diagnostics) out += FormatText(d) + '\n';
+    }
+    out += SummaryLine(report) + '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  std::fflush(stdout);
+  return report.ExitCode();
+}
+
+}  // namespace
+
+Run SetupValidate(CLI::App* sub) {
+  auto a = std::make_shared<ValidateArgs>();
+  sub->description(
+      "Check spec files against the JSON Schema and the spec rules.\n"
+      "With no PATH, checks every spec under the repository's .agents/specs/\n"
+      "(found by walking up from the current directory, like git).\n"
+      "Exit status: 0 all valid, 1 some invalid, 2 usage or I/O error.");
+  sub->add_option("paths", a->paths, "Spec files or directories (walked for *.yaml, *.yml)");
+  sub->add_option("--format", a->format, "Output: text (file:line:col: error: ...) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("--repo", a->repo, "Repository root (default: found from the current directory)");
+  sub->add_flag("--syntax-only", a->syntax_only, "Check encoding and YAML rules only, not the schema");
+  sub->add_option("-j,--jobs", a->jobs, "Threads to use (default: one per core)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--max-bytes", a->options.limits.max_bytes, "Largest spec file, in bytes")
+      ->capture_default_str();
+  sub->add_option("--max-depth", a->options.limits.max_depth, "Deepest nesting of mappings and lists")
+      ->capture_default_str();
+  sub->add_option("--max-nodes", a->options.limits.max_nodes, "Most YAML nodes, aliases expanded")
+      ->capture_default_str();
+  return [a] { return RunValidate(*a); };
+}
+
+}  // namespace specd::cli

@@ -1,0 +1,29 @@
+// The subcommand table. Each command lives in its own cmd_*.cc and adds its
+// options to a CLI11 subcommand; the returned function runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace specd::cli {
+
+using Run = std::function<int()>;  // returns the process exit code
+
+struct Command {
+  const char* name;
+  const char* help;
+  Run (*setup)(CLI::App* sub);
+};
+
+Run SetupValidate(CLI::App* sub);
+Run SetupSchema(CLI::App* sub);
+
+// All commands, in the order `specd --help` lists them.
+const std::vector<Command>& Commands();
+
+// Exit codes shared by every command.
+constexpr int kExitOk = 0;
+constexpr int kExitInvalid = 1;
+constexpr int kExitUsage = 2;  // usage and I/O errors
+
+}  // namespace specd::cli

@@ -1,0 +1,39 @@
+// specd: the referee and the clerk of a repository's spec files.
+#include <cstdio>
+#include <exception>
+#include <map>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace specd::cli;
+  CLI::App app{"specd keeps a repository's spec files honest."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "specd 0.1.0");
+  std::map<CLI::App*, Run> runs;
+  for (const Command& c : Commands()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    runs[sub] = c.setup(sub);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    for (auto& [sub, run] : runs) {
+      if (sub->parsed()) return run();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "specd: internal error: %s\n", e.what());
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,167 @@
+#include "engine/spec_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+namespace specd {
+
+namespace {
+
+bool HasSpecExtension(const std::string& name) {
+  auto ends = [&](const char* ext) {
+    size_t n = std::strlen(ext);
+    return name.size() > n && name.compare(name.size() - n, n, ext) == 0;
+  };
+  return ends(".yaml") || ends(".yml");
+}
+
+const char* FileTypeName(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";
+}
+
+std::string Join(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir == ".") return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+bool Inside(const std::string& path, const std::string& dir) {
+  if (dir == "/") return true;
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+std::string RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+class Collector {
+ public:
+  explicit Collector(std::string boundary) : boundary_(RealPath(boundary)) {}
+
+  void Visit(const std::string& path, bool named) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      out_.push_back({path, "", std::strerror(errno), true});
+      return;
+    }
+    if (S_ISLNK(st.st_mode)) return VisitLink(path, named);
+    if (S_ISDIR(st.st_mode)) return VisitDir(path);
+    if (!named && !HasSpecExtension(Base(path))) return;
+    if (!S_ISREG(st.st_mode)) {
+      out_.push_back({path, "", std::string(FileTypeName(st.st_mode)) + ", not a file; skipped"});
+      return;
+    }
+    out_.push_back({path, path});
+  }
+
+  std::vector<SpecFile> Take() { return std::move(out_); }
+
+ private:
+  static std::string Base(const std::string& path) {
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+  }
+
+  void VisitLink(const std::string& path, bool named) {
+    if (!named && !HasSpecExtension(Base(path))) return;
+    std::string target = RealPath(path);
+    if (target.empty()) {
+      out_.push_back({path, "", "dangling symlink; skipped"});
+      return;
+    }
+    if (boundary_.empty() || !Inside(target, boundary_)) {
+      out_.push_back({path, "", "symlink points outside the repository (to " + target + "); not followed", false, true});
+      return;
+    }
+    struct stat st;
+    if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      out_.push_back({path, "", "symlink to " + std::string(FileTypeName(st.st_mode)) + "; skipped"});
+      return;
+    }
+    out_.push_back({path, target});
+  }
+
+  void VisitDir(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+      out_.push_back({dir, "", std::strerror(errno), true});
+      return;
+    }
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == ".." || name == ".git") continue;
+      names.push_back(name);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) Visit(Join(dir, name), false);
+  }
+
+  std::string boundary_;
+  std::vector<SpecFile> out_;
+};
+
+}  // namespace
+
+std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs,
+                                       const std::string& boundary) {
+  Collector c(boundary);
+  for (const std::string& in : inputs) c.Visit(in, true);
+  return c.Take();
+}
+
+Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Error{std::string("cannot open: ") + std::strerror(errno)};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{"not a regular file"};
+  }
+  FileBytes out;
+  out.size = static_cast<uint64_t>(st.st_size);
+  if (out.size > max_bytes) {
+    ::close(fd);
+    out.too_large = true;
+    return out;
+  }
+  // Read one byte past the limit so a file that grew is still caught.
+  out.data.resize(max_bytes + 1);
+  size_t got = 0;
+  while (got < out.data.size()) {
+    ssize_t n = ::read(fd, out.data.data() + got, out.data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Error{std::string("cannot read: ") + std::strerror(err)};
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.data.resize(got);
+  if (got > max_bytes) {
+    out.too_large = true;
+    out.size = got;
+    out.data.clear();
+  }
+  return out;
+}
+
+}  // namespace specd

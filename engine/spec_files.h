@@ -1,0 +1,38 @@
+// Finding spec files on disk and reading them without surprises: symlinks
+// that leave the repository are not followed, FIFOs and devices are never
+// opened for a blocking read, and no more than the size limit is read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schema/result.h"
+
+namespace specd {
+
+// A path found by the walk: a file to check, or one passed over and why.
+struct SpecFile {
+  std::string display_path;  // as the user named it, or below a named directory
+  std::string open_path;     // what to open (a symlink's resolved target)
+  std::string skip_reason;   // non-empty: not checked
+  bool io_error = false;     // skipped because it could not be looked at
+  bool refused = false;      // skipped by policy, and that is an error
+};
+
+// Files named directly are taken whatever their extension; directories are
+// walked for *.yaml and *.yml (sorted, .git and templates/ left out).
+// `boundary` is the directory symlinks may point into.
+std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs,
+                                       const std::string& boundary);
+
+struct FileBytes {
+  std::string data;
+  uint64_t size = 0;       // on disk
+  bool too_large = false;  // size > max_bytes: data was not read
+};
+
+// Reads a regular file, never blocking on a FIFO; refuses anything else.
+Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes);
+
+}  // namespace specd

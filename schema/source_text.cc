@@ -1,0 +1,109 @@
+#include "schema/source_text.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace specd {
+
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+std::string Hex(unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02x", c);
+  return buf;
+}
+
+// Length of the UTF-8 sequence at p, or 0 when it is not well formed
+// (overlong forms, surrogates and values past U+10FFFF are rejected).
+size_t Utf8SequenceLength(const unsigned char* p, size_t avail, uint32_t* cp) {
+  unsigned char c = p[0];
+  size_t len;
+  uint32_t min;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, *cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, *cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, *cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (avail < len) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    *cp = (*cp << 6) | (p[i] & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+}  // namespace
+
+SourceText::SourceText(std::string_view bytes) : bytes_(bytes), body_(bytes) {
+  if (bytes.substr(0, kBom.size()) == kBom) {
+    bom_ = kBom.size();
+    body_ = bytes.substr(bom_);
+  }
+}
+
+std::optional<SourceText::EncodingProblem> SourceText::CheckEncoding() const {
+  const auto* p = reinterpret_cast<const unsigned char*>(body_.data());
+  const size_t n = body_.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x7F) {  // the common case, kept tight
+      ++i;
+      continue;
+    }
+    if (c == '\n' || c == '\r' || c == '\t') {
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      return EncodingProblem{bom_ + i, "control byte " + Hex(c) +
+                                           " is not allowed in YAML (is this a binary file?)"};
+    }
+    uint32_t cp = 0;
+    size_t len = Utf8SequenceLength(p + i, n - i, &cp);
+    if (len == 0) {
+      return EncodingProblem{bom_ + i, "invalid UTF-8 byte " + Hex(c) + " at offset " +
+                                           std::to_string(bom_ + i) + "; spec files are UTF-8"};
+    }
+    bool printable = cp == 0x85 || (cp >= 0xA0 && cp <= 0xD7FF) ||
+                     (cp >= 0xE000 && cp <= 0xFFFD && cp != 0xFEFF) || cp >= 0x10000;
+    if (!printable) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+      return EncodingProblem{bom_ + i, std::string("character ") + buf + " is not allowed in YAML"};
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+void SourceText::Position(size_t body_offset, int* line, int* column) const {
+  if (line_starts_.empty()) {
+    line_starts_.push_back(0);
+    for (size_t i = 0; i < body_.size(); ++i) {
+      if (body_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
+  body_offset = std::min(body_offset, body_.size());
+  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), body_offset);
+  size_t index = static_cast<size_t>(it - line_starts_.begin()) - 1;
+  *line = static_cast<int>(index) + 1;
+  int col = 1;
+  for (size_t i = line_starts_[index]; i < body_offset; ++i) {
+    // Count characters, not bytes: skip UTF-8 continuation bytes.
+    if ((static_cast<unsigned char>(body_[i]) & 0xC0) != 0x80) ++col;
+  }
+  *column = col;
+}
+
+}  // namespace specd

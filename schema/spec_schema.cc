@@ -1,0 +1,531 @@
+#include "schema/spec_schema.h"
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+
+#include "schema/schema_text.h"
+
+namespace specd {
+
+using Json = nlohmann::json;
+
+std::string_view BuiltinSchemaText() { return kSpecSchemaJson; }
+
+namespace {
+
+Json ToJson(const Document& doc, const Node& n) {
+  switch (n.kind) {
+    case NodeKind::kNull: return nullptr;
+    case NodeKind::kBool: return n.boolean;
+    case NodeKind::kInt: return n.integer;
+    case NodeKind::kFloat: return n.number;
+    case NodeKind::kString: return n.text;
+    case NodeKind::kSeq: {
+      Json a = Json::array();
+      for (NodeId id : n.items) a.push_back(ToJson(doc, doc.node(id)));
+      return a;
+    }
+    case NodeKind::kMap: {
+      Json o = Json::object();
+      for (const MapEntry& e : n.entries) o[e.key] = ToJson(doc, doc.node(e.value));
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+void StripPropertyNames(Json* j) {
+  if (j->is_object()) {
+    j->erase("propertyNames");
+    for (auto& [k, v] : j->items()) StripPropertyNames(&v);
+  } else if (j->is_array()) {
+    for (auto& v : *j) StripPropertyNames(&v);
+  }
+}
+
+std::string Shorten(const std::string& s) {
+  constexpr size_t kMax = 60;
+  if (s.size() <= kMax) return s;
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep,
+                 const std::string& last_sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += (i + 1 == parts.size()) ? last_sep : sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string DescribeValue(const Node& n) {
+  switch (n.kind) {
+    case NodeKind::kNull: return "null";
+    case NodeKind::kBool: return std::string("boolean ") + (n.boolean ? "true" : "false");
+    case NodeKind::kInt:
+    case NodeKind::kFloat: return std::string(NodeKindName(n.kind)) + " " + n.text;
+    case NodeKind::kString: return "'" + Shorten(n.text) + "'";
+    case NodeKind::kMap: return "a mapping";
+    case NodeKind::kSeq: return "a list";
+  }
+  return "?";
+}
+
+size_t CountChars(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// What a JSON Schema type is called in messages (YAML words for YAML users).
+std::string TypeWord(const std::string& t) {
+  if (t == "object") return "mapping";
+  if (t == "array") return "list";
+  return t;
+}
+
+struct Located {
+  const Node* node = nullptr;
+  size_t key_offset = 0;  // of the key naming this node, or the node's own
+  bool has_key = false;
+};
+
+std::vector<std::string> SplitPointer(const std::string& pointer) {
+  std::vector<std::string> tokens;
+  size_t i = 0;
+  while (i < pointer.size()) {
+    size_t j = pointer.find('/', i + 1);
+    if (j == std::string::npos) j = pointer.size();
+    std::string t = pointer.substr(i + 1, j - i - 1);
+    std::string un;
+    for (size_t k = 0; k < t.size(); ++k) {
+      if (t[k] == '~' && k + 1 < t.size()) {
+        un += t[k + 1] == '1' ? '/' : '~';
+        ++k;
+      } else {
+        un += t[k];
+      }
+    }
+    tokens.push_back(un);
+    i = j;
+  }
+  return tokens;
+}
+
+Located Locate(const Document& doc, const std::vector<std::string>& tokens) {
+  Located at{&doc.root(), doc.root().offset, false};
+  for (const std::string& t : tokens) {
+    const Node& n = *at.node;
+    if (n.kind == NodeKind::kMap) {
+      const MapEntry* e = n.Find(t);
+      if (!e) return at;
+      at = Located{&doc.node(e->value), e->key_offset, true};
+    } else if (n.kind == NodeKind::kSeq) {
+      size_t index = std::strtoul(t.c_str(), nullptr, 10);
+      if (index >= n.items.size()) return at;
+      const Node& item = doc.node(n.items[index]);
+      at = Located{&item, item.offset, false};
+    } else {
+      return at;
+    }
+  }
+  return at;
+}
+
+}  // namespace
+
+struct SpecSchema::Impl {
+  Json schema;  // as written, for messages and field names
+  valijson::Schema compiled;
+
+  const Json& Deref(const Json& s, int depth = 0) const {
+    if (depth < 16 && s.is_object() && s.contains("$ref") && s["$ref"].is_string()) {
+      std::string ref = s["$ref"];
+      if (ref.rfind("#", 0) == 0) {
+        Json::json_pointer ptr(ref.substr(1));
+        if (schema.contains(ptr)) return Deref(schema.at(ptr), depth + 1);
+      }
+    }
+    return s;
+  }
+
+  // The schema itself and every branch that also applies to the instance.
+  void Collect(const Json& s, std::vector<const Json*>* out, int depth = 0) const {
+    const Json& d = Deref(s);
+    if (!d.is_object() || depth > 16) return;
+    out->push_back(&d);
+    for (const char* key : {"allOf", "anyOf", "oneOf"}) {
+      if (d.contains(key) && d[key].is_array()) {
+        for (const Json& b : d[key]) Collect(b, out, depth + 1);
+      }
+    }
+    if (d.contains("then")) Collect(d["then"], out, depth + 1);
+    if (d.contains("else")) Collect(d["else"], out, depth + 1);
+  }
+
+  std::vector<const Json*> Child(const std::vector<const Json*>& parents, const std::string& token,
+                                 bool is_index) const {
+    std::vector<const Json*> out;
+    for (const Json* p : parents) {
+      if (!is_index && p->contains("properties") && (*p)["properties"].contains(token)) {
+        Collect((*p)["properties"][token], &out);
+      }
+      if (is_index && p->contains("items") && (*p)["items"].is_object()) {
+        Collect((*p)["items"], &out);
+      }
+    }
+    return out;
+  }
+
+  std::vector<const Json*> At(const Document& doc, const std::vector<std::string>& tokens) const {
+    std::vector<const Json*> cur;
+    Collect(schema, &cur);
+    const Node* n = &doc.root();
+    for (const std::string& t : tokens) {
+      bool is_index = n && n->kind == NodeKind::kSeq;
+      cur = Child(cur, t, is_index);
+      if (n && n->kind == NodeKind::kMap) {
+        const MapEntry* e = n->Find(t);
+        n = e ? &doc.node(e->value) : nullptr;
+      } else if (n && is_index) {
+        size_t i = std::strtoul(t.c_str(), nullptr, 10);
+        n = i < n->items.size() ? &doc.node(n->items[i]) : nullptr;
+      }
+    }
+    return cur;
+  }
+
+  // "string or null", "one of: a, b, c", ...
+  static std::string DescribeSchema(const Json& s) {
+    if (s.contains("enum")) {
+      std::vector<std::string> vals;
+      for (const Json& v : s["enum"]) vals.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+      return "one of " + Join(vals, ", ", ", ");
+    }
+    std::vector<std::string> types;
+    if (s.contains("type")) {
+      if (s["type"].is_array()) {
+        for (const Json& t : s["type"]) types.push_back(TypeWord(t.get<std::string>()));
+      } else {
+        types.push_back(TypeWord(s["type"].get<std::string>()));
+      }
+    }
+    return Join(types, ", ", " or ");
+  }
+
+  std::string ExpectedTypes(const std::vector<const Json*>& cands) const {
+    std::vector<std::string> alts;
+    for (const Json* c : cands) {
+      if (c->contains("oneOf") || c->contains("anyOf")) {
+        const Json& branches = c->contains("oneOf") ? (*c)["oneOf"] : (*c)["anyOf"];
+        alts.clear();
+        for (const Json& b : branches) {
+          std::string d = DescribeSchema(Deref(b));
+          if (!d.empty()) alts.push_back(d);
+        }
+        break;
+      }
+      if (c->contains("type")) {
+        std::string d = DescribeSchema(*c);
+        if (std::find(alts.begin(), alts.end(), d) == alts.end()) alts.push_back(d);
+      }
+    }
+    return Join(alts, ", ", " or ");
+  }
+
+  static const Json* WithKey(const std::vector<const Json*>& cands, const char* key) {
+    for (const Json* c : cands) {
+      if (c->contains(key)) return c;
+    }
+    return nullptr;
+  }
+
+  std::string Message(const std::string& keyword, const std::string& description,
+                      const std::vector<const Json*>& cands, const Node& n) const {
+    if (keyword == "type" || keyword == "oneOf" || keyword == "anyOf") {
+      std::string expected = ExpectedTypes(cands);
+      std::string msg = "expected " + expected + ", got " + DescribeValue(n);
+      if (expected.find("string") != std::string::npos && n.is_scalar() && !n.quoted &&
+          n.kind != NodeKind::kString && n.kind != NodeKind::kNull) {
+        msg += " (quote it to make it a string)";
+      }
+      return msg;
+    }
+    if (keyword == "enum") {
+      if (const Json* c = WithKey(cands, "enum")) {
+        return "must be " + DescribeSchema(*c) + " (got " + DescribeValue(n) + ")";
+      }
+    }
+    if (keyword == "pattern") {
+      if (const Json* c = WithKey(cands, "pattern")) {
+        std::string what = c->contains("description") ? (*c)["description"].get<std::string>()
+                                                      : "text matching " + (*c)["pattern"].get<std::string>();
+        if (!what.empty() && what.back() == '.') what.pop_back();
+        return "must be " + what + " (got " + DescribeValue(n) + ")";
+      }
+    }
+    if (keyword == "minLength" || keyword == "maxLength") {
+      if (const Json* c = WithKey(cands, keyword.c_str())) {
+        return std::string("must be at ") + (keyword == "minLength" ? "least " : "most ") +
+               std::to_string((*c)[keyword].get<long>()) + " characters long (it has " +
+               std::to_string(CountChars(n.text)) + ")";
+      }
+    }
+    if (keyword == "minItems" || keyword == "maxItems") {
+      if (const Json* c = WithKey(cands, keyword.c_str())) {
+        long k = (*c)[keyword].get<long>();
+        return std::string("must have at ") + (keyword == "minItems" ? "least " : "most ") +
+               std::to_string(k) + (k == 1 ? " item" : " items") + " (it has " +
+               std::to_string(n.items.size()) + ")";
+      }
+    }
+    if (keyword == "minimum" || keyword == "maximum") {
+      if (const Json* c = WithKey(cands, keyword.c_str())) {
+        return std::string("must be at ") + (keyword == "minimum" ? "least " : "most ") +
+               (*c)[keyword].dump() + " (got " + DescribeValue(n) + ")";
+      }
+    }
+    return description;
+  }
+
+  void CheckFieldNames(const Document& doc, const Node& n, const std::vector<const Json*>& cands,
+                       const std::string& pointer, std::vector<Finding>* out) const;
+};
+
+namespace {
+
+struct Classified {
+  std::string keyword;
+  bool container = false;  // only says that something below failed
+};
+
+Classified Classify(const std::string& d) {
+  auto starts = [&](const char* p) { return d.rfind(p, 0) == 0; };
+  if (starts("Missing required property")) return {"required"};
+  if (starts("Value type not permitted")) return {"type"};
+  if (starts("Failed to match against any enum")) return {"enum"};
+  if (starts("Failed to match regex")) return {"pattern"};
+  if (starts("String should be no fewer")) return {"minLength"};
+  if (starts("String should be no more")) return {"maxLength"};
+  if (starts("Array should contain no fewer")) return {"minItems"};
+  if (starts("Array should contain no more")) return {"maxItems"};
+  if (starts("Expected number greater than")) return {"minimum"};
+  if (starts("Expected number less than")) return {"maximum"};
+  if (d.find("oneOf") != std::string::npos || starts("Failed to validate against exactly one")) {
+    return {"oneOf"};
+  }
+  if (d.find("anyOf") != std::string::npos) return {"anyOf"};
+  if (d.find("conditional schema") != std::string::npos) return {"if", true};
+  if (starts("Failed to validate item") || starts("Failed to validate against schema associated") ||
+      starts("Failed to validate against child schema") || starts("Cannot validate item")) {
+    return {"", true};
+  }
+  return {"schema"};
+}
+
+// valijson's context ["<root>", "[tasks]", "[0]"] as a JSON pointer.
+std::string ContextPointer(const std::vector<std::string>& context) {
+  std::string out;
+  for (size_t i = 1; i < context.size(); ++i) {
+    const std::string& c = context[i];
+    std::string token = c.size() >= 2 && c.front() == '[' && c.back() == ']' ? c.substr(1, c.size() - 2) : c;
+    out += "/" + EscapePointerToken(token);
+  }
+  return out;
+}
+
+std::string Quoted(const std::string& description) {
+  size_t a = description.find('\'');
+  size_t b = description.rfind('\'');
+  return a != std::string::npos && b > a ? description.substr(a + 1, b - a - 1) : "";
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// propertyNames: {"anyOf": [{"enum": [...]}, {"pattern": "^x-"}]} or either alone.
+void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* names,
+                  std::vector<std::string>* prefixes,
+                  const std::function<const nlohmann::json&(const nlohmann::json&)>& deref) {
+  const nlohmann::json& s = deref(names_schema);
+  if (s.contains("enum")) {
+    for (const auto& v : s["enum"]) {
+      if (v.is_string()) names->push_back(v);
+    }
+  }
+  if (s.contains("pattern") && s["pattern"].is_string()) {
+    std::string p = s["pattern"];
+    if (!p.empty() && p[0] == '^') prefixes->push_back(p.substr(1));
+  }
+  if (s.contains("anyOf")) {
+    for (const auto& b : s["anyOf"]) AllowedNames(b, names, prefixes, deref);
+  }
+}
+
+}  // namespace
+
+void SpecSchema::Impl::CheckFieldNames(const Document& doc, const Node& n,
+                                       const std::vector<const Json*>& cands,
+                                       const std::string& pointer, std::vector<Finding>* out) const {
+  if (n.kind == NodeKind::kMap) {
+    std::vector<std::string> names, prefixes;
+    bool restricted = false;
+    for (const Json* c : cands) {
+      if (c->contains("propertyNames")) {
+        restricted = true;
+        AllowedNames((*c)["propertyNames"], &names, &prefixes,
+                     [this](const Json& j) -> const Json& { return Deref(j); });
+      }
+    }
+    for (const MapEntry& e : n.entries) {
+      std::string child_pointer = pointer + "/" + EscapePointerToken(e.key);
+      bool allowed = !restricted || std::find(names.begin(), names.end(), e.key) != names.end();
+      for (const std::string& p : prefixes) allowed = allowed || e.key.rfind(p, 0) == 0;
+      if (!allowed) {
+        std::string msg = "unknown field '" + e.key + "'";
+        std::string best;
+        size_t best_d = 3;
+        for (const std::string& name : names) {
+          size_t d = EditDistance(e.key, name);
+          if (d < best_d) best_d = d, best = name;
+        }
+        msg += best.empty() ? " (extension fields start with 'x-')" : " (did you mean '" + best + "'?)";
+        out->push_back(Finding{e.key_offset, child_pointer, "propertyNames", msg});
+        continue;
+      }
+      bool extension = false;
+      for (const std::string& p : prefixes) extension = extension || e.key.rfind(p, 0) == 0;
+      if (extension) continue;  // kept untouched, never checked
+      CheckFieldNames(doc, doc.node(e.value), Child(cands, e.key, false), child_pointer, out);
+    }
+  } else if (n.kind == NodeKind::kSeq) {
+    std::vector<const Json*> item = Child(cands, "", true);
+    for (size_t i = 0; i < n.items.size(); ++i) {
+      CheckFieldNames(doc, doc.node(n.items[i]), item, pointer + "/" + std::to_string(i), out);
+    }
+  }
+}
+
+SpecSchema::SpecSchema(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SpecSchema::~SpecSchema() = default;
+
+Result<std::shared_ptr<const SpecSchema>> SpecSchema::Parse(std::string_view json_text) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->schema = Json::parse(json_text);
+    Json stripped = impl->schema;
+    StripPropertyNames(&stripped);
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    valijson::adapters::NlohmannJsonAdapter adapter(stripped);
+    parser.populateSchema(adapter, impl->compiled);
+  } catch (const std::exception& e) {
+    return Error{std::string("invalid JSON Schema: ") + e.what()};
+  }
+  return std::shared_ptr<const SpecSchema>(new SpecSchema(std::move(impl)));
+}
+
+const SpecSchema& SpecSchema::Builtin() {
+  static const std::shared_ptr<const SpecSchema> schema = [] {
+    auto parsed = Parse(BuiltinSchemaText());
+    if (!parsed.ok()) throw std::logic_error("built-in schema: " + parsed.error().message);
+    return parsed.value();
+  }();
+  return *schema;
+}
+
+void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
+  const Impl& im = *impl_;
+  Json instance = ToJson(doc, doc.root());
+  valijson::adapters::NlohmannJsonAdapter target(instance);
+  // One validator per thread: it caches compiled regexes across files.
+  thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
+  if (validator.validate(im.compiled, target, nullptr)) {
+    std::vector<const Json*> root;
+    im.Collect(im.schema, &root);
+    im.CheckFieldNames(doc, doc.root(), root, "", out);
+    return;
+  }
+  valijson::ValidationResults results;
+  validator.validate(im.compiled, target, &results);
+
+  struct Raw {
+    std::string pointer, keyword, description;
+  };
+  std::vector<Raw> raws;
+  std::set<std::string> alternatives;  // pointers whose oneOf/anyOf failed
+  std::set<std::string> conditional;   // pointers whose if/then failed
+  valijson::ValidationResults::Error e;
+  while (results.popError(e)) {
+    Classified c = Classify(e.description);
+    std::string pointer = ContextPointer(e.context);
+    if (c.keyword == "if") conditional.insert(pointer);
+    if (c.container) continue;
+    if (c.keyword == "oneOf" || c.keyword == "anyOf") alternatives.insert(pointer);
+    raws.push_back(Raw{pointer, c.keyword, e.description});
+  }
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const Raw& r : raws) {
+    bool alt = alternatives.count(r.pointer) > 0;
+    if (alt && r.keyword != "oneOf" && r.keyword != "anyOf") continue;  // a branch's detail
+    std::string pointer = r.pointer;
+    std::vector<std::string> tokens = SplitPointer(pointer);
+    Located at = Locate(doc, tokens);
+    std::vector<const Json*> cands = im.At(doc, tokens);
+    std::string message;
+    size_t offset = at.has_key ? at.key_offset : at.node->offset;
+    std::string keyword = r.keyword;
+    if (keyword == "required") {
+      std::string field = Quoted(r.description);
+      pointer += "/" + EscapePointerToken(field);
+      message = "required field '" + field + "' is missing";
+    } else {
+      if (at.node->is_scalar()) offset = at.node->offset;  // point at the value
+      message = im.Message(keyword, r.description, cands, *at.node);
+    }
+    // A failure of a then-branch: say which condition asked for it.
+    std::string parent = r.keyword == "required" ? r.pointer : pointer.substr(0, pointer.rfind('/'));
+    if (conditional.count(parent)) {
+      std::vector<const Json*> pc = im.At(doc, SplitPointer(parent));
+      for (const Json* c : pc) {
+        if (!c->contains("if") || !(*c)["if"].contains("properties")) continue;
+        for (auto it = (*c)["if"]["properties"].begin(); it != (*c)["if"]["properties"].end(); ++it) {
+          const std::string& name = it.key();
+          Located cond = Locate(doc, SplitPointer(parent + "/" + EscapePointerToken(name)));
+          if (cond.has_key && cond.node->is_scalar()) {
+            message += " (when " + name + " is '" + cond.node->text + "')";
+          }
+        }
+      }
+    }
+    if (!seen.insert({pointer, message}).second) continue;
+    out->push_back(Finding{offset, pointer, keyword, message});
+  }
+  std::vector<const Json*> root;
+  im.Collect(im.schema, &root);
+  im.CheckFieldNames(doc, doc.root(), root, "", out);
+}
+
+}  // namespace specd

@@ -1,0 +1,36 @@
+// The JSON Schema (draft 7) check of a loaded spec. valijson decides what is
+// valid; a walk of the same schema turns each failure into a message that
+// says what was expected, and reports unknown field names at their key
+// (valijson 1.0 gives no text for a failed propertyNames).
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "schema/diagnostic.h"
+#include "schema/result.h"
+#include "schema/yaml_tree.h"
+
+namespace specd {
+
+// The schema compiled into the binary (schema/spec.schema.json).
+std::string_view BuiltinSchemaText();
+
+class SpecSchema {
+ public:
+  static Result<std::shared_ptr<const SpecSchema>> Parse(std::string_view json_text);
+  // Parsed once, on first use; safe to share between threads.
+  static const SpecSchema& Builtin();
+
+  ~SpecSchema();
+  // Appends one finding per violation. Thread-safe.
+  void Check(const Document& doc, std::vector<Finding>* out) const;
+
+ private:
+  struct Impl;
+  explicit SpecSchema(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace specd
