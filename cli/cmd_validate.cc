@@ -26,8 +26,7 @@ struct ValidateArgs {
   ValidateOptions options;
 };
 
-// With no PATH: every spec under <repo>/.agents/specs/, templates left out,
-// each shown relative to the current directory.
+// With no PATH: <repo>/.agents/specs/, shown relative to the current directory.
 bool DefaultInputs(const std::string& root, std::vector<std::string>* inputs) {
   std::error_code ec;
   fs::path specs = SpecsDir(root);
@@ -35,14 +34,9 @@ bool DefaultInputs(const std::string& root, std::vector<std::string>* inputs) {
     std::fprintf(stderr, "specd: no %s directory (name files, or use --repo DIR)\n", specs.c_str());
     return false;
   }
-  fs::path cwd = fs::current_path(ec);
-  std::vector<std::string> names;
-  for (const fs::directory_entry& e : fs::directory_iterator(specs, ec)) {
-    std::string name = e.path().filename().string();
-    if (name != "templates") names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) inputs->push_back(fs::proximate(specs / name, cwd, ec).string());
+  std::string shown = fs::proximate(specs, fs::current_path(ec), ec).string();
+  if (shown.empty() || shown == ".") shown = specs.string();
+  inputs->push_back(shown);
   return true;
 }
 
@@ -100,6 +94,8 @@ Run SetupValidate(CLI::App* sub) {
       ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("--repo", a->repo, "Repository root (default: found from the current directory)");
   sub->add_flag("--syntax-only", a->syntax_only, "Check encoding and YAML rules only, not the schema");
+  sub->add_flag("--reference-parser", a->options.reference_parser,
+                "Parse every file with yaml-cpp, without the fast path (slower; same results)");
   sub->add_option("-j,--jobs", a->jobs, "Threads to use (default: one per core)")->check(CLI::NonNegativeNumber);
   sub->add_option("--max-bytes", a->options.limits.max_bytes, "Largest spec file, in bytes")
       ->capture_default_str();

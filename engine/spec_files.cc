@@ -109,7 +109,15 @@ class Collector {
     }
     ::closedir(d);
     std::sort(names.begin(), names.end());
-    for (const std::string& name : names) Visit(Join(dir, name), false);
+    // Templates are starting points, not specs: left out of a walk of the
+    // specs folder (named on their own, they are checked).
+    std::string bare = dir;
+    while (bare.size() > 1 && bare.back() == '/') bare.pop_back();
+    bool specs_dir = bare.size() >= 13 && bare.compare(bare.size() - 13, 13, ".agents/specs") == 0;
+    for (const std::string& name : names) {
+      if (specs_dir && name == "templates") continue;
+      Visit(Join(dir, name), false);
+    }
   }
 
   std::string boundary_;

@@ -21,7 +21,8 @@ struct SpecFile {
 };
 
 // Files named directly are taken whatever their extension; directories are
-// walked for *.yaml and *.yml (sorted, .git and templates/ left out).
+// walked for *.yaml and *.yml (sorted; .git and .agents/specs/templates/
+// left out unless named).
 // `boundary` is the directory symlinks may point into.
 std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs,
                                        const std::string& boundary);

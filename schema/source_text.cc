@@ -52,6 +52,9 @@ SourceText::SourceText(std::string_view bytes) : bytes_(bytes), body_(bytes) {
 }
 
 std::optional<SourceText::EncodingProblem> SourceText::CheckEncoding() const {
+  if (bytes_.substr(0, 2) == "\xFF\xFE" || bytes_.substr(0, 2) == "\xFE\xFF") {
+    return EncodingProblem{0, "the file is UTF-16 (it starts with a UTF-16 byte order mark); spec files are UTF-8"};
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(body_.data());
   const size_t n = body_.size();
   size_t i = 0;

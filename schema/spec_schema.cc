@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 #include <stdexcept>
 
 #include "schema/schema_text.h"
@@ -96,6 +97,28 @@ std::string TypeWord(const std::string& t) {
   return t;
 }
 
+size_t EditDistance(const std::string& a, const std::string& b);
+
+// The closest of `names` to `word`, if close enough to be a typo.
+std::string Suggest(const std::string& word, const std::vector<std::string>& names) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  if (word.size() >= 3) {  // "feat" -> "feature": an abbreviation beats a near miss
+    for (const std::string& name : names) {
+      if (lower(name).rfind(lower(word), 0) == 0) return name;
+    }
+  }
+  std::string best;
+  size_t best_d = std::min<size_t>(3, word.size() / 2 + 1);
+  for (const std::string& name : names) {
+    size_t d = EditDistance(word, name);
+    if (d < best_d) best_d = d, best = name;
+  }
+  return best;
+}
+
 struct Located {
   const Node* node = nullptr;
   size_t key_offset = 0;  // of the key naming this node, or the node's own
@@ -146,9 +169,50 @@ Located Locate(const Document& doc, const std::vector<std::string>& tokens) {
 
 }  // namespace
 
+void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* names,
+                  std::vector<std::string>* prefixes,
+                  const std::function<const nlohmann::json&(const nlohmann::json&)>& deref);
+
 struct SpecSchema::Impl {
   Json schema;  // as written, for messages and field names
   valijson::Schema compiled;
+
+  // What the schema allows at one place in a document, merged over every
+  // subschema that applies there; built once, when the schema is parsed.
+  struct View {
+    bool restricted = false;  // has propertyNames
+    std::vector<std::string> names;
+    std::vector<std::string> prefixes;
+    std::unordered_map<std::string, const View*> properties;
+    const View* items = nullptr;
+  };
+  std::map<std::vector<const Json*>, std::unique_ptr<View>> views;
+  const View* root_view = nullptr;
+
+  const View* BuildView(const std::vector<const Json*>& cands) {
+    auto [it, inserted] = views.emplace(cands, nullptr);
+    if (!inserted) return it->second.get();
+    it->second = std::make_unique<View>();
+    View* v = it->second.get();
+    std::vector<std::string> props;
+    bool has_items = false;
+    for (const Json* c : cands) {
+      if (c->contains("propertyNames")) {
+        v->restricted = true;
+        AllowedNames((*c)["propertyNames"], &v->names, &v->prefixes,
+                     [this](const Json& j) -> const Json& { return Deref(j); });
+      }
+      if (c->contains("properties") && (*c)["properties"].is_object()) {
+        for (auto p = (*c)["properties"].begin(); p != (*c)["properties"].end(); ++p) props.push_back(p.key());
+      }
+      has_items = has_items || (c->contains("items") && (*c)["items"].is_object());
+    }
+    for (const std::string& name : props) {
+      if (!v->properties.count(name)) v->properties[name] = BuildView(Child(cands, name, false));
+    }
+    if (has_items) v->items = BuildView(Child(cands, "", true));
+    return v;
+  }
 
   const Json& Deref(const Json& s, int depth = 0) const {
     if (depth < 16 && s.is_object() && s.contains("$ref") && s["$ref"].is_string()) {
@@ -265,7 +329,13 @@ struct SpecSchema::Impl {
     }
     if (keyword == "enum") {
       if (const Json* c = WithKey(cands, "enum")) {
-        return "must be " + DescribeSchema(*c) + " (got " + DescribeValue(n) + ")";
+        std::vector<std::string> values;
+        for (const Json& v : (*c)["enum"]) {
+          if (v.is_string()) values.push_back(v);
+        }
+        std::string hint = n.kind == NodeKind::kString ? Suggest(n.text, values) : "";
+        return "must be " + DescribeSchema(*c) + " (got " + DescribeValue(n) +
+               (hint.empty() ? "" : "; did you mean '" + hint + "'?") + ")";
       }
     }
     if (keyword == "pattern") {
@@ -278,8 +348,9 @@ struct SpecSchema::Impl {
     }
     if (keyword == "minLength" || keyword == "maxLength") {
       if (const Json* c = WithKey(cands, keyword.c_str())) {
+        long k = (*c)[keyword].get<long>();
         return std::string("must be at ") + (keyword == "minLength" ? "least " : "most ") +
-               std::to_string((*c)[keyword].get<long>()) + " characters long (it has " +
+               std::to_string(k) + (k == 1 ? " character" : " characters") + " long (it has " +
                std::to_string(CountChars(n.text)) + ")";
       }
     }
@@ -300,8 +371,8 @@ struct SpecSchema::Impl {
     return description;
   }
 
-  void CheckFieldNames(const Document& doc, const Node& n, const std::vector<const Json*>& cands,
-                       const std::string& pointer, std::vector<Finding>* out) const;
+  void CheckFieldNames(const Document& doc, const Node& n, const View* view, const std::string& pointer,
+                       std::vector<Finding>* out) const;
 };
 
 namespace {
@@ -366,6 +437,8 @@ size_t EditDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+}  // namespace
+
 // propertyNames: {"anyOf": [{"enum": [...]}, {"pattern": "^x-"}]} or either alone.
 void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* names,
                   std::vector<std::string>* prefixes,
@@ -385,46 +458,31 @@ void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* 
   }
 }
 
-}  // namespace
-
-void SpecSchema::Impl::CheckFieldNames(const Document& doc, const Node& n,
-                                       const std::vector<const Json*>& cands,
+void SpecSchema::Impl::CheckFieldNames(const Document& doc, const Node& n, const View* view,
                                        const std::string& pointer, std::vector<Finding>* out) const {
   if (n.kind == NodeKind::kMap) {
-    std::vector<std::string> names, prefixes;
-    bool restricted = false;
-    for (const Json* c : cands) {
-      if (c->contains("propertyNames")) {
-        restricted = true;
-        AllowedNames((*c)["propertyNames"], &names, &prefixes,
-                     [this](const Json& j) -> const Json& { return Deref(j); });
-      }
-    }
     for (const MapEntry& e : n.entries) {
-      std::string child_pointer = pointer + "/" + EscapePointerToken(e.key);
-      bool allowed = !restricted || std::find(names.begin(), names.end(), e.key) != names.end();
-      for (const std::string& p : prefixes) allowed = allowed || e.key.rfind(p, 0) == 0;
-      if (!allowed) {
+      bool extension = false;
+      for (const std::string& p : view->prefixes) extension = extension || e.key.rfind(p, 0) == 0;
+      if (extension) continue;  // kept untouched, never checked
+      auto child = view->properties.find(e.key);
+      bool known = std::find(view->names.begin(), view->names.end(), e.key) != view->names.end();
+      if (view->restricted && !known) {
         std::string msg = "unknown field '" + e.key + "'";
-        std::string best;
-        size_t best_d = 3;
-        for (const std::string& name : names) {
-          size_t d = EditDistance(e.key, name);
-          if (d < best_d) best_d = d, best = name;
-        }
+        std::string best = Suggest(e.key, view->names);
         msg += best.empty() ? " (extension fields start with 'x-')" : " (did you mean '" + best + "'?)";
-        out->push_back(Finding{e.key_offset, child_pointer, "propertyNames", msg});
+        out->push_back(Finding{e.key_offset, pointer + "/" + EscapePointerToken(e.key), "propertyNames", msg});
         continue;
       }
-      bool extension = false;
-      for (const std::string& p : prefixes) extension = extension || e.key.rfind(p, 0) == 0;
-      if (extension) continue;  // kept untouched, never checked
-      CheckFieldNames(doc, doc.node(e.value), Child(cands, e.key, false), child_pointer, out);
+      const Node& value = doc.node(e.value);
+      if (child != view->properties.end() && !value.is_scalar()) {
+        CheckFieldNames(doc, value, child->second, pointer + "/" + EscapePointerToken(e.key), out);
+      }
     }
-  } else if (n.kind == NodeKind::kSeq) {
-    std::vector<const Json*> item = Child(cands, "", true);
+  } else if (n.kind == NodeKind::kSeq && view->items) {
     for (size_t i = 0; i < n.items.size(); ++i) {
-      CheckFieldNames(doc, doc.node(n.items[i]), item, pointer + "/" + std::to_string(i), out);
+      const Node& item = doc.node(n.items[i]);
+      if (!item.is_scalar()) CheckFieldNames(doc, item, view->items, pointer + "/" + std::to_string(i), out);
     }
   }
 }
@@ -441,6 +499,9 @@ Result<std::shared_ptr<const SpecSchema>> SpecSchema::Parse(std::string_view jso
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::NlohmannJsonAdapter adapter(stripped);
     parser.populateSchema(adapter, impl->compiled);
+    std::vector<const Json*> root;
+    impl->Collect(impl->schema, &root);
+    impl->root_view = impl->BuildView(root);
   } catch (const std::exception& e) {
     return Error{std::string("invalid JSON Schema: ") + e.what()};
   }
@@ -463,9 +524,7 @@ void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
   // One validator per thread: it caches compiled regexes across files.
   thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
   if (validator.validate(im.compiled, target, nullptr)) {
-    std::vector<const Json*> root;
-    im.Collect(im.schema, &root);
-    im.CheckFieldNames(doc, doc.root(), root, "", out);
+    im.CheckFieldNames(doc, doc.root(), im.root_view, "", out);
     return;
   }
   valijson::ValidationResults results;
@@ -502,7 +561,9 @@ void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
       pointer += "/" + EscapePointerToken(field);
       message = "required field '" + field + "' is missing";
     } else {
-      if (at.node->is_scalar()) offset = at.node->offset;  // point at the value
+      // Point at the value; an empty value (null) has no text to point at,
+      // so its key stands for it.
+      if (at.node->is_scalar() && !(at.has_key && at.node->kind == NodeKind::kNull)) offset = at.node->offset;
       message = im.Message(keyword, r.description, cands, *at.node);
     }
     // A failure of a then-branch: say which condition asked for it.
@@ -523,9 +584,7 @@ void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
     if (!seen.insert({pointer, message}).second) continue;
     out->push_back(Finding{offset, pointer, keyword, message});
   }
-  std::vector<const Json*> root;
-  im.Collect(im.schema, &root);
-  im.CheckFieldNames(doc, doc.root(), root, "", out);
+  im.CheckFieldNames(doc, doc.root(), im.root_view, "", out);
 }
 
 }  // namespace specd

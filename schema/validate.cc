@@ -72,17 +72,19 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::stri
   }
   if (IsBlank(source.body())) return one(0, "yaml-empty", "the file is empty; a spec is a mapping of fields");
   Finding problem;
-  if (!LoadYaml(source.body(), options.limits, doc, &problem)) {
+  if (!LoadYaml(source.body(), options.limits, doc, &problem, !options.reference_parser)) {
     if (problem.keyword == "yaml-empty") {
       problem.message = "the file holds only comments; a spec is a mapping of fields";
     }
     return {Place(source, display_path, problem)};
   }
   *loaded = true;
+  if (doc->root().kind == NodeKind::kNull && doc->root().offset >= source.body().size()) {
+    return one(0, "yaml-empty", "the document is empty; a spec is a mapping of fields");
+  }
   if (doc->root().kind != NodeKind::kMap) {
     return one(doc->root().offset, "type",
-               std::string("the document must be a mapping of spec fields, not a ") +
-                   NodeKindName(doc->root().kind));
+               "the document must be a mapping of spec fields, not " + WithArticle(doc->root().kind));
   }
   if (options.syntax_only) return {};
   std::vector<Finding> findings;

@@ -17,6 +17,7 @@ class SpecSchema;
 struct ValidateOptions {
   LoadLimits limits;
   bool syntax_only = false;           // encoding and YAML rules only
+  bool reference_parser = false;      // yaml-cpp for every file, no fast path
   const SpecSchema* schema = nullptr;  // null: the built-in schema
 };
 

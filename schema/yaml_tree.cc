@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <istream>
 #include <limits>
@@ -28,6 +29,11 @@ const char* NodeKindName(NodeKind kind) {
     case NodeKind::kSeq: return "list";
   }
   return "?";
+}
+
+std::string WithArticle(NodeKind kind) {
+  std::string name = NodeKindName(kind);
+  return (name[0] == 'i' ? "an " : "a ") + name;
 }
 
 const MapEntry* Node::Find(std::string_view key) const {
@@ -161,15 +167,23 @@ class TreeBuilder : public YAML::EventHandler {
       : text_(text), limits_(limits), doc_(doc) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
-    if (++documents_ > 1) {
+    if (++documents_ == 1) return;
+    if (ExplicitDocumentStart(mark.pos)) {
       Fail(mark.pos, "yaml-multiple-documents",
            "a second YAML document starts here; a spec file holds exactly one");
     }
+    // No "---": the root ended and something follows at the left margin.
+    const Node& root = doc_->nodes_[doc_->root_];
+    Fail(mark.pos, "yaml-syntax",
+         root.kind == NodeKind::kSeq
+             ? "expected a list item ('- ') at this indentation, got a 'key: value' pair"
+             : "unexpected content after the end of the document; check the indentation");
   }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (ExpectingKey()) {
+      if (anchor != 0) AnchorKey(NodeKind::kNull, "null", mark.pos, anchor);
       AddKey("null", mark.pos);
       return;
     }
@@ -180,7 +194,10 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     std::string name = AliasName(mark.pos);
-    if (anchor >= anchors_.size() || anchors_[anchor].open) {
+    if (anchor >= anchors_.size() || !anchors_[anchor].defined) {
+      Fail(mark.pos, "yaml-alias", "alias *" + name + " refers to no anchor &" + name + " defined before it");
+    }
+    if (anchors_[anchor].open) {
       Fail(mark.pos, "yaml-alias",
            "alias *" + name + " refers to a node that contains it (a cycle)");
     }
@@ -188,8 +205,8 @@ class TreeBuilder : public YAML::EventHandler {
     const Node& target = doc_->nodes_[a.node];
     if (ExpectingKey()) {
       if (!target.is_scalar()) {
-        Fail(mark.pos, "yaml-key", "mapping keys must be scalars; alias *" + name +
-                                       " is a " + NodeKindName(target.kind));
+        Fail(mark.pos, "yaml-key", "mapping keys must be scalars; alias *" + name + " is " +
+                                       WithArticle(target.kind));
       }
       AddKey(target.text, mark.pos);
       return;
@@ -216,11 +233,16 @@ class TreeBuilder : public YAML::EventHandler {
                 const std::string& value) override {
     if (ExpectingKey()) {
       if (tag == "?" && value == "<<") {
-        Fail(mark.pos, "yaml-merge-key", "merge keys (<<) are not supported; write the fields out");
+        throw Stop{Finding{mark.pos, Pointer() + "/<<", "yaml-merge-key",
+                           "merge keys (<<) are not supported; write the fields out"}};
       }
+      if (tag == "!") CheckQuoteClosed(mark.pos);
+      if (tag == "?") CheckKeyHasColon(value, mark.pos);
+      if (anchor != 0) AnchorKey(NodeKind::kString, value, mark.pos, anchor);
       AddKey(value, mark.pos);
       return;
     }
+    if (tag == "!") CheckQuoteClosed(mark.pos);
     NodeId id = NewNode(NodeKind::kString, mark.pos);
     Node& node = doc_->nodes_[id];
     node.text = value;
@@ -236,13 +258,13 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    Open(NodeKind::kSeq, mark.pos, tag, anchor);
+                       YAML::EmitterStyle::value style) override {
+    Open(NodeKind::kSeq, mark.pos, tag, anchor, style == YAML::EmitterStyle::Flow);
   }
   void OnSequenceEnd() override { Close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    Open(NodeKind::kMap, mark.pos, tag, anchor);
+                  YAML::EmitterStyle::value style) override {
+    Open(NodeKind::kMap, mark.pos, tag, anchor, style == YAML::EmitterStyle::Flow);
   }
   void OnMapEnd() override { Close(); }
 
@@ -253,9 +275,10 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   // The JSON pointer of the node being read.
-  std::string Pointer() const {
+  std::string Pointer(size_t frames = SIZE_MAX) const {
     std::string out;
-    for (const Frame& f : stack_) {
+    for (size_t i = 0; i < stack_.size() && i < frames; ++i) {
+      const Frame& f = stack_[i];
       const Node& n = doc_->nodes_[f.id];
       if (f.is_map) {
         if (n.entries.empty() || f.expect_key) break;
@@ -267,6 +290,46 @@ class TreeBuilder : public YAML::EventHandler {
     return out;
   }
 
+  // yaml-cpp's syntax errors, reworded to say what was expected and placed
+  // where the mistake is rather than where the scanner noticed it.
+  Finding Explain(const YAML::Exception& e) const {
+    size_t offset = static_cast<size_t>(std::max(0, e.mark.pos));
+    std::string msg = e.msg;
+    size_t line = LineStart(std::min(offset, text_.size()));
+    if (line < text_.size() && text_[line] == '\t') {
+      return Finding{line, Pointer(), "yaml-syntax", "tabs are not allowed for indentation; indent with spaces"};
+    }
+    bool seq_flow = msg == YAML::ErrorMsg::END_OF_SEQ_FLOW;
+    if (seq_flow || msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
+      for (size_t i = stack_.size(); i-- > 0;) {
+        const Frame& f = stack_[i];
+        if (!f.flow) continue;
+        return Finding{doc_->nodes_[f.id].offset, Pointer(i), "yaml-syntax",
+                       f.is_map ? "the mapping started here with '{' is not closed with '}'"
+                                : "the list started here with '[' is not closed with ']'"};
+      }
+    }
+    if (msg == YAML::ErrorMsg::FLOW_END) {
+      char c = offset < text_.size() ? text_[offset] : ']';
+      msg = c == '}' ? "unexpected '}' (no mapping started with '{' is open here)"
+                     : "unexpected ']' (no list started with '[' is open here)";
+    } else if (msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) {
+      std::string name = AliasName(offset);
+      msg = "alias *" + name + " refers to no anchor &" + name + " defined before it";
+    } else if (msg == YAML::ErrorMsg::MAP_VALUE) {
+      msg = "a 'key: value' pair is not allowed here; check the indentation, or quote a value that contains ': '";
+    } else if (msg == YAML::ErrorMsg::END_OF_MAP) {
+      msg = "this line does not fit the mapping above it: expected 'key: value' at the same indentation as its other keys";
+    } else if (msg == YAML::ErrorMsg::END_OF_SEQ) {
+      msg = "this line does not fit the list above it: expected '- ' at the same indentation as its other items";
+    } else if (msg == YAML::ErrorMsg::BLOCK_ENTRY) {
+      msg = "a list item ('- ') is not allowed here; check the indentation";
+    } else if (msg.empty()) {
+      msg = "invalid YAML";
+    }
+    return Finding{offset, Pointer(), "yaml-syntax", msg};
+  }
+
  private:
   struct Frame {
     NodeId id;
@@ -275,11 +338,14 @@ class TreeBuilder : public YAML::EventHandler {
     size_t nodes = 1;        // expanded size of this subtree so far
     size_t bytes = 0;
     int height = 1;          // levels of nesting, this one included
+    bool flow = false;       // [..] or {..}
+    bool is_key = false;     // used as a mapping key: refused at its end
     YAML::anchor_t anchor = 0;
     std::unique_ptr<std::unordered_set<std::string>> keys;  // large maps only
   };
   struct Anchor {
     NodeId node = 0;
+    bool defined = false;
     bool open = false;
     size_t nodes = 0;
     size_t bytes = 0;
@@ -332,19 +398,24 @@ class TreeBuilder : public YAML::EventHandler {
         return;
       }
     }
-    Fail(offset, "yaml-tag", "unsupported tag '" + tag + "'");
+    Fail(offset, "yaml-tag", "unsupported tag '" + ShortTag(tag) + "'");
+  }
+
+  static std::string ShortTag(const std::string& tag) {
+    if (tag.rfind(kTagPrefix, 0) == 0) return "!!" + tag.substr(kTagPrefix.size());
+    return tag;
   }
 
   void CheckContainerTag(const std::string& tag, NodeKind kind, size_t offset) {
     if (tag == "?" || tag == "!") return;
     if (tag == std::string(kTagPrefix) + (kind == NodeKind::kMap ? "map" : "seq")) return;
-    Fail(offset, "yaml-tag", "unsupported tag '" + tag + "'");
+    Fail(offset, "yaml-tag", "unsupported tag '" + ShortTag(tag) + "'");
   }
 
-  void Open(NodeKind kind, size_t offset, const std::string& tag, YAML::anchor_t anchor) {
-    if (ExpectingKey()) {
-      Fail(offset, "yaml-key", std::string("mapping keys must be scalars, not a ") + NodeKindName(kind));
-    }
+  void Open(NodeKind kind, size_t offset, const std::string& tag, YAML::anchor_t anchor, bool flow) {
+    // A list or mapping used as a key is refused when it closes, so that a
+    // clearer error inside it (an unclosed '[', the depth limit) wins.
+    bool is_key = ExpectingKey();
     CheckContainerTag(tag, kind, offset);
     if (static_cast<int>(stack_.size()) >= limits_.max_depth) {
       Fail(offset, "limit", "nesting is deeper than " + std::to_string(limits_.max_depth) +
@@ -354,17 +425,23 @@ class TreeBuilder : public YAML::EventHandler {
     Count(1, 0, offset);
     if (anchor != 0) {
       if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
-      anchors_[anchor] = Anchor{id, true, 0, 0, 0};
+      anchors_[anchor] = Anchor{id, true, true, 0, 0, 0};
     }
     stack_.push_back(Frame{id, kind == NodeKind::kMap});
     stack_.back().anchor = anchor;
+    stack_.back().flow = flow;
+    stack_.back().is_key = is_key;
   }
 
   void Close() {
+    if (stack_.back().is_key) {
+      const Node& n = doc_->nodes_[stack_.back().id];
+      Fail(n.offset, "yaml-key", std::string("mapping keys must be scalars, not ") + WithArticle(n.kind));
+    }
     Frame frame = std::move(stack_.back());
     stack_.pop_back();
     if (frame.anchor != 0) {
-      anchors_[frame.anchor] = Anchor{frame.id, false, frame.nodes, frame.bytes, frame.height};
+      anchors_[frame.anchor] = Anchor{frame.id, true, false, frame.nodes, frame.bytes, frame.height};
     }
     if (stack_.empty()) {
       doc_->root_ = frame.id;
@@ -377,7 +454,7 @@ class TreeBuilder : public YAML::EventHandler {
   void Attach(NodeId id, YAML::anchor_t anchor, size_t nodes, size_t bytes, int height = 0) {
     if (anchor != 0) {
       if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
-      anchors_[anchor] = Anchor{id, false, nodes, bytes, height};
+      anchors_[anchor] = Anchor{id, true, false, nodes, bytes, height};
     }
     if (stack_.empty()) {
       doc_->root_ = id;
@@ -400,6 +477,16 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
+  // "&a key: ..." anchors the key: a scalar node of its own that an alias
+  // may name later.
+  void AnchorKey(NodeKind kind, const std::string& text, size_t offset, YAML::anchor_t anchor) {
+    NodeId id = NewNode(kind, offset);
+    doc_->nodes_[id].text = text;
+    if (kind == NodeKind::kString) TypePlainScalar(text, &doc_->nodes_[id]);
+    if (anchors_.size() <= anchor) anchors_.resize(anchor + 1);
+    anchors_[anchor] = Anchor{id, true, false, 1, text.size(), 0};
+  }
+
   void AddKey(const std::string& key, size_t offset) {
     Frame& frame = stack_.back();
     Node& map = doc_->nodes_[frame.id];
@@ -418,8 +505,8 @@ class TreeBuilder : public YAML::EventHandler {
     if (duplicate) {
       const MapEntry* first = map.Find(key);
       throw Stop{Finding{offset, Pointer() + "/" + EscapePointerToken(key), "yaml-duplicate-key",
-                             "duplicate key '" + key + "' (first defined at line " +
-                                 std::to_string(LineOf(first->key_offset)) + ")"}};
+                             "duplicate key '" + key + "' (first defined at " +
+                                 LineColumn(first->key_offset) + ")"}};
     }
     map.entries.push_back(MapEntry{key, offset, 0});
     frame.expect_key = false;
@@ -442,10 +529,74 @@ class TreeBuilder : public YAML::EventHandler {
     return std::string(text_.substr(i, end - i));
   }
 
-  int LineOf(size_t offset) const {
+  std::string LineColumn(size_t offset) const {
     int line = 1;
-    for (size_t i = 0; i < offset && i < text_.size(); ++i) line += text_[i] == '\n';
-    return line;
+    size_t line_start = 0;
+    for (size_t i = 0; i < offset && i < text_.size(); ++i) {
+      if (text_[i] == '\n') ++line, line_start = i + 1;
+    }
+    int column = 1;
+    for (size_t i = line_start; i < offset && i < text_.size(); ++i) {
+      column += (static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80;
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+  }
+
+  size_t LineStart(size_t offset) const {
+    size_t nl = offset == 0 ? std::string_view::npos : text_.rfind('\n', offset - 1);
+    return nl == std::string_view::npos ? 0 : nl + 1;
+  }
+
+  // Whether "---" opens the document whose first token is at `offset`: on
+  // its line, or on the nearest line above with anything but a comment.
+  bool ExplicitDocumentStart(size_t offset) const {
+    size_t line = LineStart(std::min(offset, text_.size()));
+    while (true) {
+      if (text_.substr(line, 3) == "---") return true;
+      if (line == 0) return false;
+      size_t prev = LineStart(line - 1);
+      std::string_view l = text_.substr(prev, line - 1 - prev);
+      size_t first = l.find_first_not_of(" \r");
+      if (first != std::string_view::npos && l[first] != '#') return l.substr(0, 3) == "---";
+      line = prev;
+    }
+  }
+
+  // yaml-cpp 0.7 takes a quoted scalar that runs to the end of the file as
+  // closed. Check that the closing quote is there.
+  void CheckQuoteClosed(size_t offset) {
+    if (offset >= text_.size()) return;
+    char q = text_[offset];
+    if (q != '"' && q != '\'') return;
+    for (size_t i = offset + 1; i < text_.size(); ++i) {
+      if (q == '"' && text_[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (text_[i] == q) {
+        if (q == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;
+          continue;
+        }
+        return;
+      }
+    }
+    Fail(offset, "yaml-syntax", std::string("the string started here with '") + q + "' is not closed");
+  }
+
+  // yaml-cpp 0.7 takes a bare word on the last line of a block mapping as a
+  // key with a null value (yaml-cpp issue #819). A block key needs its ':'.
+  void CheckKeyHasColon(const std::string& key, size_t offset) {
+    if (stack_.back().flow || offset + key.size() > text_.size()) return;
+    if (text_.substr(offset, key.size()) != key) return;  // folded or escaped: not a simple key
+    size_t before = offset;
+    while (before > 0 && text_[before - 1] == ' ') --before;
+    if (before > 0 && text_[before - 1] == '?') return;  // an explicit key may stand alone
+    size_t p = offset + key.size();
+    while (p < text_.size() && text_[p] == ' ') ++p;
+    if (p < text_.size() && text_[p] == ':') return;
+    throw Stop{Finding{offset, Pointer(), "yaml-syntax",
+                       "'" + key + "' has no ':'; expected a 'key: value' pair"}};
   }
 
   std::string_view text_;
@@ -458,8 +609,13 @@ class TreeBuilder : public YAML::EventHandler {
   int documents_ = 0;
 };
 
-bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc,
-              Finding* problem) {
+bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc, Finding* problem,
+              bool fast_path) {
+  return (fast_path && LoadYamlFast(text, limits, doc)) || LoadYamlReference(text, limits, doc, problem);
+}
+
+bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document* doc,
+                       Finding* problem) {
   *doc = Document();
   MemoryBuf buf(text);
   std::istream in(&buf);
@@ -480,9 +636,7 @@ bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc,
     *problem = stop.problem;
     return false;
   } catch (const YAML::Exception& e) {
-    std::string msg = e.msg;
-    *problem = Finding{static_cast<size_t>(std::max(0, e.mark.pos)), builder.Pointer(), "yaml-syntax",
-                           msg.empty() ? "invalid YAML" : msg};
+    *problem = builder.Explain(e);
     return false;
   }
   if (doc->empty()) {

@@ -17,6 +17,7 @@ namespace specd {
 enum class NodeKind : uint8_t { kNull, kBool, kInt, kFloat, kString, kMap, kSeq };
 
 const char* NodeKindName(NodeKind kind);  // "null", "boolean", "integer", ...
+std::string WithArticle(NodeKind kind);   // "a list", "an integer", ...
 
 using NodeId = uint32_t;
 
@@ -53,19 +54,31 @@ class Document {
  public:
   bool empty() const { return nodes_.empty(); }
   const Node& root() const { return nodes_[root_]; }
+  NodeId root_id() const { return root_; }
   const Node& node(NodeId id) const { return nodes_[id]; }
   size_t size() const { return nodes_.size(); }
 
  private:
   friend class TreeBuilder;
+  friend class FastParser;
   std::vector<Node> nodes_;
   NodeId root_ = 0;
 };
 
 // Parses `text` (UTF-8, BOM already removed). Returns false and fills
 // `problem` when the text breaks a rule; `doc` is then unspecified.
-bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc,
-              Finding* problem);
+// Tries LoadYamlFast first (unless `fast_path` is false) and falls back to
+// LoadYamlReference.
+bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc, Finding* problem,
+              bool fast_path = true);
+
+// yaml-cpp's parser: every YAML construct, every error with its position.
+bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document* doc,
+                       Finding* problem);
+
+// The fast path (yaml_fast.cc): true only when `doc` is exactly what
+// LoadYamlReference would build. false means "not sure", never "invalid".
+bool LoadYamlFast(std::string_view text, const LoadLimits& limits, Document* doc);
 
 // YAML 1.2 core schema typing of a plain scalar into `node`.
 void TypePlainScalar(const std::string& value, Node* node);
