@@ -5,6 +5,12 @@ namespace specd::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"validate", "Check spec files against the schema and the spec rules", SetupValidate},
+      {"new", "Create a spec from a template under the next free id", SetupNew},
+      {"status", "Specs by state, with errors, and where the journal is", SetupStatus},
+      {"show", "One spec: status, tasks, errors", SetupShow},
+      {"log", "A spec's transitions and refused changes", SetupLog},
+      {"reconcile", "Bring journal and files into line once, then exit", SetupReconcile},
+      {"failures", "Recorded failures most like a description", SetupFailures},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };
   return commands;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 
 namespace specd::cli {
 
@@ -17,6 +18,14 @@ struct Command {
 
 Run SetupValidate(CLI::App* sub);
 Run SetupSchema(CLI::App* sub);
+Run SetupNew(CLI::App* sub);
+Run SetupStatus(CLI::App* sub);
+Run SetupShow(CLI::App* sub);
+Run SetupLog(CLI::App* sub);
+Run SetupReconcile(CLI::App* sub);
+Run SetupFailures(CLI::App* sub);
+// request-review, approve, reject, cancel, reopen (cmd_transition.cc).
+void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 
 // All commands, in the order `specd --help` lists them.
 const std::vector<Command>& Commands();

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);
     runs[sub] = c.setup(sub);
   }
+  SetupTransitionVerbs(&app, &runs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -8,8 +8,11 @@
 
 namespace specd {
 
+enum class ErrorCode { kOther, kConflict };
+
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kOther;  // kConflict: the file changed under us; re-read
 };
 
 template <typename T>

@@ -7,6 +7,7 @@
 // escapes, multi-line plain scalars, folded scalars, errors of any kind)
 // makes it give up, and LoadYaml hands the text to yaml-cpp, which stays
 // the reference. tests/yaml_fast_test.cc and the fuzzer hold the two equal.
+#include <cctype>
 #include <cstring>
 #include <unordered_set>
 
@@ -84,7 +85,7 @@ class FastParser {
       size_t nl = t_.find('\n', start);
       size_t next = nl == std::string_view::npos ? t_.size() : nl + 1;
       size_t end = nl == std::string_view::npos ? t_.size() : nl;
-      if (end > start && t_[end - 1] == '\r') --end;
+      if (nl != std::string_view::npos && end > start && t_[end - 1] == '\r') --end;  // only "\r\n" breaks
       if (t_.substr(start, end - start).find('\r') != std::string_view::npos) Quit();
       size_t content = start;
       while (content < end && t_[content] == ' ') ++content;
@@ -331,7 +332,10 @@ class FastParser {
         if (IsIndicator(c) && !(c == '-' && i + 1 < end && t_[i + 1] != ' ' && t_[i + 1] != ',')) Quit();
         size_t j = i;
         while (j < end && t_[j] != ',' && t_[j] != ']') {
-          if (std::strchr("[]{}#:'\"", t_[j])) Quit();
+          // yaml-cpp's flow scanner has quirks (it rejects "[o?]"): inside
+          // [...] only plainly safe characters take the fast path.
+          unsigned char c = static_cast<unsigned char>(t_[j]);
+          if (!(std::isalnum(c) || c >= 0x80 || std::strchr(" _./+-", c))) Quit();
           ++j;
         }
         size_t stop = j;

@@ -15,9 +15,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r fixtures/demo/. "$work"
 first=$(ls "$work"/.agents/specs/active/*.yaml | head -n 1)
-# An agent's careless edit: a typo in a field name, a status that does not
-# exist, and a task that depends on itself.
+cp "$first" "$work/before.yaml"
+# An agent's careless edit: a status that does not exist and a typo in a
+# field name.
 sed -i -e 's/^status: .*/status: complete/' -e '0,/^  author:/s//  autor:/' "$first"
 echo
-echo "== the same repository after a careless edit of $(basename "$first")"
-(cd "$work" && "$specd" validate) || echo "(exit status $?: specd stops CI and commits on this)"
+echo "== an agent edits $(basename "$first") carelessly:"
+diff -u --label before --label after "$work/before.yaml" "$first" | sed -n '3,$p' || true
+rm "$work/before.yaml"
+echo
+echo "== specd validate, from inside the repository"
+(cd "$work" && "$specd" validate) || echo "(exit status $?: in CI or a git hook this stops the change)"

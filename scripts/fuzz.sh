@@ -36,19 +36,22 @@ while IFS= read -r -d '' f; do
 done < <(find fixtures specs/templates -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 2>/dev/null)
 echo "fuzz.sh: $n seed files; corpus $(find "$corpus" -type f | wc -l) inputs; running ${seconds}s"
 
+# ASan holds freed memory in a quarantine (256 MB by default) that counts
+# toward -rss_limit_mb; a smaller one keeps the limit about specd's memory.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=32:detect_leaks=1}
+
 log=fuzz-corpus/last-run.log
 set +e
-./build-fuzz/validate_fuzzer "$corpus" \
+# Run inside fuzz-corpus/ so that the job log (fuzz-0.log, which libFuzzer
+# writes to the current directory and echoes when the job ends) stays there.
+(cd fuzz-corpus && ../build-fuzz/validate_fuzzer validate \
   -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=512 -timeout=5 \
-  -jobs=1 -workers=1 -print_final_stats=1 -artifact_prefix="$artifacts/" "$@" 2>&1 | tee "$log"
+  -jobs=1 -workers=1 -print_final_stats=1 -artifact_prefix=artifacts/ "$@") 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# With -jobs the fuzzer writes its own output to fuzz-0.log (and libFuzzer
-# echoes it above when the job ends); keep it with the corpus.
-[[ -f fuzz-0.log ]] && mv fuzz-0.log fuzz-corpus/
 echo "--- final stats ---"
 grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -n 1
 grep -E '^(stat::|Done [0-9]+ runs)' "$log" | tail -n 6
-ls "$artifacts" | sed 's/^/artifact: /'
+ls "$artifacts" | sed 's/^/artifact: fuzz-corpus\/artifacts\//'
 echo "log: $log"
 exit "$status"

@@ -19,6 +19,7 @@
 #include "schema/diagnostic.h"
 #include "schema/validate.h"
 #include "schema/yaml_tree.h"
+#include "tests/tree_compare.h"
 
 namespace specd {
 namespace {
@@ -57,7 +58,11 @@ std::vector<std::string> Lines(std::string_view bytes, const ValidateOptions& op
 
 std::string Keyword(std::string_view bytes, const ValidateOptions& options = {}) {
   std::vector<Diagnostic> d = Check(bytes, options);
-  return d.size() == 1 ? d[0].keyword : "<" + std::to_string(d.size()) + " diagnostics>";
+  if (d.size() == 1) return d[0].keyword;
+  std::string count = "<";
+  count += std::to_string(d.size());
+  count += " diagnostics>";
+  return count;
 }
 
 std::string Line(const std::string& rest) { return std::string(kName) + ":" + rest; }
@@ -84,7 +89,11 @@ std::string BillionLaughs() {
 
 std::string ThreeHundredThousandKeys() {
   std::string text;
-  for (int i = 0; i < 300'000; ++i) text += "k" + std::to_string(i) + ": 1\n";
+  for (int i = 0; i < 300'000; ++i) {
+    text += 'k';
+    text += std::to_string(i);
+    text += ": 1\n";
+  }
   return text;
 }
 
@@ -128,6 +137,21 @@ TEST(Adversarial, UnclosedFlowCollectionIsASyntaxError) {
   EXPECT_EQ(Keyword("[a, b"), "yaml-syntax");
   EXPECT_THAT(Lines("{a: 1"),
               ElementsAre(Line("1:1: error: the mapping started here with '{' is not closed with '}'")));
+}
+
+TEST(Adversarial, UnclosedFlowListAroundAClosedOne) {
+  // "tasks: [[a], [b]" with the last ']' forgotten: the inner lists close
+  // while yaml-cpp still takes them for keys of a mapping it made up.
+  EXPECT_THAT(Lines("[[1]"), ElementsAre(Line("1:1: error: the list started here with '[' is not closed with ']'")));
+  EXPECT_THAT(Lines("a: [[1]\n"),
+              ElementsAre(Line("1:4: error: /a: the list started here with '[' is not closed with ']'")));
+}
+
+TEST(Adversarial, FortyUnclosedBracketsAreNotTooDeep) {
+  // 40 levels are within the limit of 64: the error is the unclosed list.
+  EXPECT_THAT(Lines(std::string(40, '[')),
+              ElementsAre(Line("1:40: error: " + ZeroPointer(39) +
+                               ": the list started here with '[' is not closed with ']'")));
 }
 
 TEST(Adversarial, EmptyFile) {
@@ -329,6 +353,34 @@ TEST(Adversarial, SyntaxOnlyStillRefusesEveryBadInput) {
               ElementsAre(Line("1:1: error: the document must be a mapping of spec fields, not a list")));
 }
 
+// The fast YAML path and yaml-cpp must not decide a file differently: the
+// outcome cannot depend on whether something elsewhere in the file (here an
+// anchor, which the fast path leaves to yaml-cpp) picks the parser.
+std::string WithAnchor(std::string spec) {
+  spec.replace(spec.find("author: tester"), 14, "author: &who tester");
+  return spec;
+}
+
+TEST(Adversarial, LoneCarriageReturnAtTheEndEndsTheLine) {
+  // fixtures/fuzz-regressions/crash-e1d61b48.yaml, "a: 1\r": a CR is a line
+  // break in YAML, so the value is 'pending', however the file is parsed.
+  std::string spec = kValidSpec;
+  spec.back() = '\r';
+  EXPECT_THAT(Lines(spec), IsEmpty());
+  EXPECT_THAT(Lines(WithAnchor(spec)), IsEmpty());
+  EXPECT_EQ(testing::FastPathDisagreement("a: 1\r"), "");
+}
+
+TEST(Adversarial, QuestionMarkEndingAFlowItemIsReadOneWay) {
+  // fixtures/fuzz-regressions/crash-967dea65.yaml, "- [o?]": the fast path
+  // reads a list holding 'o?', yaml-cpp refuses the file ("unknown token").
+  std::string spec = kValidSpec;
+  spec.replace(spec.find("  author: tester\n"), 16, "  author: tester\n  tags: [yaml, why?]\n");
+  EXPECT_EQ(Lines(spec), Lines(WithAnchor(spec)));
+  EXPECT_EQ(testing::FastPathDisagreement("- [o?]"), "");
+  EXPECT_EQ(testing::FastPathDisagreement("tags: [yaml, why?]\n"), "");
+}
+
 // ------------------------------------------------------ fuzz regressions
 //
 // Inputs the fuzzer (tests/fuzz/validate_fuzzer.cc) found to crash. Each
@@ -390,6 +442,8 @@ TEST(AdversarialDeathTest, EverySavedFuzzRegressionRunsToCompletion) {
     std::ostringstream bytes;
     bytes << in.rdbuf();
     const std::string text = bytes.str();
+    // The fast YAML path builds exactly what yaml-cpp builds, or declines.
+    EXPECT_EQ(testing::FastPathDisagreement(text), "");
     // None of them is a valid spec: the full check must find at least one
     // error, and the process must live to say so. The syntax-only check
     // must return too (some are well-formed YAML).

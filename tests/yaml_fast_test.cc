@@ -67,6 +67,8 @@ TEST(YamlFast, DeclinesWhatItDoesNotHandle) {
       "a: |\n  no final newline",       // literal block at end of file without a break
       "a:",                             // null at the end
       "a: x\x01y\n",                    // control byte
+      "a: 1\r",                         // a final lone CR (fuzzer): yaml-cpp keeps it in the scalar
+      "- [o?]",                         // yaml-cpp rejects this flow scalar (fuzzer)
   };
   for (const char* text : declined) {
     Document doc;

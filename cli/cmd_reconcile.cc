@@ -1,0 +1,26 @@
+// specd reconcile: one pass bringing journal and files into line, then exit.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+
+namespace specd::cli {
+
+Run SetupReconcile(CLI::App* sub) {
+  auto repo = std::make_shared<RepoOptions>();
+  AddRepoOptions(sub, repo.get(), false);
+  return [repo] {
+    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    if (!ctx) return kExitUsage;
+    Result<PassReport> pass = ctx->engine->ReconcileAll();
+    if (!pass.ok()) {
+      std::fprintf(stderr, "specd reconcile: %s\n", pass.error().message.c_str());
+      return kExitUsage;
+    }
+    for (const EngineEvent& e : pass->events) std::printf("%s\n", DescribeEvent(e).c_str());
+    std::printf("%zu specs: %zu unchanged, %zu events\n", pass->files, pass->unchanged, pass->events.size());
+    return kExitOk;
+  };
+}
+
+}  // namespace specd::cli

@@ -1,0 +1,67 @@
+// specd status: every spec by state, with errors, and where the journal is.
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+
+namespace specd::cli {
+
+Run SetupStatus(CLI::App* sub) {
+  auto repo = std::make_shared<RepoOptions>();
+  AddRepoOptions(sub, repo.get(), true);
+  return [repo] {
+    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    if (!ctx) return kExitUsage;
+    Result<PassReport> pass = ctx->engine->ReconcileAll();
+    if (!pass.ok()) {
+      std::fprintf(stderr, "specd status: %s\n", pass.error().message.c_str());
+      return kExitUsage;
+    }
+    Result<std::vector<SpecRecord>> specs = ctx->journal->ListSpecs();
+    if (!specs.ok()) {
+      std::fprintf(stderr, "specd status: %s\n", specs.error().message.c_str());
+      return kExitUsage;
+    }
+    std::map<std::string, std::vector<const SpecRecord*>> by_state;
+    for (const SpecRecord& s : *specs) by_state[s.errors.empty() ? s.status : "invalid"].push_back(&s);
+    if (repo->json) {
+      nlohmann::ordered_json out = {{"repository", ctx->root}, {"journal", ctx->journal->path()}};
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const SpecRecord& s : *specs) {
+        list.push_back({{"id", s.id}, {"status", s.status}, {"path", s.path}, {"generation", s.generation},
+                        {"valid", s.errors.empty()}, {"errors", s.errors}});
+      }
+      out["specs"] = list;
+      std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      return kExitOk;
+    }
+    std::printf("repository: %s\njournal: %s\n", ctx->root.c_str(), ctx->journal->path().c_str());
+    if (specs->empty()) std::printf("no specs yet (create one with `specd new`)\n");
+    // Life-cycle order, then invalid last.
+    for (int i = 0; i <= kSpecStateCount; ++i) {
+      std::string state = i < kSpecStateCount ? StateName(static_cast<SpecState>(i)) : "invalid";
+      auto it = by_state.find(state);
+      if (it == by_state.end()) continue;
+      std::printf("\n%s (%zu)\n", state.c_str(), it->second.size());
+      for (const SpecRecord* s : it->second) {
+        std::printf("  %s  %s\n", s->id.c_str(), s->path.c_str());
+        if (!s->errors.empty()) {
+          std::string e = s->errors;
+          size_t pos = 0;
+          while (pos < e.size()) {
+            size_t nl = e.find('\n', pos);
+            if (nl == std::string::npos) nl = e.size();
+            std::printf("    %s\n", e.substr(pos, nl - pos).c_str());
+            pos = nl + 1;
+          }
+        }
+      }
+    }
+    return kExitOk;
+  };
+}
+
+}  // namespace specd::cli

@@ -1,0 +1,102 @@
+// specd request-review | approve | reject | cancel | reopen ID: the people's
+// side of the life cycle. Each verb acts in a role and picks its target
+// from the spec's current status.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+
+namespace specd::cli {
+
+namespace {
+
+struct Verb {
+  const char* name;
+  Role role;
+  bool reason_option;
+  // The status the verb moves a spec in `current` to, if it applies.
+  std::optional<SpecState> (*target)(SpecState current);
+  const char* applies_to;  // said when it does not
+};
+
+using S = SpecState;
+
+const Verb kVerbs[] = {
+    {"request-review", Role::kAuthor, false,
+     [](S s) { return s == S::kDraft ? std::optional(S::kReview) : std::nullopt; }, "a draft"},
+    {"approve", Role::kReviewer, false,
+     [](S s) {
+       return s == S::kReview ? std::optional(S::kApproved)
+              : s == S::kDiffSubmitted ? std::optional(S::kReviewed) : std::nullopt;
+     },
+     "a spec in review or diff-submitted"},
+    {"reject", Role::kReviewer, true,
+     [](S s) {
+       return s == S::kReview ? std::optional(S::kDraft)
+              : s == S::kReviewed ? std::optional(S::kInProgress) : std::nullopt;
+     },
+     "a spec in review or reviewed"},
+    {"cancel", Role::kPerson, true, [](S s) { return IsTerminal(s) ? std::nullopt : std::optional(S::kCancelled); },
+     "a spec that is not completed or cancelled"},
+    {"reopen", Role::kPerson, false, [](S s) { return s == S::kFailed ? std::optional(S::kPlanning) : std::nullopt; },
+     "a failed spec"},
+};
+
+class PrintingSink : public EventSink {
+ public:
+  void OnEvent(const EngineEvent& e) override { std::printf("%s\n", DescribeEvent(e).c_str()); }
+};
+
+int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, const std::string& reason) {
+  std::unique_ptr<Context> ctx = OpenContext(repo);
+  if (!ctx) return kExitUsage;
+  Result<PassReport> pass = ctx->engine->ReconcileAll();
+  if (!pass.ok()) {
+    std::fprintf(stderr, "specd: %s\n", pass.error().message.c_str());
+    return kExitUsage;
+  }
+  Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(id);
+  if (!rec.ok() || !*rec || (*rec)->removed) {
+    std::fprintf(stderr, "specd %s: no spec %s in %s/.agents/specs/\n", verb.name, id.c_str(), ctx->root.c_str());
+    return kExitUsage;
+  }
+  std::optional<SpecState> current = ParseState((*rec)->status);
+  std::optional<SpecState> to = current ? verb.target(*current) : std::nullopt;
+  if (!to) {
+    std::fprintf(stderr, "specd %s: %s is %s; %s takes %s\n", verb.name, id.c_str(),
+                 (*rec)->status.empty() ? "invalid" : (*rec)->status.c_str(), verb.name, verb.applies_to);
+    if (!(*rec)->errors.empty()) std::fprintf(stderr, "%s", (*rec)->errors.c_str());
+    return kExitInvalid;
+  }
+  PrintingSink sink;
+  ctx->engine->AddSink(&sink);
+  Result<Decision> d = ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo), verb.role}, reason);
+  if (!d.ok()) {
+    std::fprintf(stderr, "specd %s: %s\n", verb.name, d.error().message.c_str());
+    return kExitUsage;
+  }
+  if (!d->allowed) {
+    std::fprintf(stderr, "specd %s: refused: %s\n", verb.name, d->reason.c_str());
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {
+  for (const Verb& verb : kVerbs) {
+    CLI::App* sub = app->add_subcommand(verb.name, std::string("Move a spec on: ") + verb.applies_to);
+    auto repo = std::make_shared<RepoOptions>();
+    auto id = std::make_shared<std::string>();
+    auto reason = std::make_shared<std::string>();
+    AddRepoOptions(sub, repo.get(), false);
+    sub->add_option("id", *id, "Spec id (spec-YYYY-MM-DD-NNN)")->required();
+    sub->add_option("--actor", repo->actor, "Who is acting (default: $SPECD_ACTOR, else $USER)");
+    if (verb.reason_option) sub->add_option("--reason", *reason, "Why (required)")->required();
+    (*runs)[sub] = [&verb, repo, id, reason] { return RunVerb(verb, *repo, *id, *reason); };
+  }
+}
+
+}  // namespace specd::cli

@@ -1,0 +1,36 @@
+// What the engine verbs share: the repository found from --repo or the
+// current directory, its journal opened, an engine over both.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/journal.h"
+
+namespace specd::cli {
+
+struct RepoOptions {
+  std::string repo;   // --repo
+  bool json = false;  // --json
+  std::string actor;  // --actor
+};
+
+struct Context {
+  std::string root;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<SpecEngine> engine;
+};
+
+// Prints the reason to stderr and returns nullptr when there is no
+// repository or the journal cannot be opened.
+std::unique_ptr<Context> OpenContext(const RepoOptions& options);
+
+// Adds --repo (and --json when `json`) to a subcommand.
+void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);
+
+// Who is acting: --actor, else $SPECD_ACTOR, else $USER, else "someone".
+std::string ActorName(const RepoOptions& options);
+
+}  // namespace specd::cli

@@ -1,0 +1,489 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include "engine/spec_model.h"
+#include "engine/writeback.h"
+
+namespace specd {
+
+namespace {
+
+constexpr int kMaxEngineSteps = 8;  // approved -> planning -> in-progress -> ... in one pass
+
+bool HasError(const std::vector<Diagnostic>& diags) {
+  return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; });
+}
+
+bool IsSpecFileName(const std::string& name) {
+  if (name.empty() || name[0] == '.') return false;  // dotfiles: editors' temporaries, specd's own
+  auto ends = [&](std::string_view ext) {
+    return name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  return ends(".yaml") || ends(".yml");
+}
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The progress block as the writer takes it.
+Progress ToProgress(const std::vector<std::pair<std::string, int64_t>>& counts) {
+  Progress p;
+  for (const auto& [key, value] : counts) {
+    int v = static_cast<int>(value);
+    if (key == "total") p.total = v;
+    if (key == "pending") p.pending = v;
+    if (key == "inProgress") p.in_progress = v;
+    if (key == "diffSubmitted") p.diff_submitted = v;
+    if (key == "reviewed") p.reviewed = v;
+    if (key == "done") p.done = v;
+    if (key == "failed") p.failed = v;
+    if (key == "blocked") p.blocked = v;
+    if (key == "percent") p.percent = v;
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string FormatTimestamp(int64_t unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+const char* EventKindName(EngineEvent::Kind kind) {
+  switch (kind) {
+    case EngineEvent::Kind::kRegistered: return "registered";
+    case EngineEvent::Kind::kTransition: return "transition";
+    case EngineEvent::Kind::kRefused: return "refused";
+    case EngineEvent::Kind::kInvalid: return "invalid";
+    case EngineEvent::Kind::kRemoved: return "removed";
+    case EngineEvent::Kind::kArchived: return "archived";
+    case EngineEvent::Kind::kWaiting: return "waiting";
+    case EngineEvent::Kind::kEdited: return "edited";
+  }
+  return "?";
+}
+
+std::string DescribeEvent(const EngineEvent& e) {
+  switch (e.kind) {
+    case EngineEvent::Kind::kRegistered: return e.spec_id + ": registered at " + e.to;
+    case EngineEvent::Kind::kTransition:
+      return e.spec_id + ": " + e.from + " -> " + e.to + " (" + e.actor + (e.reason.empty() ? "" : ": " + e.reason) + ")";
+    case EngineEvent::Kind::kRefused:
+      return e.spec_id + ": refused " + e.from + " -> " + e.to + ", status put back to " + e.from + ": " + e.reason;
+    case EngineEvent::Kind::kInvalid: return e.spec_id + ": invalid, left as it is: " + e.reason;
+    case EngineEvent::Kind::kRemoved: return e.spec_id + ": file removed (" + e.path + "), history kept";
+    case EngineEvent::Kind::kArchived: return e.spec_id + ": archived to " + e.path;
+    case EngineEvent::Kind::kWaiting: return e.spec_id + ": " + e.from + ", waiting: " + e.reason;
+    case EngineEvent::Kind::kEdited: return e.spec_id + ": edited";
+  }
+  return e.spec_id;
+}
+
+struct SpecEngine::Loaded {
+  std::string bytes;
+  FileStamp stamp;
+  std::string hash;
+  std::vector<Diagnostic> diags;
+  Document doc;
+  bool valid = false;
+  SpecModel model;
+};
+
+SpecEngine::SpecEngine(Env* env, Journal* journal, std::string repo_root, EngineOptions options)
+    : env_(env), journal_(journal), root_(std::move(repo_root)), options_(std::move(options)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string SpecEngine::ActiveDir() const { return root_ + "/.agents/specs/active"; }
+
+std::string SpecEngine::Relative(const std::string& path) const {
+  if (path.size() > root_.size() + 1 && path.compare(0, root_.size(), root_) == 0 && path[root_.size()] == '/') {
+    return path.substr(root_.size() + 1);
+  }
+  return path;
+}
+
+std::string SpecEngine::Absolute(const std::string& rel) const {
+  return !rel.empty() && rel[0] == '/' ? rel : root_ + "/" + rel;
+}
+
+std::string SpecEngine::Now() const { return FormatTimestamp(env_->NowMillis()); }
+
+void SpecEngine::Emit(PassReport* report, EngineEvent event) {
+  for (EventSink* sink : sinks_) sink->OnEvent(event);
+  report->events.push_back(std::move(event));
+}
+
+Result<PassReport> SpecEngine::ReconcileAll() {
+  PassReport report;
+  std::vector<std::string> rels;
+  std::string specs = root_ + "/.agents/specs";
+  auto scan = [&](const std::string& dir) {
+    Result<std::vector<std::string>> names = env_->ListDir(dir);
+    if (!names.ok()) return;
+    for (const std::string& n : *names) {
+      if (IsSpecFileName(n)) rels.push_back(Relative(dir + "/" + n));
+    }
+  };
+  scan(specs + "/active");
+  if (Result<std::vector<std::string>> months = env_->ListDir(specs + "/archive"); months.ok()) {
+    for (const std::string& m : *months) scan(specs + "/archive/" + m);
+  }
+  std::set<std::string> seen(rels.begin(), rels.end());
+  for (const std::string& rel : rels) {
+    Result<PassReport> one = ReconcilePath(rel);
+    if (!one.ok()) return one.error();
+    report.files += one->files;
+    report.unchanged += one->unchanged;
+    for (EngineEvent& e : one->events) report.events.push_back(std::move(e));
+  }
+  // What the journal knows but the disk no longer has.
+  Result<std::vector<SpecRecord>> known = journal_->ListSpecs();
+  if (!known.ok()) return known.error();
+  for (const SpecRecord& rec : *known) {
+    if (seen.count(rec.path) || env_->Exists(Absolute(rec.path))) continue;
+    Status s = RecordRemoved(rec, &report);
+    if (!s.ok()) return s.error();
+  }
+  return report;
+}
+
+Result<PassReport> SpecEngine::ReconcilePath(const std::string& path) {
+  PassReport report;
+  report.files = 1;
+  std::string rel = Relative(path);
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    Result<Outcome> o = ReconcileOnce(rel, &report);
+    if (!o.ok()) return o.error();
+    if (*o == Outcome::kDone) return report;
+  }
+  return Error{rel + " kept changing while specd tried to update it; try again"};
+}
+
+Status SpecEngine::RecordRemoved(const SpecRecord& record, PassReport* report) {
+  SpecRecord gone = record;
+  gone.removed = true;
+  gone.updated_ms = env_->NowMillis();
+  JournalBatch batch;
+  batch.upserts.push_back(gone);
+  Status s = journal_->Apply(batch);
+  if (!s.ok()) return s;
+  Emit(report, EngineEvent{EngineEvent::Kind::kRemoved, record.id, record.path, record.status, "", "", ""});
+  return Status::Ok();
+}
+
+// Whether putting back the last legal status alone makes the file valid: an
+// illegal status edit can break a status-dependent rule (tasks required from
+// in-progress on); it is still a status edit to refuse, not a broken file.
+bool SpecEngine::StatusEditIsTheOnlyProblem(const Loaded& file, const std::string& legal,
+                                            const std::string& rel) const {
+  if (legal.empty() || file.model.status == legal) return false;
+  SpecEdits revert;
+  revert.status = legal;
+  Result<std::string> reverted = ApplyEdits(file.bytes, revert);
+  if (!reverted.ok()) return false;
+  Document doc;
+  bool loaded = false;
+  std::vector<Diagnostic> diags = ValidateSpecText(*reverted, rel, options_.validate, &doc, &loaded);
+  return loaded && !HasError(diags);
+}
+
+Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, PassReport* report) {
+  const std::string abs = Absolute(rel);
+  Result<std::optional<SpecRecord>> by_path = journal_->GetSpecByPath(rel);
+  if (!by_path.ok()) return by_path.error();
+  std::optional<SpecRecord> rec = *by_path;
+  Result<FileStamp> stamp = env_->Stat(abs);
+  if (!stamp.ok()) {
+    if (rec && !rec->removed) {
+      Status s = RecordRemoved(*rec, report);
+      if (!s.ok()) return s.error();
+    }
+    return Outcome::kDone;
+  }
+  if (rec && !rec->removed && rec->size == stamp->size && rec->mtime_ns == stamp->mtime_ns &&
+      rec->inode == stamp->inode) {
+    ++report->unchanged;  // not re-read, not re-parsed
+    return Outcome::kDone;
+  }
+  Loaded file;
+  Result<std::string> bytes = env_->ReadFile(abs);
+  if (!bytes.ok()) return bytes.error();
+  file.bytes = std::move(*bytes);
+  file.stamp = *stamp;
+  file.hash = Sha256Hex(file.bytes);
+  bool loaded = false;
+  file.diags = ValidateSpecText(file.bytes, rel, options_.validate, &file.doc, &loaded);
+  file.valid = loaded && !HasError(file.diags);
+  if (loaded) file.model = ReadSpecModel(file.doc);
+  if (!file.valid && loaded && rec && StatusEditIsTheOnlyProblem(file, rec->status, rel)) file.valid = true;
+
+  std::string id = file.valid ? file.model.id : ExpectedSpecId(rel);
+  if (!rec) {  // a file the journal knows under another path (moved, archived): same spec
+    Result<std::optional<SpecRecord>> by_id = journal_->GetSpec(id);
+    if (!by_id.ok()) return by_id.error();
+    rec = *by_id;
+  }
+  const bool is_new = !rec;
+  SpecRecord record = rec ? *rec : SpecRecord{};
+  record.id = id;
+  record.path = rel;
+  record.removed = false;
+  record.updated_ms = env_->NowMillis();
+  if (rec && file.hash == rec->content_hash) {  // touched, not changed
+    record.size = file.stamp.size, record.mtime_ns = file.stamp.mtime_ns, record.inode = file.stamp.inode;
+    JournalBatch batch;
+    batch.upserts.push_back(record);
+    Status s = journal_->Apply(batch);
+    if (!s.ok()) return s.error();
+    return Outcome::kDone;
+  }
+  if (!is_new && file.hash != rec->written_hash) ++record.generation;  // an author's edit, not specd's own
+  if (!file.valid) {
+    std::string errors;
+    for (const Diagnostic& d : file.diags) {
+      if (d.severity == Severity::kError) errors += FormatText(d) + "\n";
+    }
+    record.errors = errors;
+    record.content_hash = file.hash;
+    record.size = file.stamp.size, record.mtime_ns = file.stamp.mtime_ns, record.inode = file.stamp.inode;
+    JournalBatch batch;
+    batch.upserts.push_back(record);
+    Status s = journal_->Apply(batch);
+    if (!s.ok()) return s.error();
+    const Diagnostic* first = nullptr;
+    for (const Diagnostic& d : file.diags) {
+      if (!first && d.severity == Severity::kError) first = &d;
+    }
+    Emit(report, EngineEvent{EngineEvent::Kind::kInvalid, id, rel, record.status, "", "",
+                             first ? FormatText(*first) : "invalid"});
+    return Outcome::kDone;
+  }
+  Decision unused;
+  return Act(rel, file, record, is_new, std::nullopt, Actor{}, report, &unused);
+}
+
+namespace {
+
+// Trailing changeLog entries the journal has not recorded yet, if they chain
+// from the journal's status to the file's: specd's own write whose journal
+// entry was cut off by a crash, or transitions a teammate made (git).
+std::optional<std::vector<ChangeLogFact>> Unjournaled(const std::vector<ChangeLogFact>& log,
+                                                      const std::vector<TransitionRecord>& journaled,
+                                                      const std::string& from, const std::string& to) {
+  std::set<std::tuple<std::string, std::string, std::string>> known;
+  for (const TransitionRecord& t : journaled) known.insert({FormatTimestamp(t.at_ms), t.from, t.to});
+  size_t start = log.size();
+  while (start > 0 && !known.count({log[start - 1].at, log[start - 1].from, log[start - 1].to})) --start;
+  std::vector<ChangeLogFact> tail(log.begin() + static_cast<std::ptrdiff_t>(start), log.end());
+  std::string cur = from;
+  for (const ChangeLogFact& e : tail) {
+    std::optional<SpecState> a = ParseState(e.from), b = ParseState(e.to);
+    if (e.from != cur || !a || !b || !IsLifeCycleEdge(*a, *b)) return std::nullopt;
+    cur = e.to;
+  }
+  if (tail.empty() || cur != to) return std::nullopt;
+  return tail;
+}
+
+}  // namespace
+
+Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded& file, SpecRecord record,
+                                            bool is_new, std::optional<Request> verb, const Actor& verb_actor,
+                                            PassReport* report, Decision* verb_decision) {
+  const int64_t now_ms = env_->NowMillis() / 1000 * 1000;  // changeLog has seconds; keep both equal
+  const std::string now = FormatTimestamp(now_ms);
+  const SpecModel& model = file.model;
+  // Not a state name only when the status edit is being refused (see
+  // StatusEditIsTheOnlyProblem); otherwise the schema has checked it.
+  const std::optional<SpecState> file_status = ParseState(model.status);
+  SpecFacts facts;
+  facts.valid = true;
+  facts.tasks = model.tasks;
+  std::string author = model.author.empty() ? "author" : model.author;
+
+  JournalBatch batch;
+  SpecEdits edits;
+  std::vector<EngineEvent> events;
+  auto transition = [&](SpecState from, SpecState to, const std::string& actor, const std::string& reason,
+                        bool write_log) {
+    batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, actor, StateName(from),
+                                                 StateName(to), reason, now_ms, ""});
+    if (write_log) {
+      edits.append_changelog.push_back(
+          ChangeLogEntry{now, actor, StateName(from), StateName(to), reason, record.trace_id});
+    }
+    events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, StateName(from), StateName(to),
+                                 actor, reason});
+  };
+
+  SpecState current = file_status ? *file_status : *ParseState(record.status);
+  if (is_new || record.status.empty()) {
+    record.trace_id = Sha256Hex(record.id + "@" + now).substr(0, 16);
+    batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, "specd", "",
+                                                 StateName(current), "registered", now_ms, file.hash});
+    events.push_back(EngineEvent{EngineEvent::Kind::kRegistered, record.id, rel, "", StateName(current),
+                                 "specd", ""});
+  } else if (record.status != model.status) {
+    const SpecState legal = *ParseState(record.status);
+    Result<std::vector<TransitionRecord>> journaled = journal_->Transitions(record.id);
+    if (!journaled.ok()) return journaled.error();
+    if (auto tail = Unjournaled(model.change_log, *journaled, record.status, model.status)) {
+      for (const ChangeLogFact& e : *tail) {  // the file wins; the journal records that it did
+        batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, e.actor, e.from, e.to,
+                                                     e.reason.empty() ? "recorded from the file" : e.reason,
+                                                     now_ms, file.hash});
+        events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, e.from, e.to, e.actor,
+                                     "recorded from the file's changeLog"});
+      }
+    } else {
+      Decision d = file_status ? Decide(legal, facts, Request{*file_status, Via::kFileEdit, ""}, Actor{author, Role::kAuthor})
+                               : Decision{false, legal, legal, "'" + model.status + "' is not a spec status", {}};
+      if (d.allowed) {
+        transition(legal, *file_status, author, "status edited in the file", true);
+      } else {
+        batch.refusals.push_back(RefusalRecord{0, record.id, author, StateName(legal), model.status, d.reason, now_ms});
+        events.push_back(EngineEvent{EngineEvent::Kind::kRefused, record.id, rel, StateName(legal), model.status,
+                                     author, d.reason});
+        current = legal;
+        edits.status = StateName(legal);
+      }
+    }
+  }
+
+  if (verb) {
+    *verb_decision = Decide(current, facts, *verb, verb_actor);
+    if (!verb_decision->allowed) return Outcome::kDone;  // nothing written, nothing journaled
+    for (const TaskChange& tc : verb_decision->task_changes) {
+      TaskEdit te;
+      te.task_id = tc.task_id;
+      te.status = tc.status;
+      if (tc.clear_assignee) te.assigned_to = std::optional<std::string>();
+      edits.tasks.push_back(te);
+      for (TaskFact& t : facts.tasks) {
+        if (t.id == tc.task_id) t.status = tc.status, t.assigned = t.assigned && !tc.clear_assignee;
+      }
+    }
+    transition(current, verb->to, verb_actor.name, verb->reason, true);
+    current = verb->to;
+  }
+
+  for (int i = 0; i < kMaxEngineSteps; ++i) {
+    EngineStep step = NextEngineStep(current, facts);
+    if (!step.to) {
+      if (!step.waiting.empty()) {
+        events.push_back(EngineEvent{EngineEvent::Kind::kWaiting, record.id, rel, StateName(current), "", "specd",
+                                     step.waiting});
+      }
+      break;
+    }
+    transition(current, *step.to, "specd", step.reason, true);
+    current = *step.to;
+  }
+
+  std::vector<std::pair<std::string, int64_t>> progress = DeriveProgress(facts.tasks);
+  if ((!facts.tasks.empty() || model.has_progress) && progress != model.progress) edits.progress = ToProgress(progress);
+  if (!file_status || current != *file_status) edits.status = StateName(current);
+
+  std::string on_disk = file.bytes;
+  FileStamp stamp = file.stamp;
+  std::string path = rel;
+  if (!edits.empty()) {
+    edits.updated_at = now;
+    Result<std::string> updated = ApplyEdits(file.bytes, edits);
+    if (!updated.ok()) {
+      record.errors = "specd cannot update this file: " + updated.error().message + "\n";
+      events.push_back(EngineEvent{EngineEvent::Kind::kInvalid, record.id, rel, record.status, "", "",
+                                   record.errors});
+      batch = JournalBatch{};
+    } else {
+      Status w = WriteFileAtomic(env_, Absolute(rel), *updated, &file.stamp);
+      if (!w.ok() && w.error().code == ErrorCode::kConflict) return Outcome::kRetry;  // re-read, re-apply
+      if (!w.ok()) return w.error();
+      on_disk = std::move(*updated);
+      record.written_hash = Sha256Hex(on_disk);
+      Result<FileStamp> after = env_->Stat(Absolute(rel));
+      if (!after.ok()) return after.error();
+      stamp = *after;
+    }
+  }
+  if (record.errors.empty() || edits.empty()) {
+    record.status = StateName(current);
+    record.errors.clear();
+  }
+  if (IsTerminal(current) && rel.find("/archive/") == std::string::npos) {
+    std::string month = now.substr(0, 7);
+    std::string dir = root_ + "/.agents/specs/archive/" + month;
+    Status s = env_->MakeDirs(dir);
+    if (s.ok()) s = env_->RenameFile(Absolute(rel), dir + "/" + BaseName(rel));
+    if (s.ok()) s = env_->SyncDir(dir);
+    if (!s.ok()) return s.error();
+    path = Relative(dir + "/" + BaseName(rel));
+    Result<FileStamp> moved = env_->Stat(Absolute(path));
+    if (moved.ok()) stamp = *moved;
+    events.push_back(EngineEvent{EngineEvent::Kind::kArchived, record.id, path, "", StateName(current), "specd", ""});
+  }
+  record.path = path;
+  record.content_hash = Sha256Hex(on_disk);
+  record.size = stamp.size, record.mtime_ns = stamp.mtime_ns, record.inode = stamp.inode;
+  for (TransitionRecord& t : batch.transitions) {
+    if (t.content_hash.empty()) t.content_hash = record.content_hash;
+    t.trace_id = record.trace_id;
+  }
+  batch.upserts.push_back(record);
+  Status s = journal_->Apply(batch);
+  if (!s.ok()) return s.error();
+  for (EngineEvent& e : events) Emit(report, std::move(e));
+  return Outcome::kDone;
+}
+
+Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState to, const Actor& actor,
+                                               const std::string& reason) {
+  Result<PassReport> pass = ReconcileAll();  // act on the files as they are now
+  if (!pass.ok()) return pass.error();
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    Result<std::optional<SpecRecord>> rec = journal_->GetSpec(id);
+    if (!rec.ok()) return rec.error();
+    if (!*rec || (*rec)->removed) return Error{"no spec " + id + " in " + root_ + "/.agents/specs/"};
+    const SpecRecord& record = **rec;
+    if (!record.errors.empty()) {
+      Decision d;
+      d.to = to;
+      d.reason = "the spec does not validate; fix it first:\n" + record.errors;
+      return d;
+    }
+    Loaded file;
+    Result<std::string> bytes = env_->ReadFile(Absolute(record.path));
+    if (!bytes.ok()) return bytes.error();
+    Result<FileStamp> stamp = env_->Stat(Absolute(record.path));
+    if (!stamp.ok()) return stamp.error();
+    file.bytes = std::move(*bytes);
+    file.stamp = *stamp;
+    file.hash = Sha256Hex(file.bytes);
+    bool loaded = false;
+    file.diags = ValidateSpecText(file.bytes, record.path, options_.validate, &file.doc, &loaded);
+    file.valid = loaded && !HasError(file.diags);
+    if (!file.valid || file.hash != record.content_hash) continue;  // changed since the pass: reconcile again
+    file.model = ReadSpecModel(file.doc);
+    PassReport report;
+    Decision decision;
+    Result<Outcome> o = Act(record.path, file, record, false, Request{to, Via::kVerb, reason}, actor, &report,
+                            &decision);
+    if (!o.ok()) return o.error();
+    if (*o == Outcome::kDone) return decision;
+    if (Result<PassReport> again = ReconcilePath(record.path); !again.ok()) return again.error();
+  }
+  return Error{id + " kept changing while specd tried to update it; try again"};
+}
+
+}  // namespace specd

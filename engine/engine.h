@@ -1,0 +1,94 @@
+// The engine: brings journal and files into line (reconcile) and carries
+// out requested transitions (the CLI verbs). One code path for a change,
+// whether it came from a watcher event, a rescan, a git hook or
+// `specd reconcile`. Every effect goes through Env and Journal; every
+// decision through the pure state machine.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/env.h"
+#include "engine/journal.h"
+#include "engine/state_machine.h"
+#include "schema/validate.h"
+
+namespace specd {
+
+// What happened to one spec, for people (specd reconcile prints these) and
+// for sinks (later: metrics, NATS, the web board).
+struct EngineEvent {
+  enum class Kind { kRegistered, kTransition, kRefused, kInvalid, kRemoved, kArchived, kWaiting, kEdited };
+  Kind kind = Kind::kEdited;
+  std::string spec_id;
+  std::string path;  // repo-relative
+  std::string from, to, actor, reason;
+};
+const char* EventKindName(EngineEvent::Kind kind);
+std::string DescribeEvent(const EngineEvent& e);  // one line for people
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnEvent(const EngineEvent& event) = 0;
+};
+
+struct EngineOptions {
+  ValidateOptions validate;
+  int max_write_attempts = 8;  // re-read and re-apply this often when a file keeps changing
+};
+
+struct PassReport {
+  size_t files = 0;
+  size_t unchanged = 0;  // skipped on size, mtime and inode (not re-read)
+  std::vector<EngineEvent> events;
+};
+
+class SpecEngine {
+ public:
+  SpecEngine(Env* env, Journal* journal, std::string repo_root, EngineOptions options = {});
+
+  void AddSink(EventSink* sink) { sinks_.push_back(sink); }
+
+  // Every spec under .agents/specs/active/: new files registered, edited
+  // ones re-validated and acted on, deleted ones recorded as removed.
+  Result<PassReport> ReconcileAll();
+  // One file (absolute path, or relative to the repository root).
+  Result<PassReport> ReconcilePath(const std::string& path);
+
+  // A CLI verb: move spec `id` to `to` as `actor`. Refused requests come
+  // back as a Decision with allowed == false; errors (no such spec, I/O) as
+  // Error.
+  Result<Decision> RequestTransition(const std::string& id, SpecState to, const Actor& actor,
+                                     const std::string& reason);
+
+  const std::string& repo_root() const { return root_; }
+  std::string ActiveDir() const;
+
+ private:
+  struct Loaded;
+  enum class Outcome { kDone, kRetry };
+
+  Result<Outcome> ReconcileOnce(const std::string& rel, PassReport* report);
+  Result<Outcome> Act(const std::string& rel, const Loaded& file, SpecRecord record, bool is_new,
+                      std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
+                      Decision* verb_decision);
+  Status RecordRemoved(const SpecRecord& record, PassReport* report);
+  bool StatusEditIsTheOnlyProblem(const Loaded& file, const std::string& legal, const std::string& rel) const;
+  void Emit(PassReport* report, EngineEvent event);
+  std::string Relative(const std::string& path) const;
+  std::string Absolute(const std::string& rel) const;
+  std::string Now() const;
+
+  Env* env_;
+  Journal* journal_;
+  std::string root_;
+  EngineOptions options_;
+  std::vector<EventSink*> sinks_;
+};
+
+// RFC 3339 UTC with seconds, as written into changeLog and updatedAt.
+std::string FormatTimestamp(int64_t unix_ms);
+
+}  // namespace specd

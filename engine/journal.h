@@ -1,0 +1,149 @@
+// The journal: one SQLite file per clone that records what specd knows about
+// each spec file, every status transition, refused changes and failures (with
+// full-text search, so a later worker can find how a similar failure was
+// resolved). The spec file is the source of truth (SPEC_FORMAT.md); the journal
+// is history and a cache that lets reconcile skip unchanged files.
+//
+// Several processes may use one journal at once: WAL mode, a busy timeout, and
+// every write is one BEGIN IMMEDIATE transaction (Apply). Nothing is ever
+// deleted: a spec whose file is gone is marked removed and keeps its history.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/result.h"
+
+struct sqlite3;
+
+namespace specd {
+
+struct SpecRecord {
+  std::string id;            // spec id
+  std::string path;          // repo-relative path of the file, e.g. .agents/specs/active/spec-2026-02-18-001.yaml
+  std::string content_hash;  // hex SHA-256 of the file bytes ("" when unknown)
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  std::string status;        // last status known legal ("" if never valid)
+  int64_t generation = 0;    // counts author edits only
+  std::string written_hash;  // hash of the bytes specd itself last wrote (to tell its own writes apart)
+  std::string trace_id;      // current life-cycle trace id
+  bool removed = false;      // the file is gone; history kept
+  std::string errors;        // the last validation errors as text lines ("" if valid)
+  int64_t updated_ms = 0;
+  bool operator==(const SpecRecord&) const = default;
+};
+
+struct TransitionRecord {
+  int64_t seq = 0;  // assigned by the journal, strictly increasing (ignored by Apply)
+  std::string spec_id, trace_id, actor, from, to, reason;
+  int64_t at_ms = 0;
+  std::string content_hash;
+  bool operator==(const TransitionRecord&) const = default;
+};
+
+struct RefusalRecord {  // a change that was not obeyed
+  int64_t seq = 0;      // assigned by the journal (ignored by Apply)
+  std::string spec_id, actor, from, requested, reason;
+  int64_t at_ms = 0;
+  bool operator==(const RefusalRecord&) const = default;
+};
+
+struct FailureRecord {
+  // 0: Apply records a new failure and assigns the id. Non-zero: Apply
+  // replaces that failure's fields (how a resolution is added later); an
+  // unknown id fails the batch.
+  int64_t id = 0;
+  std::string spec_id, task_id, summary, details, resolution;
+  int64_t at_ms = 0;
+  double rank = 0;  // filled by SearchFailures (lower = more similar, as FTS5 bm25)
+};
+
+// One atomic unit of journal changes: all applied in one BEGIN IMMEDIATE
+// transaction, or none. Applied in this order: upserts, transitions,
+// refusals, failures (so a batch may add a spec and its first transition).
+struct JournalBatch {
+  std::vector<SpecRecord> upserts;  // each stores the whole record as given, keyed by id
+  std::vector<TransitionRecord> transitions;  // spec_id must name a spec (in the journal or this batch)
+  std::vector<RefusalRecord> refusals;        // likewise
+  std::vector<FailureRecord> failures;        // spec_id is free text ("" allowed)
+};
+
+// What Apply assigned, in batch order.
+struct AppliedIds {
+  std::vector<int64_t> transition_seqs;
+  std::vector<int64_t> refusal_seqs;
+  std::vector<int64_t> failure_ids;
+};
+
+// Thread-safe: a mutex serialises the calls on one Journal. Each process (and
+// each forked child) opens its own.
+class Journal {
+ public:
+  // Opens (creating the file and its directory, migrating) the journal at
+  // `path`: WAL, synchronous=FULL, busy_timeout 5000 ms, foreign_keys on. A
+  // journal written by a newer specd (higher schema version) is an Error and
+  // is left untouched.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  static int SchemaVersion();  // current schema version (PRAGMA user_version)
+  const std::string& path() const { return path_; }
+
+  // Seq values are assigned in batch order. On any failure nothing is
+  // written and the Error names the record that failed.
+  Status Apply(const JournalBatch& batch) { return Apply(batch, nullptr); }
+  Status Apply(const JournalBatch& batch, AppliedIds* applied);  // `applied` filled on success
+
+  Result<std::optional<SpecRecord>> GetSpec(const std::string& id);
+  // The live spec at `path`, else the most recently updated removed one.
+  Result<std::optional<SpecRecord>> GetSpecByPath(const std::string& path);
+  Result<std::vector<SpecRecord>> ListSpecs(bool include_removed = false);  // ordered by id
+  Result<std::vector<TransitionRecord>> Transitions(const std::string& spec_id);  // oldest first
+  Result<std::vector<RefusalRecord>> Refusals(const std::string& spec_id);        // oldest first
+  Result<std::vector<FailureRecord>> Failures(const std::string& spec_id);        // oldest first
+  // Failures most similar to `text` first (FTS5 bm25 over summary, details and
+  // resolution; a word in the summary counts double). `text` is free words
+  // from a user: any word matches (so a partial match still ranks), and no
+  // punctuation or FTS keyword can make a syntax error. No words: empty.
+  Result<std::vector<FailureRecord>> SearchFailures(const std::string& text, int limit);
+  Result<int64_t> LastSeq();  // the highest transition seq, 0 when there is none
+
+ private:
+  struct DbCloser {
+    void operator()(sqlite3* db) const;
+  };
+  using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+
+  Journal(std::string path, DbPtr db);
+
+  const std::string path_;
+  std::mutex mu_;
+  DbPtr db_;  // guarded by mu_ (statements and transactions must not interleave)
+};
+
+// Where a repository's journal lives, outside the committed tree:
+//  - <repo>/.git is a directory: <repo>/.git/specd/journal.db.
+//  - <repo>/.git is a file "gitdir: <dir>" (a linked worktree or a submodule):
+//    <dir>/specd/journal.db, the worktree's OWN git dir, not the common one.
+//    Each worktree has its own checkout of .agents/specs, with its own inodes,
+//    mtimes and possibly other spec versions; one shared journal would see
+//    every worktree's files as edits of the others. (git worktree remove
+//    takes the journal with the worktree, which is what we want.)
+//  - no usable .git: <repo>/.agents/.specd/journal.db. That directory must be
+//    gitignored (and is never a spec: it is outside .agents/specs).
+// A pure function of the file system (reads .git; no libgit2, no GIT_DIR).
+std::string JournalPathFor(const std::string& repo_root);
+
+// Hex SHA-256 (lower case) of `bytes` (FIPS 180-4).
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace specd

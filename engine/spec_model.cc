@@ -1,0 +1,70 @@
+#include "engine/spec_model.h"
+
+namespace specd {
+
+namespace {
+
+const Node* Get(const Document& doc, const Node& map, std::string_view key) {
+  if (map.kind != NodeKind::kMap) return nullptr;
+  const MapEntry* e = map.Find(key);
+  return e ? &doc.node(e->value) : nullptr;
+}
+
+std::string Text(const Document& doc, const Node& map, std::string_view key) {
+  const Node* n = Get(doc, map, key);
+  return n && n->kind == NodeKind::kString ? n->text : "";
+}
+
+}  // namespace
+
+SpecModel ReadSpecModel(const Document& doc) {
+  SpecModel m;
+  if (doc.empty() || doc.root().kind != NodeKind::kMap) return m;
+  const Node& root = doc.root();
+  m.id = Text(doc, root, "id");
+  m.status = Text(doc, root, "status");
+  if (const Node* meta = Get(doc, root, "metadata")) m.author = Text(doc, *meta, "author");
+  if (const Node* tasks = Get(doc, root, "tasks"); tasks && tasks->kind == NodeKind::kSeq) {
+    for (NodeId id : tasks->items) {
+      const Node& t = doc.node(id);
+      const Node* assignee = Get(doc, t, "assignedTo");
+      m.tasks.push_back(TaskFact{Text(doc, t, "id"), Text(doc, t, "status"),
+                                 assignee && assignee->kind == NodeKind::kString && !assignee->text.empty()});
+    }
+  }
+  if (const Node* log = Get(doc, root, "changeLog"); log && log->kind == NodeKind::kSeq) {
+    for (NodeId id : log->items) {
+      const Node& e = doc.node(id);
+      m.change_log.push_back(ChangeLogFact{Text(doc, e, "at"), Text(doc, e, "actor"), Text(doc, e, "from"),
+                                           Text(doc, e, "to"), Text(doc, e, "reason"), Text(doc, e, "trace")});
+    }
+  }
+  if (const Node* p = Get(doc, root, "progress"); p && p->kind == NodeKind::kMap) {
+    m.has_progress = true;
+    for (const MapEntry& e : p->entries) {
+      const Node& v = doc.node(e.value);
+      m.progress.emplace_back(e.key, v.kind == NodeKind::kInt ? v.integer : -1);
+    }
+  }
+  return m;
+}
+
+std::vector<std::pair<std::string, int64_t>> DeriveProgress(const std::vector<TaskFact>& tasks) {
+  int64_t pending = 0, in_progress = 0, submitted = 0, reviewed = 0, done = 0, failed = 0, blocked = 0;
+  for (const TaskFact& t : tasks) {
+    pending += t.status == "pending";
+    in_progress += t.status == "in-progress";
+    submitted += t.status == "diff-submitted";
+    reviewed += t.status == "reviewed";
+    done += t.status == "done";
+    failed += t.status == "failed";
+    blocked += t.status == "blocked";
+  }
+  int64_t total = static_cast<int64_t>(tasks.size());
+  return {{"total", total},         {"pending", pending}, {"inProgress", in_progress},
+          {"diffSubmitted", submitted}, {"reviewed", reviewed}, {"done", done},
+          {"failed", failed},       {"blocked", blocked},
+          {"percent", total ? done * 100 / total : 0}};
+}
+
+}  // namespace specd

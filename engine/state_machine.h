@@ -1,0 +1,98 @@
+// The spec life cycle of SPEC_FORMAT.md as one pure function: given the last
+// legal status, what is known about the spec, the requested change and who
+// asks, it says allowed or refused (with a reason a person can act on) and
+// what follows. No disk, no clock, no journal: tests drive it directly.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace specd {
+
+enum class SpecState : uint8_t {
+  kDraft, kReview, kApproved, kPlanning, kInProgress, kDiffSubmitted,
+  kReviewed, kCompleted, kFailed, kBlocked, kCancelled,
+};
+inline constexpr int kSpecStateCount = 11;
+
+const char* StateName(SpecState s);  // "in-progress"
+std::optional<SpecState> ParseState(std::string_view name);
+bool IsTerminal(SpecState s);  // completed, cancelled
+
+// Who asks. The CLI verbs act in a role (approve: reviewer, cancel: person);
+// an edit of the file is the author's; the engine acts for itself.
+enum class Role : uint8_t { kAuthor, kReviewer, kEngine, kWorker, kPerson };
+const char* RoleName(Role r);
+
+// How the change arrived.
+enum class Via : uint8_t {
+  kFileEdit,  // someone changed `status` in the file
+  kVerb,      // a CLI verb (specd approve, ...)
+  kEngine,    // the engine's own step
+  kSync,      // brought in by git (merge, checkout): already decided elsewhere
+};
+
+struct Actor {
+  std::string name;
+  Role role = Role::kAuthor;
+};
+
+struct TaskFact {
+  std::string id;
+  std::string status;  // pending, in-progress, diff-submitted, reviewed, done, failed, blocked
+  bool assigned = false;
+};
+
+// What the engine knows about the spec when it decides.
+struct SpecFacts {
+  bool valid = true;                       // schema and spec rules pass
+  std::vector<TaskFact> tasks;
+  std::vector<std::string> plan_problems;  // dependency cycles, unknown ids, bad paths
+  // Facts from parts not built yet (the merge pipeline, the git manager,
+  // leases); they default to what lets the life cycle be exercised.
+  bool diffs_apply = true;
+  bool gates_pass = true;
+  bool committed = false;
+  bool attempts_exhausted = false;
+};
+
+struct Request {
+  SpecState to;
+  Via via = Via::kVerb;
+  std::string reason;
+};
+
+struct TaskChange {
+  std::string task_id;
+  std::string status;
+  bool clear_assignee = false;
+};
+
+struct Decision {
+  bool allowed = false;
+  SpecState from = SpecState::kDraft;
+  SpecState to = SpecState::kDraft;
+  std::string reason;  // refused: why, and what to do instead; allowed: the reason recorded
+  std::vector<TaskChange> task_changes;
+};
+
+Decision Decide(SpecState current, const SpecFacts& facts, const Request& request, const Actor& actor);
+
+// The engine's own next step from `current`: approved -> planning at once,
+// planning -> in-progress when the plan is sound and a task is claimed,
+// in-progress -> diff-submitted when every task is submitted, reviewed ->
+// completed once committed, -> failed when attempts are used up. `to` is
+// empty when there is nothing to do; `waiting` then says what is missing.
+struct EngineStep {
+  std::optional<SpecState> to;
+  std::string reason;
+  std::string waiting;
+};
+EngineStep NextEngineStep(SpecState current, const SpecFacts& facts);
+
+// Whether from -> to is an edge of the life-cycle graph at all, whoever asks.
+bool IsLifeCycleEdge(SpecState from, SpecState to);
+
+}  // namespace specd
