@@ -254,10 +254,18 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
     for (const Diagnostic& d : file.diags) {
       if (d.severity == Severity::kError) errors += FormatText(d) + "\n";
     }
+    JournalBatch batch;
+    if (errors != record.errors) {  // a new failure: searchable later with `specd failures --like`
+      const Diagnostic* first = nullptr;
+      for (const Diagnostic& d : file.diags) {
+        if (!first && d.severity == Severity::kError) first = &d;
+      }
+      batch.failures.push_back(FailureRecord{0, id, "", first ? first->pointer + ": " + first->message : "invalid",
+                                             errors, "", env_->NowMillis()});
+    }
     record.errors = errors;
     record.content_hash = file.hash;
     record.size = file.stamp.size, record.mtime_ns = file.stamp.mtime_ns, record.inode = file.stamp.inode;
-    JournalBatch batch;
     batch.upserts.push_back(record);
     Status s = journal_->Apply(batch);
     if (!s.ok()) return s.error();
@@ -278,16 +286,16 @@ namespace {
 // Trailing changeLog entries the journal has not recorded yet, if they chain
 // from the journal's status to the file's: specd's own write whose journal
 // entry was cut off by a crash, or transitions a teammate made (git).
-std::optional<std::vector<ChangeLogFact>> Unjournaled(const std::vector<ChangeLogFact>& log,
+std::optional<std::vector<ChangeLogEntry>> Unjournaled(const std::vector<ChangeLogEntry>& log,
                                                       const std::vector<TransitionRecord>& journaled,
                                                       const std::string& from, const std::string& to) {
   std::set<std::tuple<std::string, std::string, std::string>> known;
   for (const TransitionRecord& t : journaled) known.insert({FormatTimestamp(t.at_ms), t.from, t.to});
   size_t start = log.size();
   while (start > 0 && !known.count({log[start - 1].at, log[start - 1].from, log[start - 1].to})) --start;
-  std::vector<ChangeLogFact> tail(log.begin() + static_cast<std::ptrdiff_t>(start), log.end());
+  std::vector<ChangeLogEntry> tail(log.begin() + static_cast<std::ptrdiff_t>(start), log.end());
   std::string cur = from;
-  for (const ChangeLogFact& e : tail) {
+  for (const ChangeLogEntry& e : tail) {
     std::optional<SpecState> a = ParseState(e.from), b = ParseState(e.to);
     if (e.from != cur || !a || !b || !IsLifeCycleEdge(*a, *b)) return std::nullopt;
     cur = e.to;
@@ -315,6 +323,18 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   JournalBatch batch;
   SpecEdits edits;
   std::vector<EngineEvent> events;
+  if (!record.errors.empty()) {  // it was invalid: say how the last failure was resolved
+    Result<std::vector<FailureRecord>> failures = journal_->Failures(record.id);
+    if (!failures.ok()) return failures.error();
+    for (auto it = failures->rbegin(); it != failures->rend(); ++it) {
+      if (!it->resolution.empty()) break;
+      FailureRecord resolved = *it;
+      resolved.resolution = "fixed by an edit of the file at " + now + " (author edit #" +
+                            std::to_string(record.generation) + ")";
+      batch.failures.push_back(resolved);
+      break;
+    }
+  }
   auto transition = [&](SpecState from, SpecState to, const std::string& actor, const std::string& reason,
                         bool write_log) {
     batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, actor, StateName(from),
@@ -339,7 +359,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     Result<std::vector<TransitionRecord>> journaled = journal_->Transitions(record.id);
     if (!journaled.ok()) return journaled.error();
     if (auto tail = Unjournaled(model.change_log, *journaled, record.status, model.status)) {
-      for (const ChangeLogFact& e : *tail) {  // the file wins; the journal records that it did
+      for (const ChangeLogEntry& e : *tail) {  // the file wins; the journal records that it did
         batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, e.actor, e.from, e.to,
                                                      e.reason.empty() ? "recorded from the file" : e.reason,
                                                      now_ms, file.hash});

@@ -23,9 +23,11 @@ struct sqlite3;
 
 namespace specd {
 
+class JournalStatements;  // journal.cc
+
 struct SpecRecord {
-  std::string id;            // spec id
-  std::string path;          // repo-relative path of the file, e.g. .agents/specs/active/spec-2026-02-18-001.yaml
+  std::string id;    // spec id
+  std::string path;  // repo-relative path of the file, e.g. .agents/specs/active/spec-2026-02-18-001.yaml
   std::string content_hash;  // hex SHA-256 of the file bytes ("" when unknown)
   uint64_t size = 0;
   int64_t mtime_ns = 0;
@@ -69,7 +71,7 @@ struct FailureRecord {
 // transaction, or none. Applied in this order: upserts, transitions,
 // refusals, failures (so a batch may add a spec and its first transition).
 struct JournalBatch {
-  std::vector<SpecRecord> upserts;  // each stores the whole record as given, keyed by id
+  std::vector<SpecRecord> upserts;            // each stores the whole record as given, keyed by id
   std::vector<TransitionRecord> transitions;  // spec_id must name a spec (in the journal or this batch)
   std::vector<RefusalRecord> refusals;        // likewise
   std::vector<FailureRecord> failures;        // spec_id is free text ("" allowed)
@@ -106,7 +108,7 @@ class Journal {
   Result<std::optional<SpecRecord>> GetSpec(const std::string& id);
   // The live spec at `path`, else the most recently updated removed one.
   Result<std::optional<SpecRecord>> GetSpecByPath(const std::string& path);
-  Result<std::vector<SpecRecord>> ListSpecs(bool include_removed = false);  // ordered by id
+  Result<std::vector<SpecRecord>> ListSpecs(bool include_removed = false);        // ordered by id
   Result<std::vector<TransitionRecord>> Transitions(const std::string& spec_id);  // oldest first
   Result<std::vector<RefusalRecord>> Refusals(const std::string& spec_id);        // oldest first
   Result<std::vector<FailureRecord>> Failures(const std::string& spec_id);        // oldest first
@@ -123,11 +125,13 @@ class Journal {
   };
   using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 
-  Journal(std::string path, DbPtr db);
+  Journal(std::string path, DbPtr db, std::unique_ptr<JournalStatements> statements);
 
   const std::string path_;
   std::mutex mu_;
-  DbPtr db_;  // guarded by mu_ (statements and transactions must not interleave)
+  // Guarded by mu_: statements and transactions must not interleave.
+  DbPtr db_;
+  std::unique_ptr<JournalStatements> statements_;  // finalized before db_ closes
 };
 
 // Where a repository's journal lives, outside the committed tree:

@@ -88,7 +88,11 @@ class Collector {
       return;
     }
     struct stat st;
-    if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::stat(target.c_str(), &st) != 0) {
+      out_.push_back({path, "", std::string("cannot follow symlink: ") + std::strerror(errno), true});
+      return;
+    }
+    if (!S_ISREG(st.st_mode)) {
       out_.push_back({path, "", "symlink to " + std::string(FileTypeName(st.st_mode)) + "; skipped"});
       return;
     }

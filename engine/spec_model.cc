@@ -35,7 +35,7 @@ SpecModel ReadSpecModel(const Document& doc) {
   if (const Node* log = Get(doc, root, "changeLog"); log && log->kind == NodeKind::kSeq) {
     for (NodeId id : log->items) {
       const Node& e = doc.node(id);
-      m.change_log.push_back(ChangeLogFact{Text(doc, e, "at"), Text(doc, e, "actor"), Text(doc, e, "from"),
+      m.change_log.push_back(ChangeLogEntry{Text(doc, e, "at"), Text(doc, e, "actor"), Text(doc, e, "from"),
                                            Text(doc, e, "to"), Text(doc, e, "reason"), Text(doc, e, "trace")});
     }
   }

@@ -11,7 +11,8 @@
 
 namespace specd {
 
-struct ChangeLogFact {
+// One changeLog item, as read from a spec or appended by the engine.
+struct ChangeLogEntry {
   std::string at, actor, from, to, reason, trace;
 };
 
@@ -20,7 +21,7 @@ struct SpecModel {
   std::string status;  // as written
   std::string author;
   std::vector<TaskFact> tasks;
-  std::vector<ChangeLogFact> change_log;
+  std::vector<ChangeLogEntry> change_log;
   bool has_progress = false;
   std::vector<std::pair<std::string, int64_t>> progress;  // as written, in order
 };

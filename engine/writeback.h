@@ -52,15 +52,14 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/spec_model.h"
 #include "schema/result.h"
 
 namespace specd {
 
 // One appended `changeLog` item. `from` "" is written as null; `reason` and
 // `trace` "" are left out.
-struct ChangeLogEntry {
-  std::string at, actor, from, to, reason, trace;
-};
+// ChangeLogEntry: engine/spec_model.h.
 
 // The derived `progress` block: counts of tasks by state and a percentage.
 struct Progress {

@@ -55,10 +55,20 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::stri
   return ValidateSpecText(bytes, display_path, options, &doc, &loaded);
 }
 
-std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::string& display_path,
+std::vector<Diagnostic> ValidateSpecText(std::string_view raw, const std::string& display_path,
                                          const ValidateOptions& options, Document* doc,
                                          bool* loaded) {
   *loaded = false;
+  // YAML takes a CR on its own as a line break; yaml-cpp 0.7 keeps it in the
+  // scalar. Read it as the "\n" it is (same length: offsets stay true).
+  std::string normalized;
+  std::string_view bytes = raw;
+  for (size_t i = raw.find('\r'); i != std::string_view::npos; i = raw.find('\r', i + 1)) {
+    if (i + 1 < raw.size() && raw[i + 1] == '\n') continue;
+    if (normalized.empty()) normalized.assign(raw);
+    normalized[i] = '\n';
+  }
+  if (!normalized.empty()) bytes = normalized;
   SourceText source(bytes);
   auto one = [&](size_t offset, const char* keyword, std::string message) {
     return std::vector<Diagnostic>{Place(source, display_path, Finding{offset, "", keyword, std::move(message)})};

@@ -11,6 +11,7 @@
 #include <istream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <streambuf>
 #include <unordered_set>
 
@@ -233,7 +234,7 @@ class TreeBuilder : public YAML::EventHandler {
                 const std::string& value) override {
     if (ExpectingKey()) {
       if (tag == "?" && value == "<<") {
-        throw Stop{Finding{mark.pos, Pointer() + "/<<", "yaml-merge-key",
+        throw Stop{Finding{static_cast<size_t>(mark.pos), Pointer() + "/<<", "yaml-merge-key",
                            "merge keys (<<) are not supported; write the fields out"}};
       }
       if (tag == "!") CheckQuoteClosed(mark.pos);
@@ -270,6 +271,15 @@ class TreeBuilder : public YAML::EventHandler {
 
   int documents() const { return documents_; }
 
+  // A list or mapping used as a key, found at its end, is refused here.
+  void CheckPendingKey() {
+    if (pending_key_) {
+      Finding f = *pending_key_;
+      pending_key_.reset();
+      throw Stop{f};
+    }
+  }
+
   [[noreturn]] void Fail(size_t offset, std::string keyword, std::string message) {
     throw Stop{Finding{offset, Pointer(), std::move(keyword), std::move(message)}};
   }
@@ -281,7 +291,8 @@ class TreeBuilder : public YAML::EventHandler {
       const Frame& f = stack_[i];
       const Node& n = doc_->nodes_[f.id];
       if (f.is_map) {
-        if (n.entries.empty() || f.expect_key) break;
+        if (n.entries.empty()) continue;  // its key is a list or mapping: no token to name it
+        if (f.expect_key) break;
         out += "/" + EscapePointerToken(n.entries.back().key);
       } else {
         out += "/" + std::to_string(n.items.size());
@@ -302,11 +313,12 @@ class TreeBuilder : public YAML::EventHandler {
     bool seq_flow = msg == YAML::ErrorMsg::END_OF_SEQ_FLOW;
     if (seq_flow || msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
       for (size_t i = stack_.size(); i-- > 0;) {
-        const Frame& f = stack_[i];
-        if (!f.flow) continue;
-        return Finding{doc_->nodes_[f.id].offset, Pointer(i), "yaml-syntax",
-                       f.is_map ? "the mapping started here with '{' is not closed with '}'"
-                                : "the list started here with '[' is not closed with ']'"};
+        size_t at = doc_->nodes_[stack_[i].id].offset;
+        char open = at < text_.size() ? text_[at] : 0;
+        if (!stack_[i].flow || (open != '[' && open != '{')) continue;  // not one the text opened
+        return Finding{at, Pointer(i), "yaml-syntax",
+                       open == '{' ? "the mapping started here with '{' is not closed with '}'"
+                                   : "the list started here with '[' is not closed with ']'"};
       }
     }
     if (msg == YAML::ErrorMsg::FLOW_END) {
@@ -340,6 +352,7 @@ class TreeBuilder : public YAML::EventHandler {
     int height = 1;          // levels of nesting, this one included
     bool flow = false;       // [..] or {..}
     bool is_key = false;     // used as a mapping key: refused at its end
+    bool refused_key = false;  // a map whose current key was a list or mapping
     YAML::anchor_t anchor = 0;
     std::unique_ptr<std::unordered_set<std::string>> keys;  // large maps only
   };
@@ -351,6 +364,15 @@ class TreeBuilder : public YAML::EventHandler {
     size_t bytes = 0;
     int height = 0;
   };
+
+  // Levels of nesting, leaving out mappings that have no entry yet: their key
+  // is a list or mapping (refused when it ends), or yaml-cpp invented them
+  // around an unclosed '['. The stack stays within twice the limit.
+  int Depth() const {
+    int depth = 0;
+    for (const Frame& f : stack_) depth += !(f.is_map && doc_->nodes_[f.id].entries.empty());
+    return depth;
+  }
 
   bool ExpectingKey() const { return !stack_.empty() && stack_.back().is_map && stack_.back().expect_key; }
 
@@ -417,7 +439,7 @@ class TreeBuilder : public YAML::EventHandler {
     // clearer error inside it (an unclosed '[', the depth limit) wins.
     bool is_key = ExpectingKey();
     CheckContainerTag(tag, kind, offset);
-    if (static_cast<int>(stack_.size()) >= limits_.max_depth) {
+    if (Depth() >= limits_.max_depth) {
       Fail(offset, "limit", "nesting is deeper than " + std::to_string(limits_.max_depth) +
                                 " levels (limit --max-depth)");
     }
@@ -435,8 +457,17 @@ class TreeBuilder : public YAML::EventHandler {
 
   void Close() {
     if (stack_.back().is_key) {
+      // Reported when the document ends, so that yaml-cpp's own complaint
+      // (an unclosed '[' makes it invent mappings with such keys) wins.
       const Node& n = doc_->nodes_[stack_.back().id];
-      Fail(n.offset, "yaml-key", std::string("mapping keys must be scalars, not ") + WithArticle(n.kind));
+      if (!pending_key_) {
+        pending_key_ = Finding{n.offset, Pointer(stack_.size() - 1), "yaml-key",
+                               std::string("mapping keys must be scalars, not ") + WithArticle(n.kind)};
+      }
+      stack_.pop_back();
+      stack_.back().expect_key = false;  // its value comes next, and is dropped
+      stack_.back().refused_key = true;
+      return;
     }
     Frame frame = std::move(stack_.back());
     stack_.pop_back();
@@ -470,8 +501,12 @@ class TreeBuilder : public YAML::EventHandler {
     parent.height = std::max(parent.height, height + 1);
     Node& p = doc_->nodes_[parent.id];
     if (parent.is_map) {
-      p.entries.back().value = id;
       parent.expect_key = true;
+      if (parent.refused_key) {  // the value of a list or mapping key: no entry to go in
+        parent.refused_key = false;
+        return;
+      }
+      p.entries.back().value = id;
     } else {
       p.items.push_back(id);
     }
@@ -607,6 +642,7 @@ class TreeBuilder : public YAML::EventHandler {
   size_t total_nodes_ = 0;
   size_t total_bytes_ = 0;
   int documents_ = 0;
+  std::optional<Finding> pending_key_;
 };
 
 bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc, Finding* problem,
@@ -626,6 +662,7 @@ bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document
       *problem = Finding{0, "", "yaml-empty", "the file holds no YAML document"};
       return false;
     }
+    builder.CheckPendingKey();
     if (parser.HandleNextDocument(builder) && builder.documents() < 2) {
       // An explicit empty second document ("---" alone) emits no start event.
       *problem = Finding{text.size(), "", "yaml-multiple-documents",

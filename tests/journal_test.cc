@@ -3,12 +3,11 @@
 // same time, full-text search, where the journal lives, and SHA-256.
 #include "engine/journal.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -126,7 +125,7 @@ SpecRecord FullSpec(const std::string& id) {
   r.path = ".agents/specs/active/" + id + ".yaml";
   r.content_hash = Sha256Hex(id);
   r.size = 0xFFFF'FFFF'0000'1234ull;  // above INT64_MAX: stored bit for bit
-  r.mtime_ns = -1'234'567'890;          // before 1970
+  r.mtime_ns = -1'234'567'890;        // before 1970
   r.inode = 0xFFFF'FFFF'FFFF'FFF0ull;
   r.status = "in-progress";
   r.generation = 7;
@@ -329,7 +328,8 @@ TEST_F(JournalTest, UpdatingAnUnknownFailureFailsTheBatch) {
   f.id = 42;
   Status s = journal_->Apply({.upserts = {FullSpec("spec-2026-02-18-001")}, .failures = {f}});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "journal " + path_ + ": cannot record failure 1 of 1 (id 42): no such failure");
+  EXPECT_EQ(s.error().message,
+            "journal " + path_ + ": cannot record failure 1 of 1 (id 42): no such failure");
   EXPECT_THAT(List(), IsEmpty());
 }
 
@@ -339,17 +339,17 @@ TEST_F(JournalTest, ABatchWithABadSecondRecordLeavesNothingBehind) {
   bad.id = "";  // violates CHECK (id <> '')
   Status s = journal_->Apply({.upserts = {good, bad}, .transitions = {Transition(good.id, "", "draft")}});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "journal " + path_ +
-                                   ": cannot record spec 2 of 2 (id \"\"): CHECK constraint failed: id <> ''");
+  EXPECT_EQ(s.error().message,
+            "journal " + path_ + ": cannot record spec 2 of 2 (id \"\"): CHECK constraint failed: id <> ''");
   EXPECT_THAT(List(true), IsEmpty());
   EXPECT_EQ(*journal_->LastSeq(), 0);
 }
 
 TEST_F(JournalTest, ATransitionForAnUnknownSpecFailsTheWholeBatch) {
   SpecRecord spec = FullSpec("spec-2026-02-18-001");
-  Status s = journal_->Apply({.upserts = {spec},
-                              .transitions = {Transition(spec.id, "", "draft"),
-                                              Transition("spec-2026-02-18-404", "", "draft")}});
+  Status s = journal_->Apply(
+      {.upserts = {spec},
+       .transitions = {Transition(spec.id, "", "draft"), Transition("spec-2026-02-18-404", "", "draft")}});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().message, "journal " + path_ +
                                    ": cannot record transition 2 of 2 (spec-2026-02-18-404 (none) -> draft): "
@@ -359,8 +359,8 @@ TEST_F(JournalTest, ATransitionForAnUnknownSpecFailsTheWholeBatch) {
 
   // Not even a seq was used up: the next transition is the first.
   AppliedIds applied;
-  ASSERT_TRUE(journal_->Apply({.upserts = {spec}, .transitions = {Transition(spec.id, "", "draft")}}, &applied)
-                  .ok());
+  ASSERT_TRUE(
+      journal_->Apply({.upserts = {spec}, .transitions = {Transition(spec.id, "", "draft")}}, &applied).ok());
   EXPECT_THAT(applied.transition_seqs, ElementsAre(1));
 }
 
@@ -387,12 +387,13 @@ TEST_F(JournalTest, RemovedSpecsKeepTheirHistory) {
 }
 
 TEST_F(JournalTest, SearchPutsTheMostSimilarFailureFirst) {
-  MustApply({.failures = {
-                 Failure("worker timeout", "the check command hit a timeout error after 300 s", "raised the limit"),
-                 Failure("YAML indentation wrong in the tasks list",
-                         "line 12: bad indentation of a sequence entry", "re-indented with two spaces"),
-                 Failure("merge conflict", "README.md changed on main", "rebased"),
-             }});
+  MustApply(
+      {.failures = {
+           Failure("worker timeout", "the check command hit a timeout error after 300 s", "raised the limit"),
+           Failure("YAML indentation wrong in the tasks list", "line 12: bad indentation of a sequence entry",
+                   "re-indented with two spaces"),
+           Failure("merge conflict", "README.md changed on main", "rebased"),
+       }});
   std::vector<FailureRecord> found = Search("yaml indentation error");
   ASSERT_EQ(found.size(), 2u);  // the merge conflict shares no word
   EXPECT_EQ(found[0].summary, "YAML indentation wrong in the tasks list");
@@ -407,8 +408,13 @@ TEST_F(JournalTest, SearchPutsTheMostSimilarFailureFirst) {
 TEST_F(JournalTest, SearchTreatsPunctuationAndKeywordsAsText) {
   MustApply({.failures = {Failure("a \"quote\" broke the parser", "can't parse (x)", "")}});
   EXPECT_THAT(SearchSummaries("can't \"quote\" (x) AND OR *"), ElementsAre("a \"quote\" broke the parser"));
-  for (const char* text : {"", "\"", "\"\"", "*", "(", ")", "AND", "OR", "NOT", "NEAR(a b)", "a:b", "^x", "-x",
-                           "+", "{summary}: x", "'", "naïve café", "\\", "%_"}) {
+  for (const char* text : {"",          "\"",         "\"\"",
+                           "*",         "(",          ")",
+                           "AND",       "OR",         "NOT",
+                           "NEAR(a b)", "a:b",        "^x",
+                           "-x",        "+",          "{summary}: x",
+                           "'",         "naïve café", "— “quoted” ‘x’",
+                           "\xff\xfe",  "\\",         "%_"}) {
     Search(text);  // asserts only that none is an error
   }
   EXPECT_THAT(Search("... !!! ???"), IsEmpty());
@@ -440,6 +446,10 @@ bool WriteBatches(const std::string& path, const std::string& id, int n) {
     TransitionRecord t = Transition(id, "draft", "draft");
     t.reason = std::to_string(i);
     if (!(*j)->Apply({.upserts = {spec}, .transitions = {t}}).ok()) return false;
+    // A moment of "work" between writes, as real writers have. Without it the
+    // process that gets the lock first does all its batches while the other
+    // sits in SQLite's busy back-off, and the writes would not interleave.
+    ::usleep(200);
   }
   return true;
 }
@@ -474,6 +484,29 @@ TEST(JournalProcessTest, TwoProcessesWriteAtOnce) {
   for (int i = 0; i < 2 * kEach; ++i) expected[i] = i + 1;  // unique, no gaps
   EXPECT_EQ(all, expected);
   EXPECT_EQ(*(*j)->LastSeq(), 2 * kEach);
+}
+
+// Creating the journal needs an exclusive lock for the switch to WAL, for
+// which SQLite does not wait by itself: several processes opening a new
+// journal at once must all succeed.
+TEST(JournalProcessTest, ManyProcessesCreateTheJournalAtOnce) {
+  constexpr int kRounds = 20, kProcesses = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    TempDir dir;
+    const std::string path = dir / "journal.db";
+    std::vector<pid_t> children;
+    for (int k = 0; k < kProcesses; ++k) {
+      pid_t child = ::fork();
+      ASSERT_GE(child, 0) << std::strerror(errno);
+      if (child == 0) ::_exit(Journal::Open(path).ok() ? 0 : 1);
+      children.push_back(child);
+    }
+    for (pid_t child : children) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(child, &status, 0), child);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    }
+  }
 }
 
 TEST_F(JournalTest, HundredThousandSpecsInOneBatch) {
@@ -588,9 +621,10 @@ TEST(Sha256Test, StandardVectors) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),  // 448 bits
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(Sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmn"
-                      "opqrsmnopqrstnopqrstu"),  // 896 bits
-            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  EXPECT_EQ(
+      Sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmn"
+                "opqrsmnopqrstnopqrstu"),  // 896 bits
+      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
   EXPECT_EQ(Sha256Hex(std::string(1'000'000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   EXPECT_EQ(Sha256Hex(std::string_view("a\0b\xff", 4)),
