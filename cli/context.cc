@@ -36,7 +36,7 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
   }
   Result<std::unique_ptr<Journal>> journal = Journal::Open(path);
   if (!journal.ok()) {
-    std::fprintf(stderr, "specd: journal %s: %s\n", path.c_str(), journal.error().message.c_str());
+    std::fprintf(stderr, "specd: %s\n", journal.error().message.c_str());
     return nullptr;
   }
   ctx->journal = std::move(*journal);

@@ -63,7 +63,7 @@ Result<std::string> CreateSpec(Env* env, const std::string& root, const NewSpec&
   UsedNumbers(env, root + "/.agents/specs/archive", prefix, &used);
   int next = used.empty() ? 1 : *used.rbegin() + 1;
   for (; next <= 999; ++next) {
-    char num[8];
+    char num[16];
     std::snprintf(num, sizeof num, "%03d", next);
     std::string id = prefix + num;
     std::string path = active + "/" + id + ".yaml";

@@ -13,8 +13,8 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,8 +28,19 @@ class FakeEnv : public Env {
  public:
   // Every operation the engine can ask for, file by file.
   enum class Op {
-    kReadFile, kStat, kExists, kListDir, kMakeDirs, kNewTempFile, kAppend, kSync, kClose,
-    kRenameFile, kRemoveFile, kLinkNoReplace, kSyncDir,
+    kReadFile,
+    kStat,
+    kExists,
+    kListDir,
+    kMakeDirs,
+    kNewTempFile,
+    kAppend,
+    kSync,
+    kClose,
+    kRenameFile,
+    kRemoveFile,
+    kLinkNoReplace,
+    kSyncDir,
   };
   static constexpr int kOpCount = 13;
 
@@ -53,7 +64,13 @@ class FakeEnv : public Env {
 
   // --- counters
   int Count(Op op) const { return counts_[static_cast<size_t>(op)]; }
-  void ResetCounts() { counts_.fill(0); }
+  // Zeroes the counters and forgets reads() and temp_files(). Failures
+  // already scheduled keep their absolute call numbers: schedule after.
+  void ResetCounts() {
+    counts_.fill(0);
+    reads_.clear();
+    temp_files_.clear();
+  }
   // Paths given to ReadFile, in order (since the last ResetCounts).
   const std::vector<std::string>& reads() const { return reads_; }
 
@@ -113,7 +130,8 @@ class FakeEnv : public Env {
     return base_->SyncDir(dir);
   }
 
-  // Every temp file NewTempFile handed out (to check none is left behind).
+  // Every temp file NewTempFile handed out since the last ResetCounts (to
+  // check none is left behind).
   const std::vector<std::string>& temp_files() const { return temp_files_; }
 
  private:

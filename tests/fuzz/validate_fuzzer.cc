@@ -45,8 +45,10 @@ constexpr char kDisplayName[] = "spec-2026-01-01-001.yaml";
 }
 
 void CheckDiagnostics(std::string_view text, const std::vector<specd::Diagnostic>& diags) {
-  int lines = 1;
-  for (char c : text) lines += c == '\n';
+  int lines = 1;  // "\n", "\r\n" and a lone "\r" each end a line
+  for (size_t i = 0; i < text.size(); ++i) {
+    lines += text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'));
+  }
   for (const specd::Diagnostic& d : diags) {
     if (d.file != kDisplayName) Broken("file", d);
     if (d.line < 1 || d.line > lines) Broken("line", d);
