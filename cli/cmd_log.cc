@@ -15,12 +15,8 @@ Run SetupLog(CLI::App* sub) {
   AddRepoOptions(sub, repo.get(), true);
   sub->add_option("id", *id, "Spec id")->required();
   return [repo, id] {
-    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    std::unique_ptr<Context> ctx = OpenReconciled(*repo, "log");
     if (!ctx) return kExitUsage;
-    if (Result<PassReport> pass = ctx->engine->ReconcileAll(); !pass.ok()) {
-      std::fprintf(stderr, "specd log: %s\n", pass.error().message.c_str());
-      return kExitUsage;
-    }
     Result<std::vector<TransitionRecord>> ts = ctx->journal->Transitions(*id);
     Result<std::vector<RefusalRecord>> rs = ctx->journal->Refusals(*id);
     if (!ts.ok() || !rs.ok()) {

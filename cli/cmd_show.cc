@@ -16,12 +16,8 @@ Run SetupShow(CLI::App* sub) {
   AddRepoOptions(sub, repo.get(), true);
   sub->add_option("id", *id, "Spec id")->required();
   return [repo, id] {
-    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    std::unique_ptr<Context> ctx = OpenReconciled(*repo, "show");
     if (!ctx) return kExitUsage;
-    if (Result<PassReport> pass = ctx->engine->ReconcileAll(); !pass.ok()) {
-      std::fprintf(stderr, "specd show: %s\n", pass.error().message.c_str());
-      return kExitUsage;
-    }
     Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(*id);
     if (!rec.ok() || !*rec) {
       std::fprintf(stderr, "specd show: no spec %s\n", id->c_str());

@@ -13,13 +13,8 @@ Run SetupStatus(CLI::App* sub) {
   auto repo = std::make_shared<RepoOptions>();
   AddRepoOptions(sub, repo.get(), true);
   return [repo] {
-    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    std::unique_ptr<Context> ctx = OpenReconciled(*repo, "status");
     if (!ctx) return kExitUsage;
-    Result<PassReport> pass = ctx->engine->ReconcileAll();
-    if (!pass.ok()) {
-      std::fprintf(stderr, "specd status: %s\n", pass.error().message.c_str());
-      return kExitUsage;
-    }
     Result<std::vector<SpecRecord>> specs = ctx->journal->ListSpecs();
     if (!specs.ok()) {
       std::fprintf(stderr, "specd status: %s\n", specs.error().message.c_str());

@@ -49,13 +49,8 @@ class PrintingSink : public EventSink {
 };
 
 int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, const std::string& reason) {
-  std::unique_ptr<Context> ctx = OpenContext(repo);
+  std::unique_ptr<Context> ctx = OpenReconciled(repo, verb.name);
   if (!ctx) return kExitUsage;
-  Result<PassReport> pass = ctx->engine->ReconcileAll();
-  if (!pass.ok()) {
-    std::fprintf(stderr, "specd: %s\n", pass.error().message.c_str());
-    return kExitUsage;
-  }
   Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(id);
   if (!rec.ok() || !*rec || (*rec)->removed) {
     std::fprintf(stderr, "specd %s: no spec %s in %s/.agents/specs/\n", verb.name, id.c_str(), ctx->root.c_str());

@@ -44,6 +44,16 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
   return ctx;
 }
 
+std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb) {
+  std::unique_ptr<Context> ctx = OpenContext(options);
+  if (!ctx) return nullptr;
+  if (Result<PassReport> pass = ctx->engine->ReconcileAll(); !pass.ok()) {
+    std::fprintf(stderr, "specd %s: %s\n", verb, pass.error().message.c_str());
+    return nullptr;
+  }
+  return ctx;
+}
+
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json) {
   sub->add_option("--repo", options->repo, "Repository root (default: found from the current directory)");
   if (json) sub->add_flag("--json", options->json, "Print JSON");

@@ -27,6 +27,10 @@ struct Context {
 // repository or the journal cannot be opened.
 std::unique_ptr<Context> OpenContext(const RepoOptions& options);
 
+// OpenContext, then one reconcile pass so the verb sees the files as they are
+// now. Errors are printed as "specd VERB: ..."; nullptr then.
+std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb);
+
 // Adds --repo (and --json when `json`) to a subcommand.
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);
 

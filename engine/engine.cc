@@ -49,7 +49,46 @@ Progress ToProgress(const std::vector<std::pair<std::string, int64_t>>& counts) 
   return p;
 }
 
+FileStamp StampOf(const SpecRecord& r) { return FileStamp{r.size, r.mtime_ns, r.inode, r.ctime_ns}; }
+
+void SetStamp(SpecRecord* r, const FileStamp& s) {
+  r->size = s.size;
+  r->mtime_ns = s.mtime_ns;
+  r->inode = s.inode;
+  r->ctime_ns = s.ctime_ns;
+}
+
+// specd's temp files older than this were left by a process that died.
+constexpr int64_t kStaleTempMs = 10 * 60 * 1000;
+
 }  // namespace
+
+std::optional<int64_t> ParseTimestamp(const std::string& text) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  size_t i = static_cast<size_t>(consumed);
+  if (i < text.size() && text[i] == '.') {  // fraction: milliseconds kept
+    int64_t scale = 100;
+    for (++i; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i, scale /= 10) {
+      ms += (text[i] - '0') * scale;
+    }
+  }
+  if (i < text.size() && (text[i] == 'Z' || text[i] == 'z')) return ms;
+  int oh = 0, om = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-') &&
+      std::sscanf(text.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2) {
+    int64_t offset = (oh * 60 + om) * 60'000;
+    return text[i] == '+' ? ms - offset : ms + offset;
+  }
+  return std::nullopt;
+}
 
 std::string FormatTimestamp(int64_t unix_ms) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
@@ -97,6 +136,7 @@ struct SpecEngine::Loaded {
   std::vector<Diagnostic> diags;
   Document doc;
   bool valid = false;
+  bool author_edit = false;  // changed by someone other than specd since specd last saw it
   SpecModel model;
 };
 
@@ -134,6 +174,7 @@ Result<PassReport> SpecEngine::ReconcileAll() {
     if (!names.ok()) return;
     for (const std::string& n : *names) {
       if (IsSpecFileName(n)) rels.push_back(Relative(dir + "/" + n));
+      if (n.rfind(kTempPrefix, 0) == 0) RemoveIfStale(dir + "/" + n);
     }
   };
   scan(specs + "/active");
@@ -155,7 +196,7 @@ Result<PassReport> SpecEngine::ReconcileAll() {
     if (known != by_path.end() && !known->second->removed) {
       Result<FileStamp> stamp = env_->Stat(Absolute(rel));
       const SpecRecord& r = *known->second;
-      if (stamp.ok() && r.size == stamp->size && r.mtime_ns == stamp->mtime_ns && r.inode == stamp->inode) {
+      if (stamp.ok() && *stamp == StampOf(r)) {
         ++report.files;
         ++report.unchanged;  // not re-read, not re-parsed
         continue;
@@ -168,12 +209,20 @@ Result<PassReport> SpecEngine::ReconcileAll() {
     for (EngineEvent& e : one->events) report.events.push_back(std::move(e));
   }
   // What the journal knows but the disk no longer has.
-  for (const SpecRecord& rec : *records) {
-    if (rec.removed || seen.count(rec.path) || env_->Exists(Absolute(rec.path))) continue;
+  // Listed again: the pass may have moved records to new paths.
+  Result<std::vector<SpecRecord>> now = journal_->ListSpecs();
+  if (!now.ok()) return now.error();
+  for (const SpecRecord& rec : *now) {
+    if (seen.count(rec.path) || env_->Exists(Absolute(rec.path))) continue;
     Status s = RecordRemoved(rec, &report);
     if (!s.ok()) return s.error();
   }
   return report;
+}
+
+void SpecEngine::RemoveIfStale(const std::string& temp) {
+  Result<FileStamp> st = env_->Stat(temp);
+  if (st.ok() && st->mtime_ns / 1'000'000 + kStaleTempMs < env_->NowMillis()) env_->RemoveFile(temp);
 }
 
 Result<PassReport> SpecEngine::ReconcilePath(const std::string& path) {
@@ -229,8 +278,7 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
     }
     return Outcome::kDone;
   }
-  if (rec && !rec->removed && rec->size == stamp->size && rec->mtime_ns == stamp->mtime_ns &&
-      rec->inode == stamp->inode) {
+  if (rec && !rec->removed && *stamp == StampOf(*rec)) {
     ++report->unchanged;  // not re-read, not re-parsed
     return Outcome::kDone;
   }
@@ -259,14 +307,15 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
   record.removed = false;
   record.updated_ms = env_->NowMillis();
   if (rec && file.hash == rec->content_hash) {  // touched, not changed
-    record.size = file.stamp.size, record.mtime_ns = file.stamp.mtime_ns, record.inode = file.stamp.inode;
+    SetStamp(&record, file.stamp);
     JournalBatch batch;
     batch.upserts.push_back(record);
     Status s = journal_->Apply(batch);
     if (!s.ok()) return s.error();
     return Outcome::kDone;
   }
-  if (!is_new && file.hash != rec->written_hash) ++record.generation;  // an author's edit, not specd's own
+  file.author_edit = !is_new && file.hash != rec->written_hash;  // not specd's own write
+  if (file.author_edit) ++record.generation;
   if (!file.valid) {
     std::string errors;
     for (const Diagnostic& d : file.diags) {
@@ -283,7 +332,7 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
     }
     record.errors = errors;
     record.content_hash = file.hash;
-    record.size = file.stamp.size, record.mtime_ns = file.stamp.mtime_ns, record.inode = file.stamp.inode;
+    SetStamp(&record, file.stamp);
     batch.upserts.push_back(record);
     Status s = journal_->Apply(batch);
     if (!s.ok()) return s.error();
@@ -330,6 +379,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   const int64_t now_ms = env_->NowMillis() / 1000 * 1000;  // changeLog has seconds; keep both equal
   const std::string now = FormatTimestamp(now_ms);
   const SpecModel& model = file.model;
+  bool author_edit = file.author_edit;
   // Not a state name only when the status edit is being refused (see
   // StatusEditIsTheOnlyProblem); otherwise the schema has checked it.
   const std::optional<SpecState> file_status = ParseState(model.status);
@@ -377,10 +427,19 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     Result<std::vector<TransitionRecord>> journaled = journal_->Transitions(record.id);
     if (!journaled.ok()) return journaled.error();
     if (auto tail = Unjournaled(model.change_log, *journaled, record.status, model.status)) {
+      // Entries under this clone's trace were written by specd here (the
+      // journal missed them in a crash): not an author's edit.
+      bool ours = std::all_of(tail->begin(), tail->end(),
+                              [&](const ChangeLogEntry& e) { return e.trace == record.trace_id; });
+      if (ours && author_edit) {
+        --record.generation;
+        author_edit = false;
+      }
       for (const ChangeLogEntry& e : *tail) {  // the file wins; the journal records that it did
+        // Journaled at the entry's own time, so the next catch-up matches it.
         batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, e.actor, e.from, e.to,
                                                      e.reason.empty() ? "recorded from the file" : e.reason,
-                                                     now_ms, file.hash});
+                                                     ParseTimestamp(e.at).value_or(now_ms), file.hash});
         events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, e.from, e.to, e.actor,
                                      "recorded from the file's changeLog"});
       }
@@ -416,9 +475,11 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     current = verb->to;
   }
 
+  record.waiting.clear();
   for (int i = 0; i < kMaxEngineSteps; ++i) {
     EngineStep step = NextEngineStep(current, facts);
     if (!step.to) {
+      record.waiting = step.waiting;
       if (!step.waiting.empty()) {
         events.push_back(EngineEvent{EngineEvent::Kind::kWaiting, record.id, rel, StateName(current), "", "specd",
                                      step.waiting});
@@ -436,11 +497,15 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   std::string on_disk = file.bytes;
   FileStamp stamp = file.stamp;
   std::string path = rel;
+  bool writeback_failed = false;
+  record.errors.clear();
   if (!edits.empty()) {
     edits.updated_at = now;
     Result<std::string> updated = ApplyEdits(file.bytes, edits);
     if (!updated.ok()) {
+      writeback_failed = true;
       record.errors = "specd cannot update this file: " + updated.error().message + "\n";
+      events.clear();
       events.push_back(EngineEvent{EngineEvent::Kind::kInvalid, record.id, rel, record.status, "", "",
                                    record.errors});
       batch = JournalBatch{};
@@ -455,16 +520,14 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
       stamp = *after;
     }
   }
-  if (record.errors.empty() || edits.empty()) {
-    record.status = StateName(current);
-    record.errors.clear();
-  }
+  if (!writeback_failed) record.status = StateName(current);
   if (IsTerminal(current) && rel.find("/archive/") == std::string::npos) {
     std::string month = now.substr(0, 7);
     std::string dir = root_ + "/.agents/specs/archive/" + month;
     Status s = env_->MakeDirs(dir);
     if (s.ok()) s = env_->RenameFile(Absolute(rel), dir + "/" + BaseName(rel));
     if (s.ok()) s = env_->SyncDir(dir);
+    if (s.ok()) s = env_->SyncDir(Absolute(rel.substr(0, rel.find_last_of('/'))));
     if (!s.ok()) return s.error();
     path = Relative(dir + "/" + BaseName(rel));
     Result<FileStamp> moved = env_->Stat(Absolute(path));
@@ -473,10 +536,13 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   }
   record.path = path;
   record.content_hash = Sha256Hex(on_disk);
-  record.size = stamp.size, record.mtime_ns = stamp.mtime_ns, record.inode = stamp.inode;
+  SetStamp(&record, stamp);
   for (TransitionRecord& t : batch.transitions) {
     if (t.content_hash.empty()) t.content_hash = record.content_hash;
     t.trace_id = record.trace_id;
+  }
+  if (events.empty() && author_edit) {
+    events.push_back(EngineEvent{EngineEvent::Kind::kEdited, record.id, path, record.status, "", author, ""});
   }
   batch.upserts.push_back(record);
   Status s = journal_->Apply(batch);

@@ -75,6 +75,7 @@ class SpecEngine {
                       std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
                       Decision* verb_decision);
   Status RecordRemoved(const SpecRecord& record, PassReport* report);
+  void RemoveIfStale(const std::string& temp);
   bool StatusEditIsTheOnlyProblem(const Loaded& file, const std::string& legal, const std::string& rel) const;
   void Emit(PassReport* report, EngineEvent event);
   std::string Relative(const std::string& path) const;
@@ -90,5 +91,7 @@ class SpecEngine {
 
 // RFC 3339 UTC with seconds, as written into changeLog and updatedAt.
 std::string FormatTimestamp(int64_t unix_ms);
+// An RFC 3339 date-time (Z or an offset, optional fraction) as Unix ms.
+std::optional<int64_t> ParseTimestamp(const std::string& text);
 
 }  // namespace specd

@@ -78,7 +78,8 @@ class PosixEnv : public Env {
     if (::stat(path.c_str(), &st) != 0) return PosixError("cannot stat", path, errno);
     return FileStamp{static_cast<uint64_t>(st.st_size),
                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-                     static_cast<uint64_t>(st.st_ino)};
+                     static_cast<uint64_t>(st.st_ino),
+                     static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
   }
 
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
@@ -168,7 +169,14 @@ Env* Env::Default() {
   return &env;
 }
 
-Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data, const FileStamp* expect) {
+namespace {
+
+// Writes `data` to a new temp file beside `path`, fsyncs and closes it, then
+// lets `place` put it at `path` (rename, or link without replacing). On any
+// failure the temp file is removed and `path` is untouched; on success the
+// directory is fsynced so the new name is durable too.
+template <typename Place>
+Status WriteThenPlace(Env* env, const std::string& path, std::string_view data, Place place) {
   std::string dir = DirName(path);
   std::string temp;
   Result<std::unique_ptr<WritableFile>> file = env->NewTempFile(dir, std::string(kTempPrefix), &temp);
@@ -177,13 +185,7 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
   if (s.ok()) s = (*file)->Sync();
   Status closed = (*file)->Close();
   if (s.ok()) s = closed;
-  if (s.ok() && expect) {
-    Result<FileStamp> now = env->Stat(path);
-    if (!now.ok() || !(*now == *expect)) {
-      s = Error{path + " changed since it was read", ErrorCode::kConflict};
-    }
-  }
-  if (s.ok()) s = env->RenameFile(temp, path);
+  if (s.ok()) s = place(temp);
   if (!s.ok()) {
     env->RemoveFile(temp);  // best effort; the target is untouched
     return s;
@@ -191,21 +193,21 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
   return env->SyncDir(dir);
 }
 
+}  // namespace
+
+Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data, const FileStamp* expect) {
+  return WriteThenPlace(env, path, data, [&](const std::string& temp) -> Status {
+    if (expect) {
+      Result<FileStamp> now = env->Stat(path);
+      if (!now.ok() || !(*now == *expect)) return Error{path + " changed since it was read", ErrorCode::kConflict};
+    }
+    return env->RenameFile(temp, path);
+  });
+}
+
 Status CreateFileExclusive(Env* env, const std::string& path, std::string_view data) {
-  std::string dir = DirName(path);
-  std::string temp;
-  Result<std::unique_ptr<WritableFile>> file = env->NewTempFile(dir, std::string(kTempPrefix), &temp);
-  if (!file.ok()) return file.error();
-  Status s = (*file)->Append(data);
-  if (s.ok()) s = (*file)->Sync();
-  Status closed = (*file)->Close();
-  if (s.ok()) s = closed;
-  if (s.ok()) s = env->LinkNoReplace(temp, path);
-  if (!s.ok()) {
-    env->RemoveFile(temp);
-    return s;
-  }
-  return env->SyncDir(dir);
+  return WriteThenPlace(env, path, data,
+                        [&](const std::string& temp) { return env->LinkNoReplace(temp, path); });
 }
 
 }  // namespace specd

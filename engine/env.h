@@ -19,6 +19,7 @@ struct FileStamp {
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
+  int64_t ctime_ns = 0;  // set by the kernel on every change: a restored mtime cannot hide an edit
   bool operator==(const FileStamp&) const = default;
 };
 

@@ -102,7 +102,14 @@ CREATE TRIGGER failures_fts_update AFTER UPDATE ON failures BEGIN
 END;
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kSchemaV1, kSchemaV2};
+// v3: the ctime joins the stamp (an in-place save of the same size that puts
+// the mtime back still moves the ctime, as git knows), and why a spec waits.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE specs ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE specs ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<const char*, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -315,12 +322,13 @@ Status WriteUpserts(const Conn& c, const std::vector<SpecRecord>& specs) {
   if (specs.empty()) return Status::Ok();
   Result<Stmt> st = c.Prepare(
       "INSERT INTO specs (id, path, content_hash, size, mtime_ns, inode, status, generation, written_hash, "
-      "trace_id, removed, errors, updated_ms) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+      "trace_id, removed, errors, updated_ms, ctime_ns, waiting) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
       "ON CONFLICT (id) DO UPDATE SET path = excluded.path, content_hash = excluded.content_hash, "
       "size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, status = excluded.status, "
       "generation = excluded.generation, written_hash = excluded.written_hash, trace_id = excluded.trace_id, "
-      "removed = excluded.removed, errors = excluded.errors, updated_ms = excluded.updated_ms");
+      "removed = excluded.removed, errors = excluded.errors, updated_ms = excluded.updated_ms, "
+      "ctime_ns = excluded.ctime_ns, waiting = excluded.waiting");
   if (!st.ok()) return st.error();
   for (size_t i = 0; i < specs.size(); ++i) {
     const SpecRecord& r = specs[i];
@@ -337,6 +345,8 @@ Status WriteUpserts(const Conn& c, const std::vector<SpecRecord>& specs) {
     st->BindInt(11, r.removed ? 1 : 0);
     st->BindText(12, r.errors);
     st->BindInt(13, r.updated_ms);
+    st->BindInt(14, r.ctime_ns);
+    st->BindText(15, r.waiting);
     if (st->Step() != SQLITE_DONE) return c.Fail(Nth("spec", i, specs.size(), "id \"" + r.id + "\""));
     st->Reset();
   }
@@ -442,7 +452,7 @@ Status WriteBatch(const Conn& c, const JournalBatch& batch, AppliedIds* ids) {
 
 constexpr char kSpecColumns[] =
     "id, path, content_hash, size, mtime_ns, inode, status, generation, written_hash, trace_id, removed, "
-    "errors, updated_ms";
+    "errors, updated_ms, ctime_ns, waiting";
 
 SpecRecord ReadSpec(const Stmt& st) {
   SpecRecord r;
@@ -459,6 +469,8 @@ SpecRecord ReadSpec(const Stmt& st) {
   r.removed = st.Int(10) != 0;
   r.errors = st.Text(11);
   r.updated_ms = st.Int(12);
+  r.ctime_ns = st.Int(13);
+  r.waiting = st.Text(14);
   return r;
 }
 

@@ -4,16 +4,8 @@ namespace specd {
 
 namespace {
 
-const Node* Get(const Document& doc, const Node& map, std::string_view key) {
-  if (map.kind != NodeKind::kMap) return nullptr;
-  const MapEntry* e = map.Find(key);
-  return e ? &doc.node(e->value) : nullptr;
-}
-
-std::string Text(const Document& doc, const Node& map, std::string_view key) {
-  const Node* n = Get(doc, map, key);
-  return n && n->kind == NodeKind::kString ? n->text : "";
-}
+const Node* Get(const Document& doc, const Node& map, std::string_view key) { return doc.Field(map, key); }
+std::string Text(const Document& doc, const Node& map, std::string_view key) { return doc.FieldText(map, key); }
 
 }  // namespace
 

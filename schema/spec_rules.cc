@@ -8,14 +8,10 @@ namespace specd {
 
 namespace {
 
-const Node* Field(const Document& doc, const Node& map, std::string_view key) {
-  if (map.kind != NodeKind::kMap) return nullptr;
-  const MapEntry* e = map.Find(key);
-  return e ? &doc.node(e->value) : nullptr;
-}
+const Node* Field(const Document& doc, const Node& map, std::string_view key) { return doc.Field(map, key); }
 
 const Node* StringField(const Document& doc, const Node& map, std::string_view key) {
-  const Node* n = Field(doc, map, key);
+  const Node* n = doc.Field(map, key);
   return n && n->kind == NodeKind::kString ? n : nullptr;
 }
 

@@ -37,6 +37,17 @@ std::string WithArticle(NodeKind kind) {
   return (name[0] == 'i' ? "an " : "a ") + name;
 }
 
+const Node* Document::Field(const Node& map, std::string_view key) const {
+  if (map.kind != NodeKind::kMap) return nullptr;
+  const MapEntry* e = map.Find(key);
+  return e ? &nodes_[e->value] : nullptr;
+}
+
+std::string Document::FieldText(const Node& map, std::string_view key) const {
+  const Node* n = Field(map, key);
+  return n && n->kind == NodeKind::kString ? n->text : "";
+}
+
 const MapEntry* Node::Find(std::string_view key) const {
   for (const MapEntry& e : entries) {
     if (e.key == key) return &e;

@@ -52,6 +52,11 @@ struct LoadLimits {
 
 class Document {
  public:
+  // The value of `key` in `map`, or null when `map` is not a mapping or has
+  // no such key; FieldText is the same for a string value ("" otherwise).
+  const Node* Field(const Node& map, std::string_view key) const;
+  std::string FieldText(const Node& map, std::string_view key) const;
+
   bool empty() const { return nodes_.empty(); }
   const Node& root() const { return nodes_[root_]; }
   NodeId root_id() const { return root_; }

@@ -269,8 +269,9 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(fs.ok());
     if (fs.ok()) {
       for (const FailureRecord& f : *fs) {
-        out.push_back("#" + std::to_string(f.id) + " " + f.spec_id + " task '" + f.task_id + "' at " + Ts(f.at_ms) +
-                      ": " + f.summary + " | details: " + f.details + " | resolution: " + f.resolution);
+        out.push_back("#" + std::to_string(f.id) + " " + f.spec_id + " task '" + f.task_id + "' at " +
+                      Ts(f.at_ms) + ": " + f.summary + " | details: " + f.details +
+                      " | resolution: " + f.resolution);
       }
     }
     return out;
@@ -412,7 +413,7 @@ TEST_F(EngineTest, AuthorEditsCountAsGenerationsSpecdsOwnWritesDoNot) {
   env_.SetNowMillis(kT0 + kMinute);
   std::string retitled = Replace(kDraft, "Export reports as CSV files", "Export every report as a CSV file");
   Edit(retitled);
-  EXPECT_EQ(Reconcile(), std::vector<std::string>{});
+  EXPECT_EQ(Reconcile(), std::vector<std::string>{"spec-2026-02-18-001: edited"});
   EXPECT_EQ(File(), retitled);  // a valid draft: nothing for specd to write
   EXPECT_EQ(Record().generation, 1);
   EXPECT_EQ(Record().status, "draft");
@@ -1059,11 +1060,42 @@ TEST_F(EngineTest, FailingDirectoryFsyncAfterTheRenameIsCaughtUpFromTheChangeLog
   ExpectRecordMatchesFile();
   std::vector<std::string> ts = Transitions();
   ASSERT_EQ(ts.size(), 4u);
-  EXPECT_EQ(ts[2], Row(kId, "review", "approved", "rex", "recorded from the file", kT0 + 3 * kMinute, trace_,
+  // Journaled at the changeLog entries' own time (the interrupted write's),
+  // so a later catch-up recognises them.
+  EXPECT_EQ(ts[2], Row(kId, "review", "approved", "rex", "recorded from the file", kT0 + 2 * kMinute, trace_,
                        written, 3));
-  EXPECT_EQ(ts[3], Row(kId, "approved", "planning", "specd", "approved: planning starts", kT0 + 3 * kMinute,
+  EXPECT_EQ(ts[3], Row(kId, "approved", "planning", "specd", "approved: planning starts", kT0 + 2 * kMinute,
                        trace_, written, 4));
   EXPECT_EQ(Record().generation, gen) << "specd's own write counted as an author's edit";
+}
+
+// Two interrupted writes in a row (or two pulls of a teammate's
+// transitions): each time the journal is caught up from the changeLog. The
+// second time, the entries caught up the first time must count as
+// journaled, or the new tail does not chain from the journal's status and
+// specd's own cancellation is refused as if the author had typed it.
+TEST_F(EngineTest, ChangeLogCatchUpWorksTwiceInARow) {
+  InReview();
+  env_.SetNowMillis(kT0 + 2 * kMinute);
+  env_.ResetCounts();
+  env_.FailNth(FakeEnv::Op::kSyncDir, 1, "cannot fsync dir: Input/output error (injected)");
+  ASSERT_FALSE(Verb(SpecState::kApproved, "rex", Role::kReviewer).ok());
+  env_.SetNowMillis(kT0 + 3 * kMinute);
+  Reconcile();
+  ASSERT_EQ(Record().status, "planning");
+
+  env_.SetNowMillis(kT0 + 4 * kMinute);
+  env_.ResetCounts();
+  env_.FailNth(FakeEnv::Op::kSyncDir, 1, "cannot fsync dir: Input/output error (injected)");
+  ASSERT_FALSE(Verb(SpecState::kCancelled, "pat", Role::kPerson, "superseded by a wider spec").ok());
+  ASSERT_NE(File().find("status: cancelled #"), std::string::npos);
+  env_.SetNowMillis(kT0 + 5 * kMinute);
+  EXPECT_EQ(Reconcile(),
+            (std::vector<std::string>{
+                "spec-2026-02-18-001: planning -> cancelled (pat: recorded from the file's changeLog)",
+                "spec-2026-02-18-001: archived to .agents/specs/archive/2026-02/spec-2026-02-18-001.yaml"}));
+  EXPECT_EQ(Refusals(), std::vector<std::string>{});
+  EXPECT_EQ(Record().status, "cancelled");
 }
 
 // specd moved the cancelled spec to the archive, then failed (or was killed)

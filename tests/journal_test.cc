@@ -200,9 +200,9 @@ class JournalTest : public ::testing::Test {
 
 TEST_F(JournalTest, OpenCreatesAWalJournalAtTheCurrentVersion) {
   EXPECT_EQ(journal_->path(), path_);
-  EXPECT_EQ(Journal::SchemaVersion(), 2);
+  EXPECT_EQ(Journal::SchemaVersion(), 3);
   RawDb raw(path_);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   journal_.reset();
   Result<std::unique_ptr<Journal>> again = Journal::Open(path_);  // reopening migrates nothing
@@ -540,10 +540,12 @@ TEST(JournalMigrationTest, AVersion1JournalIsMigrated) {
 
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_TRUE(j.ok()) << j.error().message;
-  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "2");
+  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "3");
   Result<std::optional<SpecRecord>> spec = (*j)->GetSpec("spec-2026-01-01-001");
   ASSERT_TRUE(spec.ok() && spec->has_value());
   EXPECT_EQ((*spec)->trace_id, "trace-1");
+  EXPECT_EQ((*spec)->ctime_ns, 0);  // v3's columns start empty
+  EXPECT_EQ((*spec)->waiting, "");
   EXPECT_EQ((*j)->Transitions("spec-2026-01-01-001")->size(), 1u);
   // What v2 added works on the migrated journal.
   ASSERT_TRUE((*j)->Apply({.failures = {Failure("flaky network", "", "")}}).ok());
@@ -572,7 +574,7 @@ TEST(JournalMigrationTest, ANewerJournalIsAnErrorAndUntouched) {
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.error().message, "journal " + path +
-                                   " has schema version 999, newer than this specd supports (2); upgrade "
+                                   " has schema version 999, newer than this specd supports (3); upgrade "
                                    "specd (the journal was left untouched)");
   RawDb raw(path);
   EXPECT_EQ(raw.Query("PRAGMA user_version"), "999");
