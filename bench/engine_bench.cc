@@ -495,6 +495,7 @@ int CmdTransitions(const Args& args) {
   }
 
   std::vector<double> lib_lat, cli_lat, git_lat, gitsync_lat;
+  std::map<std::string, std::vector<double>> lib_by_verb, cli_by_verb;
   std::vector<double> lib_round, cli_round, git_round, gitsync_round;  // mean seconds per op, per round
   double lib_total = 0, cli_total = 0, git_total = 0, gitsync_total = 0;
   uint64_t lib_stats = 0, lib_reads = 0, lib_writes = 0;
@@ -509,6 +510,7 @@ int CmdTransitions(const Args& args) {
         specd::Result<specd::Decision> d =
             engine.RequestTransition(ids[i], step.to, specd::Actor{kActor, step.role}, step.reason);
         lib_lat.push_back(Since(t));
+        lib_by_verb[step.verb].push_back(lib_lat.back());
         if (!d.ok()) Die("library " + std::string(step.verb) + " " + ids[i] + ": " + d.error().message);
         if (!d->allowed) Die("library " + std::string(step.verb) + " " + ids[i] + " refused: " + d->reason);
       }
@@ -527,6 +529,7 @@ int CmdTransitions(const Args& args) {
         argv.push_back(ids[i]);
         Proc p = sp.Run(argv, false);
         cli_lat.push_back(p.wall);
+        cli_by_verb[step.verb].push_back(p.wall);
         if (p.exit_code != 0) sp.Fail(argv, p, "the verb failed");
       }
     }
@@ -607,6 +610,14 @@ int CmdTransitions(const Args& args) {
   if (git_commits > 0) {
     PrintLatencyRow("git commit, one line (git defaults)", git_lat, git_total, "(no fsync)");
     PrintLatencyRow("git commit, one line, core.fsync=all", gitsync_lat, gitsync_total, "(fsynced)");
+  }
+  for (const auto& [name, by_verb] : {std::pair{"library", &lib_by_verb}, std::pair{"CLI", &cli_by_verb}}) {
+    std::printf("  %s p50 by verb:", name);
+    for (const char* verb : {"request-review", "reject", "approve", "cancel"}) {
+      std::printf("%s %s %.0f µs", verb == std::string("request-review") ? "" : ",", verb,
+                  Percentile((*by_verb)[verb], 0.5) * 1e6);
+    }
+    std::printf("\n");
   }
   std::printf("  journaled: library %zu, CLI %zu transitions (+ %zu registrations each); expected %zu  %s\n",
               lj.journaled, cj.journaled, n_specs, want_journaled, journals_ok ? "OK" : "MISMATCH");

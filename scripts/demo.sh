@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release >/dev/null
 specd=$PWD/build/specd
+export PATH="$PWD/build:$PATH"  # so the commands below read as a user would type them
 
 echo "== specd validate --repo fixtures/demo"
 "$specd" validate --repo fixtures/demo
@@ -26,3 +27,24 @@ rm "$work/before.yaml"
 echo
 echo "== specd validate, from inside the repository"
 (cd "$work" && "$specd" validate) || echo "(exit status $?: in CI or a git hook this stops the change)"
+
+echo
+echo "== the life of a new spec, in a scratch repository"
+repo=$work/shop
+mkdir -p "$repo" && git -C "$repo" init -q
+cd "$repo"
+export SPECD_ACTOR=alice
+run() { echo "\$ $*"; "$@" || echo "(exit status $?)"; }
+echo "\$ specd new --title \"Add CSV export to the reports page\""
+path=$(specd new --title "Add CSV export to the reports page")
+echo "$path"
+id=$(basename "$path" .yaml)
+run specd request-review "$id"
+SPECD_ACTOR=bob run specd approve "$id"
+echo "\$ # an agent edits the title (with a comment) and jumps the status to completed"
+sed -i -e 's/^status: planning/status: completed  # all done!/' \
+       -e 's/^  title: .*/  title: "Add CSV and XLSX export to the reports page"  # widened/' "$path"
+run specd reconcile
+echo "\$ grep -E '^status|^  title' $(basename "$path")"
+grep -E '^status|^  title' "$path"
+run specd log "$id"

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -29,22 +31,7 @@ using ::testing::IsEmpty;
 
 constexpr char kName[] = "spec-2026-01-01-001.yaml";
 
-// A spec that passes every check, so each case below differs from a valid
-// file only by what it breaks.
-constexpr char kValidSpec[] =
-    "id: spec-2026-01-01-001\n"
-    "version: 1.0.0\n"
-    "status: draft\n"
-    "metadata:\n"
-    "  title: A valid spec for the tests\n"
-    "  author: tester\n"
-    "requirements:\n"
-    "  - id: REQ-001\n"
-    "    description: Something must hold\n"
-    "    priority: high\n"
-    "    acceptanceCriteria:\n"
-    "      - it holds\n"
-    "    status: pending\n";
+using ::specd::testing::kValidSpec;
 
 std::vector<Diagnostic> Check(std::string_view bytes, const ValidateOptions& options = {}) {
   return ValidateSpecText(bytes, kName, options);

@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -32,20 +34,7 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using Json = nlohmann::json;
 
-constexpr char kValidSpec[] =
-    "id: spec-2026-01-01-001\n"
-    "version: 1.0.0\n"
-    "status: draft\n"
-    "metadata:\n"
-    "  title: A valid spec for the tests\n"
-    "  author: tester\n"
-    "requirements:\n"
-    "  - id: REQ-001\n"
-    "    description: Something must hold\n"
-    "    priority: high\n"
-    "    acceptanceCriteria:\n"
-    "      - it holds\n"
-    "    status: pending\n";
+using ::specd::testing::kValidSpec;
 
 std::string WithId(std::string text, const std::string& id) {
   text.replace(text.find("spec-2026-01-01-001"), 19, id);
@@ -65,28 +54,7 @@ const char kStatusMessage[] =
     "failed, blocked, cancelled (got 'drafty'; did you mean 'draft'?)";
 const char kPriorityMessage[] = "must be one of low, medium, high, critical (got 'urgent')";
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/specd-cli-XXXXXX";
-    char* made = ::mkdtemp(tmpl);
-    if (made == nullptr) {
-      ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-      return;
-    }
-    char real[PATH_MAX];
-    path_ = ::realpath(made, real) ? real : made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using ::specd::testing::TempDir;
 
 void Write(const std::string& path, const std::string& bytes) {
   fs::create_directories(fs::path(path).parent_path());

@@ -15,6 +15,8 @@
 // run's duration), which also lands inside SQLite's commit. The seed is
 // printed; SPECD_CRASH_SEED=N repeats a run.
 #include <gtest/gtest.h>
+
+#include "tests/test_util.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,28 +78,7 @@ const std::string kDraft =
 constexpr char kAuthorsTitle[] = "  title: Export reports as CSV, quoted per RFC 4180 # the title\n";
 constexpr char kAuthorsNote[] = "  # ada's distinctive note: 7f3a-keep-me\n";
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/specd-crash-XXXXXX";
-    char* made = ::mkdtemp(tmpl);
-    if (made == nullptr) {
-      ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-      return;
-    }
-    char real[PATH_MAX];
-    path_ = ::realpath(made, real) ? real : made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using ::specd::testing::TempDir;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

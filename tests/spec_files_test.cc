@@ -14,6 +14,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -37,20 +39,7 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-constexpr char kValidSpec[] =
-    "id: spec-2026-01-01-001\n"
-    "version: 1.0.0\n"
-    "status: draft\n"
-    "metadata:\n"
-    "  title: A valid spec for the tests\n"
-    "  author: tester\n"
-    "requirements:\n"
-    "  - id: REQ-001\n"
-    "    description: Something must hold\n"
-    "    priority: high\n"
-    "    acceptanceCriteria:\n"
-    "      - it holds\n"
-    "    status: pending\n";
+using ::specd::testing::kValidSpec;
 
 // The same spec under another id, for a second valid file.
 std::string ValidSpec(const std::string& id) {
@@ -59,30 +48,7 @@ std::string ValidSpec(const std::string& id) {
   return s;
 }
 
-// A directory made with mkdtemp, canonical (so symlink targets compare
-// equal to realpath()), removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/specd-files-XXXXXX";
-    char* made = ::mkdtemp(tmpl);
-    if (made == nullptr) {
-      ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-      return;
-    }
-    char real[PATH_MAX];
-    path_ = ::realpath(made, real) ? real : made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
+using ::specd::testing::TempDir;
 
 void MakeDirs(const std::string& path) { fs::create_directories(path); }
 
