@@ -44,6 +44,17 @@ size_t Utf8SequenceLength(const unsigned char* p, size_t avail, uint32_t* cp) {
 
 }  // namespace
 
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    size_t len = Utf8SequenceLength(p + i, s.size() - i, &cp);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
 SourceText::SourceText(std::string_view bytes) : bytes_(bytes), body_(bytes) {
   if (bytes.substr(0, kBom.size()) == kBom) {
     bom_ = kBom.size();

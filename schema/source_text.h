@@ -10,6 +10,10 @@
 
 namespace specd {
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or values
+// past U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
 class SourceText {
  public:
   explicit SourceText(std::string_view bytes);
