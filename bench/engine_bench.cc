@@ -469,6 +469,7 @@ int CmdTransitions(const Args& args) {
   const long git_commits = args.Int("git-commits", 100);
   if (count <= 0 || count % kVerbsPerSpec) Die("--count must be a positive multiple of 5");
   const size_t n_specs = static_cast<size_t>(count / kVerbsPerSpec);
+  if (static_cast<size_t>(rounds) > n_specs) Die("--rounds must not exceed the number of specs (--count / 5)");
 
   std::vector<std::string> ids = SortedIds(lib_root);
   if (ids.size() != n_specs || SortedIds(cli_root) != ids) {

@@ -49,8 +49,12 @@ class PrintingSink : public EventSink {
 };
 
 int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, const std::string& reason) {
-  std::unique_ptr<Context> ctx = OpenReconciled(repo, verb.name);
+  std::unique_ptr<Context> ctx = OpenContext(repo);
   if (!ctx) return kExitUsage;
+  if (Result<PassReport> pass = ctx->engine->ReconcileSpec(id); !pass.ok()) {
+    std::fprintf(stderr, "specd %s: %s\n", verb.name, pass.error().message.c_str());
+    return kExitUsage;
+  }
   Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(id);
   if (!rec.ok() || !*rec || (*rec)->removed) {
     std::fprintf(stderr, "specd %s: no spec %s in %s/.agents/specs/\n", verb.name, id.c_str(), ctx->root.c_str());

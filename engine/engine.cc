@@ -288,6 +288,16 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
   file.bytes = std::move(*bytes);
   file.stamp = *stamp;
   file.hash = Sha256Hex(file.bytes);
+  if (rec && !rec->removed && file.hash == rec->content_hash) {  // touched, not changed: no parse
+    SpecRecord touched = *rec;
+    SetStamp(&touched, file.stamp);
+    touched.updated_ms = env_->NowMillis();
+    JournalBatch batch;
+    batch.upserts.push_back(touched);
+    Status s = journal_->Apply(batch);
+    if (!s.ok()) return s.error();
+    return Outcome::kDone;
+  }
   bool loaded = false;
   file.diags = ValidateSpecText(file.bytes, rel, options_.validate, &file.doc, &loaded);
   file.valid = loaded && !HasError(file.diags);
@@ -551,9 +561,16 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   return Outcome::kDone;
 }
 
+Result<PassReport> SpecEngine::ReconcileSpec(const std::string& id) {
+  Result<std::optional<SpecRecord>> rec = journal_->GetSpec(id);
+  if (!rec.ok()) return rec.error();
+  if (*rec && !(*rec)->removed && env_->Exists(Absolute((*rec)->path))) return ReconcilePath((*rec)->path);
+  return ReconcileAll();  // new to the journal, or moved: look everywhere
+}
+
 Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState to, const Actor& actor,
                                                const std::string& reason) {
-  Result<PassReport> pass = ReconcileAll();  // act on the files as they are now
+  Result<PassReport> pass = ReconcileSpec(id);  // act on the file as it is now
   if (!pass.ok()) return pass.error();
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
     Result<std::optional<SpecRecord>> rec = journal_->GetSpec(id);

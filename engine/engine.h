@@ -56,6 +56,10 @@ class SpecEngine {
   Result<PassReport> ReconcileAll();
   // One file (absolute path, or relative to the repository root).
   Result<PassReport> ReconcilePath(const std::string& path);
+  // The file of spec `id`, found through the journal; a full pass when the
+  // journal does not know it there. What a verb needs: its cost does not
+  // grow with the number of specs.
+  Result<PassReport> ReconcileSpec(const std::string& id);
 
   // A CLI verb: move spec `id` to `to` as `actor`. Refused requests come
   // back as a Decision with allowed == false; errors (no such spec, I/O) as
