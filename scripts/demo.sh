@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release >/dev/null
+bash scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null  # the same build as scripts/test.sh
 specd=$PWD/build/specd
 export PATH="$PWD/build:$PATH"  # so the commands below read as a user would type them
 
