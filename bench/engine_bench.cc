@@ -623,8 +623,8 @@ int CmdTransitions(const Args& args) {
   std::printf("  journaled: library %zu, CLI %zu transitions (+ %zu registrations each); expected %zu  %s\n",
               lj.journaled, cj.journaled, n_specs, want_journaled, journals_ok ? "OK" : "MISMATCH");
   const double lib_ops = static_cast<double>(lib_lat.size());
-  std::printf("  library, per transition: %.0f Stat, %.2f ReadFile, %.2f atomic file writes (Env calls;\n"
-              "    every RequestTransition first reconciles all %zu specs of the repo)\n",
+  std::printf("  library, per transition: %.0f Stat, %.2f ReadFile, %.2f atomic file writes (Env calls,\n"
+              "    in a repository of %zu specs: a verb reconciles only its own spec)\n",
               static_cast<double>(lib_stats) / lib_ops, static_cast<double>(lib_reads) / lib_ops,
               static_cast<double>(lib_writes) / lib_ops, n_specs);
 
