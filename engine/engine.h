@@ -10,29 +10,13 @@
 #include <vector>
 
 #include "engine/env.h"
+#include "engine/events.h"
 #include "engine/journal.h"
 #include "engine/state_machine.h"
 #include "schema/validate.h"
 
 namespace specd {
 
-// What happened to one spec, for people (specd reconcile prints these) and
-// for sinks (later: metrics, NATS, the web board).
-struct EngineEvent {
-  enum class Kind { kRegistered, kTransition, kRefused, kInvalid, kRemoved, kArchived, kWaiting, kEdited };
-  Kind kind = Kind::kEdited;
-  std::string spec_id;
-  std::string path;  // repo-relative
-  std::string from, to, actor, reason;
-};
-const char* EventKindName(EngineEvent::Kind kind);
-std::string DescribeEvent(const EngineEvent& e);  // one line for people
-
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  virtual void OnEvent(const EngineEvent& event) = 0;
-};
 
 struct EngineOptions {
   ValidateOptions validate;
@@ -93,9 +77,5 @@ class SpecEngine {
   std::vector<EventSink*> sinks_;
 };
 
-// RFC 3339 UTC with seconds, as written into changeLog and updatedAt.
-std::string FormatTimestamp(int64_t unix_ms);
-// An RFC 3339 date-time (Z or an offset, optional fraction) as Unix ms.
-std::optional<int64_t> ParseTimestamp(const std::string& text);
 
 }  // namespace specd

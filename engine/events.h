@@ -1,0 +1,35 @@
+// What the engine tells the world: one event per thing that happened to a
+// spec (a transition, a refusal, ...). `specd reconcile` prints them; later
+// consumers (metrics, NATS, the web board) subscribe as an EventSink.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace specd {
+
+// What happened to one spec, for people (specd reconcile prints these) and
+// for sinks (later: metrics, NATS, the web board).
+struct EngineEvent {
+  enum class Kind { kRegistered, kTransition, kRefused, kInvalid, kRemoved, kArchived, kWaiting, kEdited };
+  Kind kind = Kind::kEdited;
+  std::string spec_id;
+  std::string path;  // repo-relative
+  std::string from, to, actor, reason;
+};
+const char* EventKindName(EngineEvent::Kind kind);
+std::string DescribeEvent(const EngineEvent& e);  // one line for people
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnEvent(const EngineEvent& event) = 0;
+};
+
+// RFC 3339 UTC with seconds, as written into changeLog and updatedAt.
+std::string FormatTimestamp(int64_t unix_ms);
+// An RFC 3339 date-time (Z or an offset, optional fraction) as Unix ms.
+std::optional<int64_t> ParseTimestamp(const std::string& text);
+
+}  // namespace specd
