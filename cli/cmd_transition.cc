@@ -13,6 +13,7 @@ namespace {
 
 struct Verb {
   const char* name;
+  const char* help;
   Role role;
   bool reason_option;
   // The status the verb moves a spec in `current` to, if it applies.
@@ -23,23 +24,25 @@ struct Verb {
 using S = SpecState;
 
 const Verb kVerbs[] = {
-    {"request-review", Role::kAuthor, false,
+    {"request-review", "Ask for review of a draft (draft -> review)", Role::kAuthor, false,
      [](S s) { return s == S::kDraft ? std::optional(S::kReview) : std::nullopt; }, "a draft"},
-    {"approve", Role::kReviewer, false,
+    {"approve", "Approve a spec in review, or its submitted diffs (diff-submitted -> reviewed)",
+     Role::kReviewer, false,
      [](S s) {
        return s == S::kReview ? std::optional(S::kApproved)
               : s == S::kDiffSubmitted ? std::optional(S::kReviewed) : std::nullopt;
      },
      "a spec in review or diff-submitted"},
-    {"reject", Role::kReviewer, true,
+    {"reject", "Send a spec in review back to draft, or reviewed work back to in-progress",
+     Role::kReviewer, true,
      [](S s) {
        return s == S::kReview ? std::optional(S::kDraft)
               : s == S::kReviewed ? std::optional(S::kInProgress) : std::nullopt;
      },
      "a spec in review or reviewed"},
-    {"cancel", Role::kPerson, true, [](S s) { return IsTerminal(s) ? std::nullopt : std::optional(S::kCancelled); },
+    {"cancel", "Cancel a spec that is not completed or cancelled", Role::kPerson, true, [](S s) { return IsTerminal(s) ? std::nullopt : std::optional(S::kCancelled); },
      "a spec that is not completed or cancelled"},
-    {"reopen", Role::kPerson, false, [](S s) { return s == S::kFailed ? std::optional(S::kPlanning) : std::nullopt; },
+    {"reopen", "Reopen a failed spec (failed -> planning)", Role::kPerson, false, [](S s) { return s == S::kFailed ? std::optional(S::kPlanning) : std::nullopt; },
      "a failed spec"},
 };
 
@@ -86,7 +89,7 @@ int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, co
 
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {
   for (const Verb& verb : kVerbs) {
-    CLI::App* sub = app->add_subcommand(verb.name, std::string("Move a spec on: ") + verb.applies_to);
+    CLI::App* sub = app->add_subcommand(verb.name, verb.help);
     auto repo = std::make_shared<RepoOptions>();
     auto id = std::make_shared<std::string>();
     auto reason = std::make_shared<std::string>();
