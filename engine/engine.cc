@@ -183,6 +183,35 @@ Status SpecEngine::RecordRemoved(const SpecRecord& record, PassReport* report) {
   return Status::Ok();
 }
 
+// Reads the file whose stamp was taken just before: a save after the stat
+// then shows as a changed stamp when the write-back checks it.
+Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const {
+  Result<std::string> bytes = env_->ReadFile(Absolute(rel));
+  if (!bytes.ok()) return bytes.error();
+  file->bytes = std::move(*bytes);
+  file->stamp = stamp;
+  file->hash = Sha256Hex(file->bytes);
+  return Status::Ok();
+}
+
+// Validates what Read loaded; false when it is not even YAML.
+bool SpecEngine::Parse(const std::string& rel, Loaded* file) const {
+  bool loaded = false;
+  file->diags = ValidateSpecText(file->bytes, rel, options_.validate, &file->doc, &loaded);
+  file->valid = loaded && !HasError(file->diags);
+  if (loaded) file->model = ReadSpecModel(file->doc);
+  return loaded;
+}
+
+// The file was touched, not changed: only its new stamp is recorded.
+Status SpecEngine::RecordStamp(SpecRecord record, const FileStamp& stamp) {
+  SetStamp(&record, stamp);
+  record.updated_ms = env_->NowMillis();
+  JournalBatch batch;
+  batch.upserts.push_back(std::move(record));
+  return journal_->Apply(batch);
+}
+
 // Whether putting back the last legal status alone makes the file valid: an
 // illegal status edit can break a status-dependent rule (tasks required from
 // in-progress on); it is still a status edit to refuse, not a broken file.
@@ -217,25 +246,12 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
     return Outcome::kDone;
   }
   Loaded file;
-  Result<std::string> bytes = env_->ReadFile(abs);
-  if (!bytes.ok()) return bytes.error();
-  file.bytes = std::move(*bytes);
-  file.stamp = *stamp;
-  file.hash = Sha256Hex(file.bytes);
+  if (Status s = Read(rel, *stamp, &file); !s.ok()) return s.error();
   if (rec && !rec->removed && file.hash == rec->content_hash) {  // touched, not changed: no parse
-    SpecRecord touched = *rec;
-    SetStamp(&touched, file.stamp);
-    touched.updated_ms = env_->NowMillis();
-    JournalBatch batch;
-    batch.upserts.push_back(touched);
-    Status s = journal_->Apply(batch);
-    if (!s.ok()) return s.error();
+    if (Status s = RecordStamp(*rec, file.stamp); !s.ok()) return s.error();
     return Outcome::kDone;
   }
-  bool loaded = false;
-  file.diags = ValidateSpecText(file.bytes, rel, options_.validate, &file.doc, &loaded);
-  file.valid = loaded && !HasError(file.diags);
-  if (loaded) file.model = ReadSpecModel(file.doc);
+  const bool loaded = Parse(rel, &file);
   if (!file.valid && loaded && rec && StatusEditIsTheOnlyProblem(file, rec->status, rel)) file.valid = true;
 
   std::string id = file.valid ? file.model.id : ExpectedSpecId(rel);
@@ -250,27 +266,22 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
   record.path = rel;
   record.removed = false;
   record.updated_ms = env_->NowMillis();
-  if (rec && file.hash == rec->content_hash) {  // touched, not changed
-    SetStamp(&record, file.stamp);
-    JournalBatch batch;
-    batch.upserts.push_back(record);
-    Status s = journal_->Apply(batch);
-    if (!s.ok()) return s.error();
+  if (rec && file.hash == rec->content_hash) {  // moved, not changed: the new path and stamp
+    if (Status s = RecordStamp(record, file.stamp); !s.ok()) return s.error();
     return Outcome::kDone;
   }
   file.author_edit = !is_new && file.hash != rec->written_hash;  // not specd's own write
   if (file.author_edit) ++record.generation;
   if (!file.valid) {
     std::string errors;
+    const Diagnostic* first = nullptr;
     for (const Diagnostic& d : file.diags) {
-      if (d.severity == Severity::kError) errors += FormatText(d) + "\n";
+      if (d.severity != Severity::kError) continue;
+      errors += FormatText(d) + "\n";
+      if (!first) first = &d;
     }
     JournalBatch batch;
     if (errors != record.errors) {  // a new failure: searchable later with `specd failures --like`
-      const Diagnostic* first = nullptr;
-      for (const Diagnostic& d : file.diags) {
-        if (!first && d.severity == Severity::kError) first = &d;
-      }
       batch.failures.push_back(FailureRecord{0, id, "", first ? first->pointer + ": " + first->message : "invalid",
                                              errors, "", env_->NowMillis()});
     }
@@ -280,10 +291,6 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
     batch.upserts.push_back(record);
     Status s = journal_->Apply(batch);
     if (!s.ok()) return s.error();
-    const Diagnostic* first = nullptr;
-    for (const Diagnostic& d : file.diags) {
-      if (!first && d.severity == Severity::kError) first = &d;
-    }
     Emit(report, EngineEvent{EngineEvent::Kind::kInvalid, id, rel, record.status, "", "",
                              first ? FormatText(*first) : "invalid"});
     return Outcome::kDone;
@@ -518,18 +525,16 @@ Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState 
       return d;
     }
     Loaded file;
-    Result<std::string> bytes = env_->ReadFile(Absolute(record.path));
-    if (!bytes.ok()) return bytes.error();
     Result<FileStamp> stamp = env_->Stat(Absolute(record.path));
     if (!stamp.ok()) return stamp.error();
-    file.bytes = std::move(*bytes);
-    file.stamp = *stamp;
-    file.hash = Sha256Hex(file.bytes);
-    bool loaded = false;
-    file.diags = ValidateSpecText(file.bytes, record.path, options_.validate, &file.doc, &loaded);
-    file.valid = loaded && !HasError(file.diags);
-    if (!file.valid || file.hash != record.content_hash) continue;  // changed since the pass: reconcile again
-    file.model = ReadSpecModel(file.doc);
+    if (Status s = Read(record.path, *stamp, &file); !s.ok()) return s.error();
+    const bool current = file.hash == record.content_hash;
+    if (current) Parse(record.path, &file);
+    if (!current || !file.valid) {
+      // Saved since the pass: reconcile that version, then decide again.
+      if (Result<PassReport> again = ReconcilePath(record.path); !again.ok()) return again.error();
+      continue;
+    }
     PassReport report;
     Decision decision;
     Result<Outcome> o = Act(record.path, file, record, false, Request{to, Via::kVerb, reason}, actor, &report,

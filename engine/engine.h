@@ -63,6 +63,9 @@ class SpecEngine {
                       std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
                       Decision* verb_decision);
   Status RecordRemoved(const SpecRecord& record, PassReport* report);
+  Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
+  bool Parse(const std::string& rel, Loaded* file) const;
+  Status RecordStamp(SpecRecord record, const FileStamp& stamp);
   void RemoveIfStale(const std::string& temp);
   bool StatusEditIsTheOnlyProblem(const Loaded& file, const std::string& legal, const std::string& rel) const;
   void Emit(PassReport* report, EngineEvent event);
