@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include "tests/test_util.h"
+#include "tests/process_util.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,21 +32,12 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
+using ::specd::testing::Output;
+using ::specd::testing::ReadAll;
+using ::specd::testing::RunOptions;
+using ::specd::testing::RunProcess;
 using ::specd::testing::TempDir;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void Write(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
+using ::specd::testing::Write;
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   size_t at = text.find(from);
@@ -55,52 +46,12 @@ std::string Replace(std::string text, const std::string& from, const std::string
   return text;
 }
 
-struct Output {
-  int exit_code = -1;  // -1: did not exit normally
-  std::string out;
-  std::string err;
-};
-
 // Runs `program` with `args` in `cwd`, with SPECD_ACTOR=actor (unset when "").
 Output RunProgram(const std::string& cwd, const std::string& program, const std::vector<std::string>& args,
                   const std::string& actor) {
-  TempDir io;
-  const std::string out_path = io / "stdout", err_path = io / "stderr";
-  pid_t pid = ::fork();
-  if (pid < 0) return Output{};
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out < 0 || err < 0 || null < 0 || ::dup2(null, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
-      ::_exit(120);
-    }
-    if (::chdir(cwd.c_str()) != 0) ::_exit(121);
-    if (actor.empty()) {
-      ::unsetenv("SPECD_ACTOR");
-    } else {
-      ::setenv("SPECD_ACTOR", actor.c_str(), 1);
-    }
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    std::string binary = program;
-    argv.push_back(binary.data());
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp(binary.c_str(), argv.data());
-    ::_exit(123);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  Output o;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = ReadAll(out_path);
-  o.err = ReadAll(err_path);
-  EXPECT_NE(o.exit_code, 120) << "could not redirect the child's output";
-  EXPECT_NE(o.exit_code, 121) << "could not chdir to " << cwd;
-  EXPECT_NE(o.exit_code, 123) << "could not run " << program;
-  return o;
+  RunOptions options;
+  options.env.emplace_back("SPECD_ACTOR", actor.empty() ? std::nullopt : std::optional<std::string>(actor));
+  return *RunProcess(cwd, program, args, options);
 }
 
 std::vector<std::string> SplitLines(const std::string& text) {

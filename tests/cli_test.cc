@@ -10,7 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/test_util.h"
+#include "tests/process_util.h"
 
 #include <cerrno>
 #include <climits>
@@ -54,69 +54,21 @@ const char kStatusMessage[] =
     "failed, blocked, cancelled (got 'drafty'; did you mean 'draft'?)";
 const char kPriorityMessage[] = "must be one of low, medium, high, critical (got 'urgent')";
 
+using ::specd::testing::Output;
+using ::specd::testing::ReadAll;
+using ::specd::testing::RunOptions;
+using ::specd::testing::RunProcess;
 using ::specd::testing::TempDir;
-
-void Write(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Output {
-  int exit_code = -1;  // -1: did not exit normally
-  std::string out;
-  std::string err;
-};
+using ::specd::testing::Write;
 
 // Runs the specd binary with `args` in directory `cwd`. With `as_nobody`,
 // the child drops root first (so that file permissions apply); nullopt when
 // it could not.
 std::optional<Output> RunSpecd(const std::string& cwd, const std::vector<std::string>& args,
                                bool as_nobody = false) {
-  TempDir io;
-  const std::string out_path = io / "stdout", err_path = io / "stderr";
-  pid_t pid = ::fork();
-  if (pid < 0) return std::nullopt;
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out < 0 || err < 0 || null < 0 || ::dup2(null, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
-      ::_exit(120);
-    }
-    if (::chdir(cwd.c_str()) != 0) ::_exit(121);
-    if (as_nobody && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
-      ::_exit(122);
-    }
-    std::vector<char*> argv;
-    std::string binary = SPECD_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(123);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  Output o;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  o.out = ReadAll(out_path);
-  o.err = ReadAll(err_path);
-  if (o.exit_code == 122 && as_nobody) return std::nullopt;
-  EXPECT_NE(o.exit_code, 120) << "could not redirect the child's output";
-  EXPECT_NE(o.exit_code, 121) << "could not chdir to " << cwd;
-  EXPECT_NE(o.exit_code, 123) << "could not run " << SPECD_BINARY;
-  return o;
+  RunOptions options;
+  options.as_nobody = as_nobody;
+  return RunProcess(cwd, SPECD_BINARY, args, options);
 }
 
 Output Specd(const std::string& cwd, const std::vector<std::string>& args) {

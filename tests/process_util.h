@@ -1,0 +1,106 @@
+// What the tests that run real programs share: files read and written
+// whole, and a child process run in a chosen directory with its stdout,
+// stderr and exit status captured (specd itself, git, a shell).
+#pragma once
+
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/test_util.h"
+
+namespace specd::testing {
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Creates the parent directories; the file holds exactly `bytes` after.
+inline void Write(const std::string& path, const std::string& bytes) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+struct Output {
+  int exit_code = -1;  // -1: did not exit normally
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  // Environment changes: a value sets the variable, nullopt unsets it.
+  std::vector<std::pair<std::string, std::optional<std::string>>> env;
+  bool as_nobody = false;  // drop root first, so that file permissions apply
+  std::string stdin_text;  // what the child reads; empty: /dev/null
+};
+
+// Runs `program` (looked up in PATH when it has no slash) with `args` in
+// `cwd`. nullopt when the child could not drop to nobody as asked.
+inline std::optional<Output> RunProcess(const std::string& cwd, const std::string& program,
+                                        const std::vector<std::string>& args, const RunOptions& options = {}) {
+  TempDir io("specd-io");
+  const std::string out_path = io / "stdout", err_path = io / "stderr", in_path = io / "stdin";
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << options.stdin_text;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) return Output{};
+  if (pid == 0) {
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int in = ::open(in_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (out < 0 || err < 0 || in < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
+      ::_exit(120);
+    }
+    if (::chdir(cwd.c_str()) != 0) ::_exit(121);
+    for (const auto& [name, value] : options.env) {
+      if (value) {
+        ::setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        ::unsetenv(name.c_str());
+      }
+    }
+    if (options.as_nobody && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(122);
+    }
+    std::vector<std::string> copy = args;
+    std::string binary = program;
+    std::vector<char*> argv;
+    argv.push_back(binary.data());
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(binary.c_str(), argv.data());
+    ::_exit(123);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  Output o;
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = ReadAll(out_path);
+  o.err = ReadAll(err_path);
+  if (o.exit_code == 122 && options.as_nobody) return std::nullopt;
+  EXPECT_NE(o.exit_code, 120) << "could not redirect the child's output";
+  EXPECT_NE(o.exit_code, 121) << "could not chdir to " << cwd;
+  EXPECT_NE(o.exit_code, 123) << "could not run " << program;
+  return o;
+}
+
+}  // namespace specd::testing
