@@ -133,6 +133,7 @@ class CountingEnv : public Env {
     ++exists;
     return base_->Exists(path);
   }
+  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
   specd::Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     ++lists;
     return base_->ListDir(dir);

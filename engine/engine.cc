@@ -58,6 +58,12 @@ void SetStamp(SpecRecord* r, const FileStamp& s) {
   r->ctime_ns = s.ctime_ns;
 }
 
+// A pass over many files commits the journal every this many files.
+constexpr size_t kGroupFiles = 256;
+constexpr size_t kProgressEvery = 1000;
+// Specs may sit in subdirectories of active/ (and archive/ has one per month).
+constexpr int kMaxSpecDirDepth = 8;
+
 // specd's temp files older than this were left by a process that died.
 constexpr int64_t kStaleTempMs = 10 * 60 * 1000;
 
@@ -95,62 +101,119 @@ std::string SpecEngine::Absolute(const std::string& rel) const {
 std::string SpecEngine::Now() const { return FormatTimestamp(env_->NowMillis()); }
 
 void SpecEngine::Emit(PassReport* report, EngineEvent event) {
-  for (EventSink* sink : sinks_) sink->OnEvent(event);
+  if (held_events_) {
+    held_events_->push_back(event);
+  } else {
+    for (EventSink* sink : sinks_) sink->OnEvent(event);
+  }
   report->events.push_back(std::move(event));
 }
 
-Result<PassReport> SpecEngine::ReconcileAll() {
+// Spec files under `dir` and its subdirectories (templates/ is not walked:
+// its files are not specs), repo-relative; stale temp files are removed.
+void SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels) {
+  Result<std::vector<std::string>> names = env_->ListDir(dir);
+  if (!names.ok()) return;
+  for (const std::string& n : *names) {
+    const std::string path = dir + "/" + n;
+    if (IsSpecFileName(n)) {
+      rels->push_back(Relative(path));
+    } else if (n.rfind(kTempPrefix, 0) == 0) {
+      RemoveIfStale(path);
+    } else if (depth < kMaxSpecDirDepth && !n.empty() && n[0] != '.' && env_->IsDirectory(path)) {
+      ListSpecFiles(path, depth + 1, rels);
+    }
+  }
+}
+
+Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
   PassReport report;
   std::vector<std::string> rels;
-  std::string specs = root_ + "/.agents/specs";
-  auto scan = [&](const std::string& dir) {
-    Result<std::vector<std::string>> names = env_->ListDir(dir);
-    if (!names.ok()) return;
-    for (const std::string& n : *names) {
-      if (IsSpecFileName(n)) rels.push_back(Relative(dir + "/" + n));
-      if (n.rfind(kTempPrefix, 0) == 0) RemoveIfStale(dir + "/" + n);
-    }
-  };
-  scan(specs + "/active");
-  if (Result<std::vector<std::string>> months = env_->ListDir(specs + "/archive"); months.ok()) {
-    for (const std::string& m : *months) scan(specs + "/archive/" + m);
-  }
+  const std::string specs = root_ + "/.agents/specs";
+  ListSpecFiles(specs + "/active", 0, &rels);
+  ListSpecFiles(specs + "/archive", 0, &rels);
   std::set<std::string> seen(rels.begin(), rels.end());
-  // One read of the journal for the pass: a lookup per file costs more than
-  // the stat that decides whether the file needs reading at all.
-  Result<std::vector<SpecRecord>> records = journal_->ListSpecs(true);
-  if (!records.ok()) return records.error();
-  std::unordered_map<std::string, const SpecRecord*> by_path;
-  for (const SpecRecord& r : *records) {
-    auto [it, inserted] = by_path.emplace(r.path, &r);
-    if (!inserted && it->second->removed && !r.removed) it->second = &r;  // the live one wins
+  std::vector<std::string> changed;
+  {
+    // One read of the journal's stamps for the pass (a lookup per file costs
+    // more than the stat that decides whether the file needs reading at all),
+    // and only the stamps: 100,000 whole records would not fit the watcher's
+    // memory budget.
+    Result<std::vector<PathStamp>> stamps = journal_->ListStamps();
+    if (!stamps.ok()) return stamps.error();
+    std::unordered_map<std::string_view, const PathStamp*> by_path;
+    by_path.reserve(stamps->size());
+    for (const PathStamp& p : *stamps) by_path.emplace(p.path, &p);
+    for (size_t i = 0; i < rels.size(); ++i) {
+      const std::string& rel = rels[i];
+      if (auto known = by_path.find(rel); known != by_path.end()) {
+        const PathStamp& p = *known->second;
+        Result<FileStamp> stamp = env_->Stat(Absolute(rel));
+        if (stamp.ok() && *stamp == FileStamp{p.size, p.mtime_ns, p.inode, p.ctime_ns}) {
+          ++report.files;
+          ++report.unchanged;  // not re-read, not re-parsed
+          if (progress && (i + 1) % kProgressEvery == 0) progress(i + 1, rels.size());
+          continue;
+        }
+      }
+      changed.push_back(rel);
+    }
   }
-  for (const std::string& rel : rels) {
-    auto known = by_path.find(rel);
-    if (known != by_path.end() && !known->second->removed) {
-      Result<FileStamp> stamp = env_->Stat(Absolute(rel));
-      const SpecRecord& r = *known->second;
-      if (stamp.ok() && *stamp == StampOf(r)) {
-        ++report.files;
-        ++report.unchanged;  // not re-read, not re-parsed
+  size_t base = report.files;
+  Result<PassReport> done = ReconcilePaths(changed, false, [&](size_t n, size_t) {
+    if (progress) progress(base + n, rels.size());
+  });
+  if (!done.ok()) return done.error();
+  report.files += done->files;
+  report.unchanged += done->unchanged;
+  for (EngineEvent& e : done->events) report.events.push_back(std::move(e));
+  if (progress) progress(rels.size(), rels.size());
+  // What the journal knows but the disk no longer has. Listed again: the
+  // pass may have moved records to new paths.
+  Result<std::vector<PathStamp>> now = journal_->ListStamps();
+  if (!now.ok()) return now.error();
+  for (const PathStamp& p : *now) {
+    if (seen.count(p.path) || env_->Exists(Absolute(p.path))) continue;
+    Result<PassReport> gone = ReconcilePath(p.path);  // records the removal
+    if (!gone.ok()) return gone.error();
+    for (EngineEvent& e : gone->events) report.events.push_back(std::move(e));
+  }
+  return report;
+}
+
+Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid,
+                                              const ProgressFn& progress) {
+  PassReport report;
+  std::optional<Error> first_error;
+  for (size_t start = 0; start < paths.size(); start += kGroupFiles) {
+    const size_t end = std::min(paths.size(), start + kGroupFiles);
+    // A group of files is one journal transaction: one fsync for them all.
+    // Sinks hear the group's events once it is committed.
+    const bool grouped = end - start > 1 && journal_->BeginGroup().ok();
+    std::vector<EngineEvent>* outer = held_events_;
+    std::vector<EngineEvent> held;
+    if (grouped) held_events_ = &held;
+    for (size_t i = start; i < end; ++i) {
+      Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
+      if (!one.ok()) {
+        if (!first_error) first_error = one.error();
         continue;
       }
+      report.files += one->files;
+      report.unchanged += one->unchanged;
+      for (EngineEvent& e : one->events) report.events.push_back(std::move(e));
+      for (std::string& h : one->held) report.held.push_back(std::move(h));
     }
-    Result<PassReport> one = ReconcilePath(rel);
-    if (!one.ok()) return one.error();
-    report.files += one->files;
-    report.unchanged += one->unchanged;
-    for (EngineEvent& e : one->events) report.events.push_back(std::move(e));
+    held_events_ = outer;
+    if (grouped) {
+      if (Status s = journal_->EndGroup(); !s.ok()) return s.error();
+      for (const EngineEvent& e : held) {
+        for (EventSink* sink : sinks_) sink->OnEvent(e);
+      }
+    }
+    if (progress) progress(end, paths.size());
   }
-  // What the journal knows but the disk no longer has.
-  // Listed again: the pass may have moved records to new paths.
-  Result<std::vector<SpecRecord>> now = journal_->ListSpecs();
-  if (!now.ok()) return now.error();
-  for (const SpecRecord& rec : *now) {
-    if (seen.count(rec.path) || env_->Exists(Absolute(rec.path))) continue;
-    Status s = RecordRemoved(rec, &report);
-    if (!s.ok()) return s.error();
-  }
+  if (first_error) return *first_error;
   return report;
 }
 
@@ -159,12 +222,12 @@ void SpecEngine::RemoveIfStale(const std::string& temp) {
   if (st.ok() && st->mtime_ns / 1'000'000 + kStaleTempMs < env_->NowMillis()) env_->RemoveFile(temp);
 }
 
-Result<PassReport> SpecEngine::ReconcilePath(const std::string& path) {
+Result<PassReport> SpecEngine::ReconcilePath(const std::string& path, bool hold_invalid) {
   PassReport report;
   report.files = 1;
   std::string rel = Relative(path);
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    Result<Outcome> o = ReconcileOnce(rel, &report);
+    Result<Outcome> o = ReconcileOnce(rel, hold_invalid, &report);
     if (!o.ok()) return o.error();
     if (*o == Outcome::kDone) return report;
   }
@@ -228,7 +291,8 @@ bool SpecEngine::StatusEditIsTheOnlyProblem(const Loaded& file, const std::strin
   return loaded && !HasError(diags);
 }
 
-Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, PassReport* report) {
+Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bool hold_invalid,
+                                                      PassReport* report) {
   const std::string abs = Absolute(rel);
   Result<std::optional<SpecRecord>> by_path = journal_->GetSpecByPath(rel);
   if (!by_path.ok()) return by_path.error();
@@ -272,6 +336,10 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, Pa
   }
   file.author_edit = !is_new && file.hash != rec->written_hash;  // not specd's own write
   if (file.author_edit) ++record.generation;
+  if (!file.valid && hold_invalid) {
+    report->held.push_back(rel);
+    return Outcome::kDone;
+  }
   if (!file.valid) {
     std::string errors;
     const Diagnostic* first = nullptr;

@@ -5,6 +5,7 @@
 // decision through the pure state machine.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +28,13 @@ struct PassReport {
   size_t files = 0;
   size_t unchanged = 0;  // skipped on size, mtime and inode (not re-read)
   std::vector<EngineEvent> events;
+  // Invalid files left unjournaled because the caller asked to hold them
+  // (a watcher that may be looking at a half-written file).
+  std::vector<std::string> held;
 };
+
+// Called during a pass over many files: `done` of `total` examined.
+using ProgressFn = std::function<void(size_t done, size_t total)>;
 
 class SpecEngine {
  public:
@@ -37,9 +44,18 @@ class SpecEngine {
 
   // Every spec under .agents/specs/active/: new files registered, edited
   // ones re-validated and acted on, deleted ones recorded as removed.
-  Result<PassReport> ReconcileAll();
-  // One file (absolute path, or relative to the repository root).
-  Result<PassReport> ReconcilePath(const std::string& path);
+  Result<PassReport> ReconcileAll(const ProgressFn& progress = nullptr);
+  // One file (absolute path, or relative to the repository root). With
+  // `hold_invalid`, a file that does not validate is not journaled as a
+  // failure but listed in PassReport::held: the watcher asks again once the
+  // writer has had time to finish, and only then is it an error.
+  Result<PassReport> ReconcilePath(const std::string& path, bool hold_invalid = false);
+  // Many files, as ReconcilePath each, committed to the journal in groups
+  // (one fsync per group); sinks hear a group's events after its commit. A
+  // file that fails does not stop the others; the first error is returned
+  // after all were tried.
+  Result<PassReport> ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid = false,
+                                    const ProgressFn& progress = nullptr);
   // The file of spec `id`, found through the journal; a full pass when the
   // journal does not know it there. What a verb needs: its cost does not
   // grow with the number of specs.
@@ -58,11 +74,12 @@ class SpecEngine {
   struct Loaded;
   enum class Outcome { kDone, kRetry };
 
-  Result<Outcome> ReconcileOnce(const std::string& rel, PassReport* report);
+  Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
   Result<Outcome> Act(const std::string& rel, const Loaded& file, SpecRecord record, bool is_new,
                       std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
                       Decision* verb_decision);
   Status RecordRemoved(const SpecRecord& record, PassReport* report);
+  void ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
   Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
   bool Parse(const std::string& rel, Loaded* file) const;
   Status RecordStamp(SpecRecord record, const FileStamp& stamp);
@@ -78,6 +95,7 @@ class SpecEngine {
   std::string root_;
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
+  std::vector<EngineEvent>* held_events_ = nullptr;  // set while a journal group is open
 };
 
 

@@ -38,6 +38,7 @@ class Env {
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual Result<FileStamp> Stat(const std::string& path) = 0;  // Error when missing
   virtual bool Exists(const std::string& path) = 0;
+  virtual bool IsDirectory(const std::string& path) = 0;  // a real one, not a symlink to one
   // Sorted names (not paths) in `dir`, "." and ".." left out.
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual Status MakeDirs(const std::string& dir) = 0;  // like mkdir -p

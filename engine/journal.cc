@@ -109,7 +109,17 @@ ALTER TABLE specs ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE specs ADD COLUMN waiting TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+// v4: what the watcher did that concerns no single spec (overflow rescans).
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE watch_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -207,6 +217,20 @@ struct Conn {
       it = statements->by_sql.emplace(sql, s).first;
     }
     return Stmt(it->second.get());
+  }
+
+  // Inside a group (Journal::BeginGroup): `body` runs in a savepoint of the
+  // group's transaction, all of it or none.
+  template <typename Body>
+  Status InSavepoint(const std::string& what, Body body) const {
+    if (Status s = Exec("SAVEPOINT batch", "cannot begin " + what); !s.ok()) return s;
+    Status s = body();
+    if (s.ok()) return Exec("RELEASE batch", "cannot end " + what);
+    if (!sqlite3_get_autocommit(db)) {
+      sqlite3_exec(db, "ROLLBACK TO batch", nullptr, nullptr, nullptr);
+      sqlite3_exec(db, "RELEASE batch", nullptr, nullptr, nullptr);
+    }
+    return s;
   }
 
   // Runs `body` in one BEGIN IMMEDIATE transaction: BEGIN IMMEDIATE takes the
@@ -440,11 +464,26 @@ Status WriteFailures(const Conn& c, const std::vector<FailureRecord>& failures, 
   return Status::Ok();
 }
 
+Status WriteWatchLog(const Conn& c, const std::vector<WatchRecord>& records) {
+  if (records.empty()) return Status::Ok();
+  Result<Stmt> st = c.Prepare("INSERT INTO watch_log (at_ms, kind, detail) VALUES (?1, ?2, ?3)");
+  if (!st.ok()) return st.error();
+  for (size_t i = 0; i < records.size(); ++i) {
+    st->BindInt(1, records[i].at_ms);
+    st->BindText(2, records[i].kind);
+    st->BindText(3, records[i].detail);
+    if (st->Step() != SQLITE_DONE) return c.Fail(Nth("watch log entry", i, records.size(), records[i].kind));
+    st->Reset();
+  }
+  return Status::Ok();
+}
+
 Status WriteBatch(const Conn& c, const JournalBatch& batch, AppliedIds* ids) {
   if (Status s = WriteUpserts(c, batch.upserts); !s.ok()) return s;
   if (Status s = WriteTransitions(c, batch.transitions, &ids->transition_seqs); !s.ok()) return s;
   if (Status s = WriteRefusals(c, batch.refusals, &ids->refusal_seqs); !s.ok()) return s;
-  return WriteFailures(c, batch.failures, &ids->failure_ids);
+  if (Status s = WriteFailures(c, batch.failures, &ids->failure_ids); !s.ok()) return s;
+  return WriteWatchLog(c, batch.watch);
 }
 
 // ---------------------------------------------------------------------------
@@ -662,7 +701,8 @@ Status Journal::Apply(const JournalBatch& batch, AppliedIds* applied) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn c{db_.get(), path_, statements_.get()};
   AppliedIds ids;
-  Status s = c.InWriteTransaction("a batch", [&] { return WriteBatch(c, batch, &ids); });
+  auto body = [&] { return WriteBatch(c, batch, &ids); };
+  Status s = in_group_ ? c.InSavepoint("a batch", body) : c.InWriteTransaction("a batch", body);
   if (s.ok() && applied) *applied = std::move(ids);
   return s;
 }
@@ -690,6 +730,51 @@ Result<std::vector<SpecRecord>> Journal::ListSpecs(bool include_removed) {
   if (!st.ok()) return st.error();
   st->BindInt(1, include_removed ? 1 : 0);
   return Collect<SpecRecord>(c, *st, "cannot list specs", ReadSpec);
+}
+
+Result<std::vector<PathStamp>> Journal::ListStamps() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn c{db_.get(), path_, statements_.get()};
+  Result<Stmt> st =
+      c.Prepare("SELECT path, size, mtime_ns, inode, ctime_ns FROM specs WHERE removed = 0 ORDER BY path");
+  if (!st.ok()) return st.error();
+  return Collect<PathStamp>(c, *st, "cannot list spec stamps", [](const Stmt& row) {
+    return PathStamp{row.Text(0), static_cast<uint64_t>(row.Int(1)), row.Int(2), static_cast<uint64_t>(row.Int(3)),
+                     row.Int(4)};
+  });
+}
+
+Result<std::vector<WatchRecord>> Journal::WatchLog() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn c{db_.get(), path_, statements_.get()};
+  Result<Stmt> st = c.Prepare("SELECT seq, at_ms, kind, detail FROM watch_log ORDER BY seq");
+  if (!st.ok()) return st.error();
+  return Collect<WatchRecord>(c, *st, "cannot read the watch log", [](const Stmt& row) {
+    return WatchRecord{row.Int(0), row.Int(1), row.Text(2), row.Text(3)};
+  });
+}
+
+Status Journal::BeginGroup() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (in_group_) return Error{"journal " + path_ + ": a group is already open"};
+  Conn c{db_.get(), path_, statements_.get()};
+  if (Status s = c.Exec("BEGIN IMMEDIATE", "cannot begin a group of batches"); !s.ok()) return s;
+  in_group_ = true;
+  return Status::Ok();
+}
+
+Status Journal::EndGroup(bool commit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!in_group_) return Status::Ok();
+  in_group_ = false;
+  Conn c{db_.get(), path_, statements_.get()};
+  if (sqlite3_get_autocommit(c.db)) return commit ? c.Fail("the group's transaction was rolled back") : Status::Ok();
+  if (commit) {
+    Status s = c.Exec("COMMIT", "cannot commit a group of batches");
+    if (!s.ok() && !sqlite3_get_autocommit(c.db)) sqlite3_exec(c.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  }
+  return c.Exec("ROLLBACK", "cannot roll back a group of batches");
 }
 
 Result<std::vector<TransitionRecord>> Journal::Transitions(const std::string& spec_id) {

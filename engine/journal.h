@@ -69,6 +69,26 @@ struct FailureRecord {
   double rank = 0;  // filled by SearchFailures (lower = more similar, as FTS5 bm25)
 };
 
+// What the watcher did that is not about one spec: started, rescanned after
+// a kernel queue overflow or on its safety timer, stopped.
+struct WatchRecord {
+  int64_t seq = 0;  // assigned by the journal (ignored by Apply)
+  int64_t at_ms = 0;
+  std::string kind;    // started, overflow, rescan, stopped, ...
+  std::string detail;  // for people: "rescanned 1203 files, 17 changed"
+  bool operator==(const WatchRecord&) const = default;
+};
+
+// The part of a spec record that says whether its file changed: what a pass
+// over every file needs, without the rest (100,000 of them fit in a few MB).
+struct PathStamp {
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  int64_t ctime_ns = 0;
+};
+
 // One atomic unit of journal changes: all applied in one BEGIN IMMEDIATE
 // transaction, or none. Applied in this order: upserts, transitions,
 // refusals, failures (so a batch may add a spec and its first transition).
@@ -77,6 +97,7 @@ struct JournalBatch {
   std::vector<TransitionRecord> transitions;  // spec_id must name a spec (in the journal or this batch)
   std::vector<RefusalRecord> refusals;        // likewise
   std::vector<FailureRecord> failures;        // spec_id is free text ("" allowed)
+  std::vector<WatchRecord> watch;
 };
 
 // What Apply assigned, in batch order.
@@ -120,6 +141,17 @@ class Journal {
   // punctuation or FTS keyword can make a syntax error. No words: empty.
   Result<std::vector<FailureRecord>> SearchFailures(const std::string& text, int limit);
   Result<int64_t> LastSeq();  // the highest transition seq, 0 when there is none
+  // Live specs only, ordered by path.
+  Result<std::vector<PathStamp>> ListStamps();
+  Result<std::vector<WatchRecord>> WatchLog();  // oldest first
+
+  // Group commit: between BeginGroup and EndGroup every Apply joins one
+  // write transaction (each Apply is a savepoint inside it: all of a batch
+  // or none), so a burst of files costs one fsync, not one each. Readers in
+  // this process see the group's writes; other processes see them at
+  // EndGroup. EndGroup(false) rolls the whole group back.
+  Status BeginGroup();
+  Status EndGroup(bool commit = true);
 
  private:
   struct DbCloser {
@@ -134,6 +166,7 @@ class Journal {
   // Guarded by mu_: statements and transactions must not interleave.
   DbPtr db_;
   std::unique_ptr<JournalStatements> statements_;  // finalized before db_ closes
+  bool in_group_ = false;
 };
 
 // Where a repository's journal lives, outside the committed tree:

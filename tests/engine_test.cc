@@ -742,6 +742,81 @@ TEST_F(EngineTest, FileThatWasNeverValidIsJournaledWithItsErrorsAndNoStatus) {
   EXPECT_EQ(Record().errors, "");
 }
 
+// A watcher may look at a file mid-write: asked to hold, the engine neither
+// journals the half file's errors nor calls it a failure; once the writer is
+// done the final, valid content is simply acted on.
+TEST_F(EngineTest, HeldInvalidFileIsNotJournaledAndTheFinalContentIsActedOn) {
+  Edit(kDraft);
+  Reconcile();
+  env_.SetNowMillis(kT0 + kMinute);
+  const std::string half = WithStatus(kDraft, "review").substr(0, 120);  // cut inside metadata
+  Edit(half);
+  Result<PassReport> held = engine_->ReconcilePath(kRel, /*hold_invalid=*/true);
+  ASSERT_TRUE(held.ok()) << held.error().message;
+  EXPECT_EQ(held->held, std::vector<std::string>{kRel});
+  EXPECT_EQ(Lines(held->events), std::vector<std::string>{});
+  EXPECT_EQ(Record().errors, "");
+  EXPECT_EQ(Record().generation, 0);
+  EXPECT_EQ(Failures(), std::vector<std::string>{});
+
+  Edit(WithStatus(kDraft, "review"));
+  Result<PassReport> done = engine_->ReconcilePath(kRel, /*hold_invalid=*/true);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->held, std::vector<std::string>{});
+  EXPECT_EQ(Lines(done->events), std::vector<std::string>{"spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
+  EXPECT_EQ(Failures(), std::vector<std::string>{});
+  EXPECT_EQ(Record().generation, 1);
+}
+
+TEST_F(EngineTest, AHeldFileStillInvalidWhenAskedAgainWithoutHoldIsAFailure) {
+  Edit(kDraft);
+  Reconcile();
+  Edit("id: [unclosed\n");
+  ASSERT_EQ(engine_->ReconcilePath(kRel, true)->held.size(), 1u);
+  Result<PassReport> final_pass = engine_->ReconcilePath(kRel);
+  ASSERT_TRUE(final_pass.ok());
+  ASSERT_EQ(final_pass->events.size(), 1u);
+  EXPECT_EQ(final_pass->events[0].kind, EngineEvent::Kind::kInvalid);
+  EXPECT_EQ(Failures().size(), 1u);
+}
+
+TEST_F(EngineTest, SpecsInSubdirectoriesOfActiveAreReconciled) {
+  const std::string rel = ".agents/specs/active/team-a/spec-2026-02-18-001.yaml";
+  Edit(kDraft, rel);
+  EXPECT_EQ(Reconcile(), std::vector<std::string>{"spec-2026-02-18-001: registered at draft"});
+  EXPECT_EQ(Record().path, rel);
+  env_.ResetCounts();
+  EXPECT_EQ(Reconcile(), std::vector<std::string>{});
+  EXPECT_EQ(last_.unchanged, 1u);
+}
+
+// Many files in one call: one journal transaction per group, the sink told
+// of each event once the group is committed, every file journaled.
+TEST_F(EngineTest, ManyPathsAreJournaledInGroupsAndTheSinkHearsEachEventOnce) {
+  std::vector<std::string> rels;
+  for (int i = 1; i <= 600; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "spec-2026-02-18-%03d", i);
+    std::string rel = std::string(".agents/specs/active/") + id + ".yaml";
+    Edit(Replace(kDraft, kId, id), rel);
+    rels.push_back(rel);
+  }
+  sink_.events.clear();
+  std::vector<size_t> progress;
+  Result<PassReport> r = engine_->ReconcilePaths(rels, false, [&](size_t done, size_t total) {
+    EXPECT_EQ(total, 600u);
+    progress.push_back(done);
+  });
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->files, 600u);
+  EXPECT_EQ(r->events.size(), 600u);
+  EXPECT_EQ(Lines(sink_.events), Lines(r->events));
+  EXPECT_EQ(progress, (std::vector<size_t>{256, 512, 600}));
+  Result<std::vector<PathStamp>> stamps = journal_->ListStamps();
+  ASSERT_TRUE(stamps.ok());
+  EXPECT_EQ(stamps->size(), 600u);
+}
+
 TEST_F(EngineTest, DeletedFileIsRecordedAsRemovedAndItsHistoryKept) {
   InReview();
   std::vector<std::string> history = Transitions();

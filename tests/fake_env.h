@@ -97,6 +97,7 @@ class FakeEnv : public Env {
     if (Enter(Op::kExists, path)) return false;
     return base_->Exists(path);
   }
+  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     if (auto e = Enter(Op::kListDir, dir)) return *e;
     return base_->ListDir(dir);

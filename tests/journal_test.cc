@@ -181,9 +181,9 @@ class JournalTest : public ::testing::Test {
 
 TEST_F(JournalTest, OpenCreatesAWalJournalAtTheCurrentVersion) {
   EXPECT_EQ(journal_->path(), path_);
-  EXPECT_EQ(Journal::SchemaVersion(), 3);
+  EXPECT_EQ(Journal::SchemaVersion(), 4);
   RawDb raw(path_);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "4");
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   journal_.reset();
   Result<std::unique_ptr<Journal>> again = Journal::Open(path_);  // reopening migrates nothing
@@ -401,6 +401,64 @@ TEST_F(JournalTest, SearchTreatsPunctuationAndKeywordsAsText) {
   EXPECT_THAT(Search("... !!! ???"), IsEmpty());
 }
 
+TEST_F(JournalTest, WatchLogRoundTripsInOrder) {
+  MustApply({.watch = {WatchRecord{0, 1'771'400'000'000, "started", "watching 3 directories"}}});
+  MustApply({.watch = {WatchRecord{0, 1'771'400'000'500, "overflow", "rescanned 1203 files, 17 changed"}}});
+  Result<std::vector<WatchRecord>> log = journal_->WatchLog();
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  EXPECT_THAT(*log, ElementsAre(WatchRecord{1, 1'771'400'000'000, "started", "watching 3 directories"},
+                                WatchRecord{2, 1'771'400'000'500, "overflow", "rescanned 1203 files, 17 changed"}));
+}
+
+TEST_F(JournalTest, ListStampsHasTheLiveSpecsByPath) {
+  SpecRecord b = FullSpec("spec-2026-02-18-002"), a = FullSpec("spec-2026-02-18-001"), gone = FullSpec("spec-2026-02-18-003");
+  a.ctime_ns = 42;
+  gone.removed = true;
+  MustApply({.upserts = {b, a, gone}});
+  Result<std::vector<PathStamp>> stamps = journal_->ListStamps();
+  ASSERT_TRUE(stamps.ok()) << stamps.error().message;
+  ASSERT_EQ(stamps->size(), 2u);
+  EXPECT_EQ((*stamps)[0].path, a.path);
+  EXPECT_EQ((*stamps)[0].size, a.size);
+  EXPECT_EQ((*stamps)[0].mtime_ns, a.mtime_ns);
+  EXPECT_EQ((*stamps)[0].inode, a.inode);
+  EXPECT_EQ((*stamps)[0].ctime_ns, 42);
+  EXPECT_EQ((*stamps)[1].path, b.path);
+}
+
+TEST_F(JournalTest, AGroupIsInvisibleToOthersUntilItEnds) {
+  Result<std::unique_ptr<Journal>> other = Journal::Open(path_);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  ASSERT_TRUE(journal_->BeginGroup().ok());
+  MustApply({.upserts = {FullSpec("spec-2026-02-18-001")}});
+  MustApply({.upserts = {FullSpec("spec-2026-02-18-002")}});
+  EXPECT_EQ(List().size(), 2u);  // this connection sees its own group
+  EXPECT_THAT(*(*other)->ListSpecs(), IsEmpty());
+  ASSERT_TRUE(journal_->EndGroup().ok());
+  EXPECT_EQ((*other)->ListSpecs()->size(), 2u);
+}
+
+TEST_F(JournalTest, AFailedBatchInAGroupLeavesTheOthers) {
+  ASSERT_TRUE(journal_->BeginGroup().ok());
+  MustApply({.upserts = {FullSpec("spec-2026-02-18-001")}});
+  SpecRecord bad = FullSpec("spec-2026-02-18-002");
+  bad.id = "";
+  EXPECT_FALSE(journal_->Apply({.upserts = {FullSpec("spec-2026-02-18-003"), bad}}).ok());
+  MustApply({.upserts = {FullSpec("spec-2026-02-18-004")}});
+  ASSERT_TRUE(journal_->EndGroup().ok());
+  std::vector<std::string> ids;
+  for (const SpecRecord& r : List()) ids.push_back(r.id);
+  EXPECT_THAT(ids, ElementsAre("spec-2026-02-18-001", "spec-2026-02-18-004"));
+}
+
+TEST_F(JournalTest, AGroupRolledBackLeavesNothing) {
+  ASSERT_TRUE(journal_->BeginGroup().ok());
+  EXPECT_FALSE(journal_->BeginGroup().ok());  // no nesting
+  MustApply({.upserts = {FullSpec("spec-2026-02-18-001")}});
+  ASSERT_TRUE(journal_->EndGroup(false).ok());
+  EXPECT_THAT(List(true), IsEmpty());
+}
+
 TEST_F(JournalTest, TwoJournalsOnOneFileSeeEachOther) {
   Result<std::unique_ptr<Journal>> second = Journal::Open(path_);
   ASSERT_TRUE(second.ok()) << second.error().message;
@@ -521,7 +579,7 @@ TEST(JournalMigrationTest, AVersion1JournalIsMigrated) {
 
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_TRUE(j.ok()) << j.error().message;
-  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "4");
   Result<std::optional<SpecRecord>> spec = (*j)->GetSpec("spec-2026-01-01-001");
   ASSERT_TRUE(spec.ok() && spec->has_value());
   EXPECT_EQ((*spec)->trace_id, "trace-1");
@@ -555,7 +613,7 @@ TEST(JournalMigrationTest, ANewerJournalIsAnErrorAndUntouched) {
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.error().message, "journal " + path +
-                                   " has schema version 999, newer than this specd supports (3); upgrade "
+                                   " has schema version 999, newer than this specd supports (4); upgrade "
                                    "specd (the journal was left untouched)");
   RawDb raw(path);
   EXPECT_EQ(raw.Query("PRAGMA user_version"), "999");
