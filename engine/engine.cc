@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "engine/spec_files.h"
 #include "engine/spec_model.h"
 #include "engine/writeback.h"
 
@@ -16,14 +17,6 @@ constexpr int kMaxEngineSteps = 8;  // approved -> planning -> in-progress -> ..
 
 bool HasError(const std::vector<Diagnostic>& diags) {
   return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; });
-}
-
-bool IsSpecFileName(const std::string& name) {
-  if (name.empty() || name[0] == '.') return false;  // dotfiles: editors' temporaries, specd's own
-  auto ends = [&](std::string_view ext) {
-    return name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
-  };
-  return ends(".yaml") || ends(".yml");
 }
 
 std::string BaseName(const std::string& path) {
@@ -164,6 +157,7 @@ Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
     if (progress) progress(base + n, rels.size());
   });
   if (!done.ok()) return done.error();
+  if (!done->failed.empty()) return Error{done->failed.front().message};
   report.files += done->files;
   report.unchanged += done->unchanged;
   for (EngineEvent& e : done->events) report.events.push_back(std::move(e));
@@ -184,7 +178,6 @@ Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
 Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid,
                                               const ProgressFn& progress) {
   PassReport report;
-  std::optional<Error> first_error;
   for (size_t start = 0; start < paths.size(); start += kGroupFiles) {
     const size_t end = std::min(paths.size(), start + kGroupFiles);
     // A group of files is one journal transaction: one fsync for them all.
@@ -196,7 +189,7 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
     for (size_t i = start; i < end; ++i) {
       Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
       if (!one.ok()) {
-        if (!first_error) first_error = one.error();
+        report.failed.push_back({paths[i], one.error().message});
         continue;
       }
       report.files += one->files;
@@ -213,7 +206,6 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
     }
     if (progress) progress(end, paths.size());
   }
-  if (first_error) return *first_error;
   return report;
 }
 

@@ -31,6 +31,12 @@ struct PassReport {
   // Invalid files left unjournaled because the caller asked to hold them
   // (a watcher that may be looking at a half-written file).
   std::vector<std::string> held;
+  // Files that could not be reconciled (ReconcilePaths goes on after one);
+  // the caller may try them again.
+  struct Failed {
+    std::string path, message;
+  };
+  std::vector<Failed> failed;
 };
 
 // Called during a pass over many files: `done` of `total` examined.
@@ -52,8 +58,8 @@ class SpecEngine {
   Result<PassReport> ReconcilePath(const std::string& path, bool hold_invalid = false);
   // Many files, as ReconcilePath each, committed to the journal in groups
   // (one fsync per group); sinks hear a group's events after its commit. A
-  // file that fails does not stop the others; the first error is returned
-  // after all were tried.
+  // file that fails does not stop the others: it is listed in `failed`. An
+  // Error only when the journal cannot commit.
   Result<PassReport> ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid = false,
                                     const ProgressFn& progress = nullptr);
   // The file of spec `id`, found through the journal; a full pass when the

@@ -51,6 +51,17 @@ class PosixWritableFile : public WritableFile {
   std::string path_;
 };
 
+}  // namespace
+
+FileStamp FileStampOf(const struct stat& st) {
+  return FileStamp{static_cast<uint64_t>(st.st_size),
+                   static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                   static_cast<uint64_t>(st.st_ino),
+                   static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+}
+
+namespace {
+
 class PosixEnv : public Env {
  public:
   Result<std::string> ReadFile(const std::string& path) override {
@@ -76,10 +87,7 @@ class PosixEnv : public Env {
   Result<FileStamp> Stat(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PosixError("cannot stat", path, errno);
-    return FileStamp{static_cast<uint64_t>(st.st_size),
-                     static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
-                     static_cast<uint64_t>(st.st_ino),
-                     static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+    return FileStampOf(st);
   }
 
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }

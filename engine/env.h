@@ -4,6 +4,8 @@
 // fix the clock.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +24,9 @@ struct FileStamp {
   int64_t ctime_ns = 0;  // set by the kernel on every change: a restored mtime cannot hide an edit
   bool operator==(const FileStamp&) const = default;
 };
+
+// The stamp of what stat(2) returned.
+FileStamp FileStampOf(const struct stat& st);
 
 class WritableFile {
  public:

@@ -13,6 +13,13 @@
 
 namespace specd {
 
+bool IsSpecFileName(std::string_view name) {
+  if (name.empty() || name[0] == '.') return false;
+  auto ends = [&](std::string_view ext) { return name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext; };
+  return ends(".yaml") || ends(".yml");
+}
+
+
 namespace {
 
 bool HasSpecExtension(const std::string& name) {

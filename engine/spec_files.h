@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schema/result.h"
@@ -19,6 +20,10 @@ struct SpecFile {
   bool io_error = false;     // skipped because it could not be looked at
   bool refused = false;      // skipped by policy, and that is an error
 };
+
+// A name the engine takes for a spec file: *.yaml or *.yml, not a dotfile
+// (editors' temporaries and specd's own temp files start with a dot).
+bool IsSpecFileName(std::string_view name);
 
 // Files named directly are taken whatever their extension; directories are
 // walked for *.yaml and *.yml (sorted; .git and .agents/specs/templates/

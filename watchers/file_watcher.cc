@@ -1,0 +1,66 @@
+#include "watchers/file_watcher.h"
+
+#include <sys/statfs.h>
+
+#include <string>
+
+#include "engine/env.h"
+#include "engine/spec_files.h"
+
+namespace specd {
+
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+bool IsIgnoredName(std::string_view name) {
+  if (name.empty()) return true;
+  if (name.rfind(kTempPrefix, 0) == 0) return true;                         // specd's own
+  if (name == "4913") return true;                                          // vim probes the directory
+  if (EndsWith(name, "~")) return true;                                     // backups
+  if (name.size() >= 2 && name.front() == '#' && name.back() == '#') return true;  // emacs auto-save
+  if (name.rfind(".#", 0) == 0) return true;                                // emacs lock
+  if (name.front() == '.' && name.size() >= 5 && name[name.size() - 4] == '.' &&
+      name.substr(name.size() - 3, 2) == "sw") {
+    return true;  // vim swap: .x.swp, .x.swo, ...
+  }
+  if (name.rfind(".subl", 0) == 0 && EndsWith(name, ".tmp")) return true;  // Sublime Text
+  return false;
+}
+
+bool IsWatchedName(std::string_view name) { return IsSpecFileName(name) && !IsIgnoredName(name); }
+
+std::string_view RemoteFileSystemName(int64_t magic) {
+  switch (static_cast<uint32_t>(magic)) {
+    case 0x6969u: return "nfs";
+    case 0x517Bu: return "smb";
+    case 0xFF534D42u: return "cifs";
+    case 0xFE534D42u: return "smb2";
+    case 0x65735546u: return "fuse";
+    case 0x01021997u: return "9p (v9fs)";
+    case 0x00C36400u: return "ceph";
+    case 0x5346414Fu: return "afs";
+    case 0x73757245u: return "coda";
+    case 0x786F4256u: return "vboxsf";
+    case 0x47504653u: return "gpfs";
+    case 0x0BD00BD0u: return "lustre";
+    default: return "";
+  }
+}
+
+std::string RemoteFileSystemAt(const std::string& path) {
+  std::string p = path;
+  struct statfs st;
+  while (::statfs(p.c_str(), &st) != 0) {
+    size_t slash = p.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return "";
+    p.resize(slash);
+  }
+  return std::string(RemoteFileSystemName(static_cast<int64_t>(st.f_type)));
+}
+
+}  // namespace specd
