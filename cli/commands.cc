@@ -11,6 +11,7 @@ const std::vector<Command>& Commands() {
       {"log", "A spec's transitions and refused changes", SetupLog},
       {"reconcile", "Bring journal and files into line once, then exit", SetupReconcile},
       {"failures", "Recorded failures most like a description", SetupFailures},
+      {"service", "Install, remove or inspect the systemd user unit running specd watch", SetupService},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };
   return commands;

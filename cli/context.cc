@@ -11,13 +11,13 @@ namespace specd::cli {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
+std::optional<std::string> FindRoot(const RepoOptions& options) {
   std::optional<std::string> root;
   std::error_code ec;
   if (!options.repo.empty()) {
     if (!fs::is_directory(options.repo, ec)) {
       std::fprintf(stderr, "specd: --repo %s: not a directory\n", options.repo.c_str());
-      return nullptr;
+      return std::nullopt;
     }
     root = fs::canonical(options.repo, ec).string();
   } else {
@@ -25,8 +25,13 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
   }
   if (!root) {
     std::fprintf(stderr, "specd: not inside a repository with .agents/specs/ (use --repo DIR)\n");
-    return nullptr;
   }
+  return root;
+}
+
+std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
+  std::optional<std::string> root = FindRoot(options);
+  if (!root) return nullptr;
   auto ctx = std::make_unique<Context>();
   ctx->root = *root;
   std::string path = JournalPathFor(ctx->root);

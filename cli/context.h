@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/engine.h"
@@ -22,6 +23,11 @@ struct Context {
   std::unique_ptr<Journal> journal;
   std::unique_ptr<SpecEngine> engine;
 };
+
+// The repository: --repo made canonical, else found from the current
+// directory (FindRepoRoot). Prints the reason to stderr and returns nullopt
+// when there is none.
+std::optional<std::string> FindRoot(const RepoOptions& options);
 
 // Prints the reason to stderr and returns nullptr when there is no
 // repository or the journal cannot be opened.

@@ -15,6 +15,14 @@ class SdNotifier {
   // Reads $NOTIFY_SOCKET, $WATCHDOG_USEC and $WATCHDOG_PID (a watchdog meant
   // for another process is ignored), as sd_notify(3) does.
   static SdNotifier FromEnvironment();
+  // The same from given values (nullptr: the variable is unset) and the
+  // caller's pid; FromEnvironment is this with getenv() and getpid().
+  // A socket that is neither an absolute path nor "@name", or too long for
+  // sockaddr_un, disables the notifier; a WATCHDOG_USEC that is not a
+  // positive decimal number, or a WATCHDOG_PID that is not `self_pid`,
+  // disables the watchdog only.
+  static SdNotifier FromValues(const char* notify_socket, const char* watchdog_usec, const char* watchdog_pid,
+                               int64_t self_pid);
 
   bool enabled() const { return !socket_path_.empty(); }
   // How often Watchdog() must be called; 0 when systemd asks for none.
