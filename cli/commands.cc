@@ -4,6 +4,7 @@ namespace specd::cli {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
+      {"watch", "Watch the spec folder and act on every change as it happens", SetupWatch},
       {"validate", "Check spec files against the schema and the spec rules", SetupValidate},
       {"new", "Create a spec from a template under the next free id", SetupNew},
       {"status", "Specs by state, with errors, and where the journal is", SetupStatus},

@@ -25,6 +25,7 @@ Run SetupLog(CLI::App* sub);
 Run SetupReconcile(CLI::App* sub);
 Run SetupFailures(CLI::App* sub);
 Run SetupService(CLI::App* sub);
+Run SetupWatch(CLI::App* sub);
 // request-review, approve, reject, cancel, reopen (cmd_transition.cc).
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -134,7 +135,7 @@ class InotifyWatcher : public FileWatcher {
   void Structural(WatchBatch* batch, const std::string& why) {
     if (!batch->rescan) batch->rescan_reason = why;
     batch->rescan = true;
-    batch->notes.push_back(why);
+    if (std::find(batch->notes.begin(), batch->notes.end(), why) == batch->notes.end()) batch->notes.push_back(why);
   }
 
   static bool IsOnTheWayDown(const std::string& dir, std::string_view name) {

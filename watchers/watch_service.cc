@@ -80,8 +80,8 @@ Status WatchService::Rescan(const std::string& kind, const std::string& why) {
   stats_.events += r->events.size();
   const size_t changed = r->files - r->unchanged;
   const std::string detail = why + ": rescanned " + std::to_string(r->files) + " files, " +
-                             std::to_string(changed) + " changed";
-  if (kind == "safety-rescan" && changed == 0) {
+                             std::to_string(changed) + " changed, " + std::to_string(r->events.size()) + " events";
+  if (kind == "safety-rescan" && r->events.empty()) {
     spdlog::debug("{} ({} ms)", detail, Now() - start);
   } else {
     spdlog::info("{} ({} ms)", detail, Now() - start);

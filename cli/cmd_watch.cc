@@ -1,0 +1,143 @@
+// specd watch: the background service, in the foreground. Events (a spec
+// registered, moved on, refused) go to stdout as they happen, one line
+// each; what the watcher itself does goes to the log (stderr, or a rotating
+// file with --log-file).
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "watchers/lock.h"
+#include "watchers/watch_service.h"
+
+namespace specd::cli {
+
+namespace {
+
+struct WatchArgs {
+  RepoOptions repo;
+  int64_t poll_ms = 0;
+  int64_t settle_ms = WatchOptions{}.settle_ms;
+  int64_t rescan_s = WatchOptions{}.rescan_ms / 1000;
+  std::string log_file;
+  std::string log_level = "info";
+};
+
+// Each event as a line on stdout, flushed: people watch it scroll by, and
+// scripts (and the tests) read it as it comes.
+class PrintingSink : public EventSink {
+ public:
+  explicit PrintingSink(bool to_log) : to_log_(to_log) {}
+  void OnEvent(const EngineEvent& e) override {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    ::localtime_r(&ts.tv_sec, &tm);
+    std::printf("%02d:%02d:%02d.%03ld  %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1'000'000,
+                DescribeEvent(e).c_str());
+    std::fflush(stdout);
+    if (to_log_) spdlog::info("{}", DescribeEvent(e));
+  }
+
+ private:
+  bool to_log_;
+};
+
+bool SetUpLogging(const WatchArgs& args) {
+  spdlog::level::level_enum level = spdlog::level::from_str(args.log_level);
+  if (level == spdlog::level::off && args.log_level != "off") {
+    std::fprintf(stderr, "specd watch: --log-level: %s is not one of trace, debug, info, warn, error, off\n",
+                 args.log_level.c_str());
+    return false;
+  }
+  std::shared_ptr<spdlog::logger> logger;
+  try {
+    if (!args.log_file.empty()) {
+      logger = spdlog::rotating_logger_mt("specd", args.log_file, 10 * 1024 * 1024, 3);
+      logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
+    } else {
+      logger = spdlog::stderr_color_mt("specd");
+      logger->set_pattern("%H:%M:%S.%e %^%l%$ specd watch: %v");
+    }
+  } catch (const spdlog::spdlog_ex& e) {
+    std::fprintf(stderr, "specd watch: --log-file %s: %s\n", args.log_file.c_str(), e.what());
+    return false;
+  }
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::trace);  // a line is in the file when it happened
+  spdlog::set_default_logger(logger);
+  return true;
+}
+
+// "reading specs: 41000/100000" on a terminal, for a first pass over many.
+ProgressFn ProgressBar() {
+  if (!::isatty(STDERR_FILENO)) return nullptr;
+  return [](size_t done, size_t total) {
+    if (total < 1000) return;
+    std::fprintf(stderr, "\rspecd watch: reading specs %zu/%zu (%zu%%)", done, total, done * 100 / total);
+    if (done == total) std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  };
+}
+
+int RunWatch(const WatchArgs& args) {
+  if (!SetUpLogging(args)) return kExitUsage;
+  std::unique_ptr<Context> ctx = OpenContext(args.repo);
+  if (!ctx) return kExitUsage;
+  Result<std::unique_ptr<WatchLock>> lock = WatchLock::Acquire(WatchLockPathFor(ctx->journal->path()));
+  if (!lock.ok()) {
+    std::fprintf(stderr, "specd watch: %s\n", lock.error().message.c_str());
+    return kExitUsage;
+  }
+  PrintingSink printer(!args.log_file.empty());
+  ctx->engine->AddSink(&printer);
+  WatchOptions options;
+  options.poll_ms = args.poll_ms;
+  options.settle_ms = args.settle_ms;
+  options.rescan_ms = args.rescan_s * 1000;
+  options.startup_progress = ProgressBar();
+  SdNotifier notifier = SdNotifier::FromEnvironment();
+  WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);
+  Status s = service.Start();
+  if (s.ok()) s = service.Run();
+  if (!s.ok()) {
+    spdlog::error("{}", s.error().message);
+    if (!args.log_file.empty()) std::fprintf(stderr, "specd watch: %s\n", s.error().message.c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Run SetupWatch(CLI::App* sub) {
+  auto args = std::make_shared<WatchArgs>();
+  AddRepoOptions(sub, &args->repo, false);
+  sub->add_option("--poll", args->poll_ms,
+                  "Poll every MS milliseconds instead of using inotify (for NFS, CIFS, FUSE; chosen by itself "
+                  "on such file systems)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
+  sub->add_option("--settle", args->settle_ms,
+                  "How long a path must be quiet after an event that does not end a write (create, modify, "
+                  "delete) before it is looked at; saves (close after write, rename into place) are looked at "
+                  "at once")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
+  sub->add_option("--rescan-interval", args->rescan_s,
+                  "Seconds between safety rescans, which catch what the kernel never reported (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
+  sub->add_option("--log-file", args->log_file, "Log to this file (rotated at 10 MiB, 3 kept) instead of stderr");
+  sub->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  sub->footer(
+      "Runs until SIGINT or SIGTERM (finishing the change in hand); SIGHUP rescans everything. One watcher per "
+      "repository. Exit status: 0 stopped by a signal, 2 could not start or had to stop.");
+  return [args] { return RunWatch(*args); };
+}
+
+}  // namespace specd::cli
