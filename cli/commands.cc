@@ -11,6 +11,8 @@ const std::vector<Command>& Commands() {
       {"log", "A spec's transitions and refused changes", SetupLog},
       {"reconcile", "Bring journal and files into line once, then exit", SetupReconcile},
       {"failures", "Recorded failures most like a description", SetupFailures},
+      {"hooks", "Install, remove or show specd's git hooks", SetupHooks},
+      {"hook", "Run as a git hook: check staged specs, journal what git brought in", SetupHook},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };
   return commands;
