@@ -90,7 +90,8 @@ int AfterGit(const std::string& name, const std::vector<std::string>& args) {
 
 int RunHook(const HookArgs& a) {
   if (a.name == "pre-commit") return PreCommit(a.args);
-  if (a.name == "post-merge" || a.name == "post-checkout" || a.name == "post-rewrite") return AfterGit(a.name, a.args);
+  if (a.name == "post-merge" || a.name == "post-checkout" || a.name == "post-rewrite")
+    return AfterGit(a.name, a.args);
   std::fprintf(stderr, "specd hook: no hook '%s' (pre-commit, post-merge, post-checkout, post-rewrite)\n",
                a.name.c_str());
   return kExitUsage;

@@ -45,7 +45,8 @@ int RunHooks(const HooksArgs& a) {
       std::fprintf(stderr, "specd hooks: %s\n", st.error().message.c_str());
       return kExitUsage;
     }
-    for (const pipeline::HookStatus& h : *st) lines.push_back(h.name + ": " + pipeline::HookStateText(h.state));
+    for (const pipeline::HookStatus& h : *st)
+      lines.push_back(h.name + ": " + pipeline::HookStateText(h.state));
   } else {
     Result<std::vector<std::string>> done =
         a.action == "install" ? pipeline::InstallHooks(*dir, SelfPath()) : pipeline::UninstallHooks(*dir);

@@ -14,10 +14,14 @@ Error GitError(const std::string& what) {
 EntryKind KindOf(uint32_t mode) {
   switch (mode) {
     case GIT_FILEMODE_BLOB:
-    case GIT_FILEMODE_BLOB_EXECUTABLE: return EntryKind::kFile;
-    case GIT_FILEMODE_LINK: return EntryKind::kSymlink;
-    case GIT_FILEMODE_COMMIT: return EntryKind::kSubmodule;
-    default: return EntryKind::kOther;
+    case GIT_FILEMODE_BLOB_EXECUTABLE:
+      return EntryKind::kFile;
+    case GIT_FILEMODE_LINK:
+      return EntryKind::kSymlink;
+    case GIT_FILEMODE_COMMIT:
+      return EntryKind::kSubmodule;
+    default:
+      return EntryKind::kOther;
   }
 }
 
@@ -37,7 +41,9 @@ std::string WithoutTrailingSlash(const char* path) {
   return s;
 }
 
-GitEntry EntryOf(const git_diff_file& f) { return GitEntry{f.path, KindOf(f.mode), RawOid(f.id)}; }
+GitEntry EntryOf(const git_diff_file& f) {
+  return GitEntry{f.path, KindOf(f.mode), RawOid(f.id)};
+}
 
 }  // namespace
 
@@ -160,7 +166,8 @@ Result<BlobBytes> GitRepo::ReadBlob(const GitEntry& entry, size_t max_bytes) {
   }
   git_blob* blob = nullptr;
   if (git_blob_lookup(&blob, repo_, &oid) != 0) return GitError("cannot read the staged " + entry.path);
-  out.data.assign(static_cast<const char*>(git_blob_rawcontent(blob)), static_cast<size_t>(git_blob_rawsize(blob)));
+  out.data.assign(static_cast<const char*>(git_blob_rawcontent(blob)),
+                  static_cast<size_t>(git_blob_rawsize(blob)));
   git_blob_free(blob);
   return out;
 }

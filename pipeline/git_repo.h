@@ -23,7 +23,7 @@ enum class EntryKind : uint8_t { kFile, kSymlink, kSubmodule, kOther };
 struct GitEntry {
   std::string path;  // repository-relative, '/'-separated
   EntryKind kind = EntryKind::kFile;
-  std::string oid;   // the object id, 20 raw bytes
+  std::string oid;  // the object id, 20 raw bytes
 };
 
 // A blob's bytes, or only its size when it is over the limit.

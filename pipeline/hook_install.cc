@@ -36,7 +36,9 @@ bool IsSpecdHook(const std::string& path) {
   return text && text->find(std::string("\n") + kHookMarker) != std::string::npos;
 }
 
-Error SysError(const std::string& what) { return Error{what + ": " + std::strerror(errno)}; }
+Error SysError(const std::string& what) {
+  return Error{what + ": " + std::strerror(errno)};
+}
 
 // Written whole to a temporary name, made executable, then renamed over.
 Status WriteScript(const std::string& path, const std::string& text) {
@@ -88,24 +90,30 @@ Result<std::string> HooksDir(GitRepo* repo) {
 
 std::string HookScript(const std::string& name, const std::string& specd) {
   const bool pre = name == "pre-commit";
-  std::string s =
-      "#!/bin/sh\n" + std::string(kHookMarker) +
-      " installed by `specd hooks install`; `specd hooks uninstall` puts back what was here.\n"
-      "specd=" + ShellQuote(specd) + "\n"
-      "[ -x \"$specd\" ] || specd=specd\n"
-      "status=0\n"
-      "chained=\"$(dirname \"$0\")/" + name + kChainedSuffix + "\"\n"
-      "if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n";
+  std::string s = "#!/bin/sh\n" + std::string(kHookMarker) +
+                  " installed by `specd hooks install`; `specd hooks uninstall` puts back what was here.\n"
+                  "specd=" +
+                  ShellQuote(specd) +
+                  "\n"
+                  "[ -x \"$specd\" ] || specd=specd\n"
+                  "status=0\n"
+                  "chained=\"$(dirname \"$0\")/" +
+                  name + kChainedSuffix +
+                  "\"\n"
+                  "if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n";
   if (pre) {
     s += "[ \"$status\" -eq 0 ] || exit \"$status\"\n"
          "if ! command -v \"$specd\" >/dev/null 2>&1; then\n"
          "  echo \"specd hook: specd is not installed (was $specd); the specs were not checked\" >&2\n"
          "  exit 1\n"
          "fi\n"
-         "exec \"$specd\" hook " + name + " \"$@\"\n";
+         "exec \"$specd\" hook " +
+         name + " \"$@\"\n";
   } else {
     s += "if command -v \"$specd\" >/dev/null 2>&1; then\n"
-         "  \"$specd\" hook " + name + " \"$@\"\n"
+         "  \"$specd\" hook " +
+         name +
+         " \"$@\"\n"
          "else\n"
          "  echo \"specd hook: specd is not installed (was $specd); the journal was not updated\" >&2\n"
          "fi\n"
@@ -116,10 +124,14 @@ std::string HookScript(const std::string& name, const std::string& specd) {
 
 const char* HookStateText(HookState s) {
   switch (s) {
-    case HookState::kNotInstalled: return "not installed";
-    case HookState::kInstalled: return "installed";
-    case HookState::kChained: return "installed, chained to your hook";
-    case HookState::kForeign: return "someone else's hook (install chains to it)";
+    case HookState::kNotInstalled:
+      return "not installed";
+    case HookState::kInstalled:
+      return "installed";
+    case HookState::kChained:
+      return "installed, chained to your hook";
+    case HookState::kForeign:
+      return "someone else's hook (install chains to it)";
   }
   return "?";
 }
@@ -150,9 +162,9 @@ Result<std::vector<std::string>> InstallHooks(const std::string& dir, const std:
       continue;
     }
     if (Status s = WriteScript(path, script); !s.ok()) return s.error();
-    said.push_back(name + (state == HookState::kForeign ? ": installed, chained to your hook (now " + name +
-                                                              kChainedSuffix + ")"
-                                                        : ": installed"));
+    said.push_back(name + (state == HookState::kForeign
+                               ? ": installed, chained to your hook (now " + name + kChainedSuffix + ")"
+                               : ": installed"));
   }
   return said;
 }

@@ -26,9 +26,11 @@ Result<SpecBlob> Load(GitRepo* repo, const GitEntry& entry, size_t max_bytes) {
   SpecBlob blob;
   blob.path = entry.path;
   switch (entry.kind) {
-    case EntryKind::kFile: break;
+    case EntryKind::kFile:
+      break;
     case EntryKind::kSymlink:
-      blob.not_a_file = "a symlink in the index: not checked (the file it points to is checked on its own path)";
+      blob.not_a_file =
+          "a symlink in the index: not checked (the file it points to is checked on its own path)";
       return blob;
     case EntryKind::kSubmodule:
       blob.not_a_file = "a submodule in the index: not checked";
@@ -66,7 +68,8 @@ class JournalFile : public JournalView {
     if (!transitions.ok()) return std::nullopt;
     JournaledSpec known;
     known.trace = (*rec)->trace_id;
-    for (const TransitionRecord& t : *transitions) known.transitions.insert({FormatTimestamp(t.at_ms), t.from, t.to});
+    for (const TransitionRecord& t : *transitions)
+      known.transitions.insert({FormatTimestamp(t.at_ms), t.from, t.to});
     return known;
   }
 
@@ -123,7 +126,8 @@ Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vec
     StagedSpec spec;
     std::optional<GitEntry> head = d.head;
     if (!head && d.staged) {
-      if (auto moved = deleted.find(std::string(BaseName(path))); moved != deleted.end()) head = moved->second;
+      if (auto moved = deleted.find(std::string(BaseName(path))); moved != deleted.end())
+        head = moved->second;
     }
     if (d.staged) {
       Result<SpecBlob> blob = Load(repo, *d.staged, max_bytes);

@@ -12,11 +12,12 @@ namespace specd::pipeline {
 namespace {
 
 bool HasError(const std::vector<Diagnostic>& diags) {
-  return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  return std::any_of(diags.begin(), diags.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
 }
 
-Diagnostic At(const SpecBlob& blob, size_t offset, std::string pointer, std::string keyword, std::string message,
-              Severity severity = Severity::kError) {
+Diagnostic At(const SpecBlob& blob, size_t offset, std::string pointer, std::string keyword,
+              std::string message, Severity severity = Severity::kError) {
   Diagnostic d;
   d.file = blob.path;
   SourceText(blob.bytes).Position(offset, &d.line, &d.column);
@@ -51,26 +52,31 @@ size_t ChangeLogOffset(const Document& doc, size_t index) {
   return doc.node(log->items[index]).offset;
 }
 
-// The staged changeLog's trailing entries that HEAD does not have, when
-// they chain from HEAD's status to the staged one along life-cycle edges
-// (what specd's verbs and engine steps write). Indices into `log`.
+// The staged changeLog's trailing entries that HEAD does not have, from the
+// first one leaving HEAD's status, when they chain from there to the staged
+// status along life-cycle edges (what specd's verbs and engine steps write).
+// Earlier new entries record what HEAD already holds: a status edit
+// committed by hand, written into the changeLog by specd since. Indices.
 std::optional<std::vector<size_t>> NewChain(const std::vector<ChangeLogEntry>& log,
-                                            const std::vector<ChangeLogEntry>& head_log, const std::string& from,
-                                            const std::string& to) {
+                                            const std::vector<ChangeLogEntry>& head_log,
+                                            const std::string& from, const std::string& to) {
   std::set<std::tuple<std::string, std::string, std::string>> known;
   for (const ChangeLogEntry& e : head_log) known.insert({e.at, e.from, e.to});
   size_t start = log.size();
   while (start > 0 && !known.count({log[start - 1].at, log[start - 1].from, log[start - 1].to})) --start;
-  std::vector<size_t> tail;
-  std::string cur = from;
-  for (size_t i = start; i < log.size(); ++i) {
-    std::optional<SpecState> a = ParseState(log[i].from), b = ParseState(log[i].to);
-    if (log[i].from != cur || !a || !b || !IsLifeCycleEdge(*a, *b)) return std::nullopt;
-    cur = log[i].to;
-    tail.push_back(i);
+  for (; start < log.size(); ++start) {
+    if (log[start].from != from) continue;
+    std::vector<size_t> tail;
+    std::string cur = from;
+    for (size_t i = start; i < log.size(); ++i) {
+      std::optional<SpecState> a = ParseState(log[i].from), b = ParseState(log[i].to);
+      if (log[i].from != cur || !a || !b || !IsLifeCycleEdge(*a, *b)) break;
+      cur = log[i].to;
+      tail.push_back(i);
+    }
+    if (tail.size() == log.size() - start && cur == to) return tail;
   }
-  if (tail.empty() || cur != to) return std::nullopt;
-  return tail;
+  return std::nullopt;
 }
 
 // "specd approve ID" in the state machine's advice, with the spec's id.
@@ -131,8 +137,8 @@ class Checker {
     const std::optional<SpecState> from = ParseState(head.status);
     if (!from || *from == *to) return;
     const std::string id = model.id.empty() ? ExpectedSpecId(blob.path) : model.id;
-    if (std::optional<std::vector<size_t>> chain = NewChain(model.change_log, head.change_log, head.status,
-                                                            model.status)) {
+    if (std::optional<std::vector<size_t>> chain =
+            NewChain(model.change_log, head.change_log, head.status, model.status)) {
       CheckJournaled(blob, doc, model, *chain, id, out);
       return;
     }
@@ -156,10 +162,11 @@ class Checker {
     for (size_t i : chain) {
       const ChangeLogEntry& e = model.change_log[i];
       if (e.trace != known->trace || known->transitions.count({e.at, e.from, e.to})) continue;
-      out->push_back(At(blob, ChangeLogOffset(doc, i), "/changeLog/" + std::to_string(i), "transition",
-                        e.from + " -> " + e.to + " at " + e.at + " has this clone's trace " + e.trace +
-                            " but this clone's journal never recorded it: specd writes both, so the entry was "
-                            "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)"));
+      out->push_back(
+          At(blob, ChangeLogOffset(doc, i), "/changeLog/" + std::to_string(i), "transition",
+             e.from + " -> " + e.to + " at " + e.at + " has this clone's trace " + e.trace +
+                 " but this clone's journal never recorded it: specd writes both, so the entry was "
+                 "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)"));
     }
   }
 

@@ -61,7 +61,8 @@ std::map<std::string, std::string> Listing(const std::string& dir) {
     EXPECT_EQ(::lstat(e.path().c_str(), &st), 0);
     out[e.path().filename().string()] = std::to_string(st.st_mode) + " " + std::to_string(st.st_size) + " " +
                                         std::to_string(st.st_mtim.tv_sec) + "." +
-                                        std::to_string(st.st_mtim.tv_nsec) + " " + Sha256Hex(ReadAll(e.path()));
+                                        std::to_string(st.st_mtim.tv_nsec) + " " +
+                                        Sha256Hex(ReadAll(e.path()));
   }
   return out;
 }
@@ -78,7 +79,7 @@ class HooksTest : public ::testing::Test {
   // git with a home of its own (no user config, no global core.hooksPath).
   RunOptions Env() const {
     RunOptions o;
-    o.env = {{"HOME", home_.path()}, {"GIT_CONFIG_NOSYSTEM", "1"}, {"SPECD_ACTOR", "tester"},
+    o.env = {{"HOME", home_.path()},    {"GIT_CONFIG_NOSYSTEM", "1"},     {"SPECD_ACTOR", "tester"},
              {"GIT_DIR", std::nullopt}, {"GIT_INDEX_FILE", std::nullopt}, {"GIT_WORK_TREE", std::nullopt}};
     return o;
   }
@@ -99,7 +100,8 @@ class HooksTest : public ::testing::Test {
   void Init(const std::string& dir) {
     Output o = Run(dir, "git", {"init", "-q", "-b", "main", dir});
     ASSERT_EQ(o.exit_code, 0) << o.err;
-    for (auto [k, v] : {std::pair{"user.name", "Tess Ter"}, {"user.email", "tess@example.com"},
+    for (auto [k, v] : {std::pair{"user.name", "Tess Ter"},
+                        {"user.email", "tess@example.com"},
                         {"commit.gpgsign", "false"}}) {
       ASSERT_EQ(Run(dir, "git", {"config", k, v}).exit_code, 0);
     }
@@ -118,16 +120,18 @@ class HooksTest : public ::testing::Test {
 TEST_F(HooksTest, InstallSaysWhereAndWhat) {
   Output o = Specd({"hooks", "install"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(o.out, "hooks directory: " + repo_.path() + "/.git/hooks\npre-commit: installed\npost-merge: installed\n"
-                   "post-checkout: installed\npost-rewrite: installed\n");
+  EXPECT_EQ(o.out, "hooks directory: " + repo_.path() +
+                       "/.git/hooks\npre-commit: installed\npost-merge: installed\n"
+                       "post-checkout: installed\npost-rewrite: installed\n");
   EXPECT_EQ(o.err, "");
   Output again = Specd({"hooks", "install"});
   EXPECT_EQ(again.out, "hooks directory: " + repo_.path() +
                            "/.git/hooks\npre-commit: already installed\npost-merge: already installed\n"
                            "post-checkout: already installed\npost-rewrite: already installed\n");
   Output status = Specd({"hooks", "status"});
-  EXPECT_EQ(status.out, "hooks directory: " + repo_.path() + "/.git/hooks\npre-commit: installed\npost-merge: "
-                        "installed\npost-checkout: installed\npost-rewrite: installed\n");
+  EXPECT_EQ(status.out, "hooks directory: " + repo_.path() +
+                            "/.git/hooks\npre-commit: installed\npost-merge: "
+                            "installed\npost-checkout: installed\npost-rewrite: installed\n");
   EXPECT_EQ(ReadAll(repo_ / ".git/hooks/pre-commit"), pipeline::HookScript("pre-commit", SPECD_BINARY));
 }
 
@@ -196,10 +200,11 @@ TEST_F(HooksTest, IllegalStatusJumpStopsTheCommitLegalOnePasses) {
   Write(repo_ / kRel, jumped);
   Output o = Git({"commit", "-q", "-a", "-m", "skip review"});
   EXPECT_EQ(o.exit_code, 1);
-  EXPECT_EQ(o.err, std::string(kRel) +
-                       ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it "
-                       "goes to review, or cancelled) (HEAD has draft)\n" +
-                       Stopped(1, 1));
+  EXPECT_EQ(o.err,
+            std::string(kRel) +
+                ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it "
+                "goes to review, or cancelled) (HEAD has draft)\n" +
+                Stopped(1, 1));
   const std::string review = Replace(kValidSpec, "status: draft\n", "status: review\n");
   Write(repo_ / kRel, review);
   o = Git({"commit", "-q", "-a", "-m", "ready for review"});
@@ -210,13 +215,26 @@ TEST_F(HooksTest, IllegalStatusJumpStopsTheCommitLegalOnePasses) {
   Write(repo_ / kRel, jumped);
   o = Git({"commit", "-q", "-a", "-m", "approve by hand"});
   EXPECT_EQ(o.exit_code, 1);
-  EXPECT_EQ(o.err, std::string(kRel) +
-                       ":3:9: error: /status: review -> approved cannot be made by editing the file: a reviewer "
-                       "runs `specd approve spec-2026-01-01-001` (HEAD has review)\n" +
-                       Stopped(1, 1));
+  EXPECT_EQ(o.err,
+            std::string(kRel) +
+                ":3:9: error: /status: review -> approved cannot be made by editing the file: a reviewer "
+                "runs `specd approve spec-2026-01-01-001` (HEAD has review)\n" +
+                Stopped(1, 1));
 }
 
 TEST_F(HooksTest, TransitionsSpecdMadeAreCommitted) {
+  Install();
+  // The author asks for review by hand and commits that.
+  Write(repo_ / kRel, Replace(kValidSpec, "status: draft\n", "status: review\n"));
+  GitOk({"commit", "-q", "-a", "-m", "ready for review"});
+  Output approve = Specd({"approve", kId});  // also records the hand edit in the changeLog
+  ASSERT_EQ(approve.exit_code, 0) << approve.err;
+  Output approved = Git({"commit", "-q", "-a", "-m", "approved"});
+  EXPECT_EQ(approved.exit_code, 0) << approved.err;
+  EXPECT_EQ(approved.err, "");
+}
+
+TEST_F(HooksTest, TransitionsSpecdMadeFromDraftAreCommitted) {
   Install();
   Output review = Specd({"request-review", kId});
   ASSERT_EQ(review.exit_code, 0) << review.err;
@@ -233,17 +251,20 @@ TEST_F(HooksTest, TransitionsSpecdMadeAreCommitted) {
 }
 
 TEST_F(HooksTest, UsersOwnHookStillRunsAndItsFailureStillStopsTheCommit) {
-  const std::string user_hook = "#!/bin/sh\necho \"user hook ran with $# args\" >&2\nexit \"${USER_HOOK_STATUS:-0}\"\n";
+  const std::string user_hook =
+      "#!/bin/sh\necho \"user hook ran with $# args\" >&2\nexit \"${USER_HOOK_STATUS:-0}\"\n";
   Write(repo_ / ".git/hooks/pre-commit", user_hook);
   fs::permissions(repo_ / ".git/hooks/pre-commit", fs::perms(0755));
   Output o = Specd({"hooks", "install"});
-  EXPECT_EQ(o.out, "hooks directory: " + repo_.path() +
-                       "/.git/hooks\npre-commit: installed, chained to your hook (now pre-commit.specd-chained)\n"
-                       "post-merge: installed\npost-checkout: installed\npost-rewrite: installed\n");
+  EXPECT_EQ(o.out,
+            "hooks directory: " + repo_.path() +
+                "/.git/hooks\npre-commit: installed, chained to your hook (now pre-commit.specd-chained)\n"
+                "post-merge: installed\npost-checkout: installed\npost-rewrite: installed\n");
   Output status = Specd({"hooks", "status"});
-  EXPECT_EQ(status.out, "hooks directory: " + repo_.path() +
-                            "/.git/hooks\npre-commit: installed, chained to your hook\npost-merge: installed\n"
-                            "post-checkout: installed\npost-rewrite: installed\n");
+  EXPECT_EQ(status.out,
+            "hooks directory: " + repo_.path() +
+                "/.git/hooks\npre-commit: installed, chained to your hook\npost-merge: installed\n"
+                "post-checkout: installed\npost-rewrite: installed\n");
   Write(repo_ / kRel, Replace(kValidSpec, "Something must hold", "Something else holds"));
   Output ok = Git({"commit", "-q", "-a", "-m", "both hooks pass"});
   EXPECT_EQ(ok.exit_code, 0);
@@ -274,14 +295,16 @@ TEST_F(HooksTest, InstallThenUninstallLeavesTheHooksDirectoryByteIdentical) {
   Install();  // twice: still one chain
   Output o = Specd({"hooks", "uninstall"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(o.out, "hooks directory: " + hooks +
-                       "\npre-commit: removed, your hook is back\npost-merge: removed\npost-checkout: removed\n"
-                       "post-rewrite: removed, your hook is back\n");
+  EXPECT_EQ(o.out,
+            "hooks directory: " + hooks +
+                "\npre-commit: removed, your hook is back\npost-merge: removed\npost-checkout: removed\n"
+                "post-rewrite: removed, your hook is back\n");
   EXPECT_EQ(Listing(hooks), before);
   Output status = Specd({"hooks", "status"});
-  EXPECT_EQ(status.out, "hooks directory: " + hooks +
-                            "\npre-commit: someone else's hook (install chains to it)\npost-merge: not installed\n"
-                            "post-checkout: not installed\npost-rewrite: someone else's hook (install chains to it)\n");
+  EXPECT_EQ(status.out,
+            "hooks directory: " + hooks +
+                "\npre-commit: someone else's hook (install chains to it)\npost-merge: not installed\n"
+                "post-checkout: not installed\npost-rewrite: someone else's hook (install chains to it)\n");
 }
 
 TEST_F(HooksTest, CoreHooksPathIsWhereTheHooksGo) {
@@ -334,7 +357,9 @@ TEST_F(HooksTest, HookManagersNameTheFiles) {
 TEST_F(HooksTest, BinaryHugeAndSymlinkedStagedFilesAreJudgedNotCrashedOn) {
   Install();
   const std::string bin = ".agents/specs/active/spec-2026-01-01-002.yaml";
-  Write(repo_ / bin, std::string("\x7f" "ELF\x02\x01\x01\x00\xff\xfe", 10));
+  Write(repo_ / bin, std::string("\x7f"
+                                 "ELF\x02\x01\x01\x00\xff\xfe",
+                                 10));
   GitOk({"add", bin});
   Output o = Git({"commit", "-q", "-m", "a binary"});
   EXPECT_EQ(o.exit_code, 1);
@@ -348,7 +373,8 @@ TEST_F(HooksTest, BinaryHugeAndSymlinkedStagedFilesAreJudgedNotCrashedOn) {
   GitOk({"add", huge});
   o = Git({"commit", "-q", "-m", "a huge file"});
   EXPECT_EQ(o.exit_code, 1);
-  EXPECT_EQ(o.err, FormatText(FileTooLarge(huge, (2 << 20) + 5, LoadLimits{}.max_bytes)) + "\n" + Stopped(1, 1));
+  EXPECT_EQ(o.err,
+            FormatText(FileTooLarge(huge, (2 << 20) + 5, LoadLimits{}.max_bytes)) + "\n" + Stopped(1, 1));
   GitOk({"rm", "-q", "--cached", huge});
   fs::remove(repo_ / huge);
 
@@ -357,15 +383,17 @@ TEST_F(HooksTest, BinaryHugeAndSymlinkedStagedFilesAreJudgedNotCrashedOn) {
   GitOk({"add", link});
   o = Git({"commit", "-q", "-m", "a symlink"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(o.err, link + ":1:1: warning: a symlink in the index: not checked (the file it points to is checked "
-                          "on its own path)\n");
+  EXPECT_EQ(o.err, link +
+                       ":1:1: warning: a symlink in the index: not checked (the file it points to is checked "
+                       "on its own path)\n");
 }
 
 TEST_F(HooksTest, PullJournalsATeammatesTransitionsAsGitAndLeavesTheFile) {
   TempDir clone_dir("specd-clone");
   const std::string mine = clone_dir / "mine";
   GitOk({"clone", "-q", repo_.path(), mine});
-  for (auto [k, v] : {std::pair{"user.name", "Me"}, {"user.email", "me@example.com"}}) GitOk({"config", k, v}, mine);
+  for (auto [k, v] : {std::pair{"user.name", "Me"}, {"user.email", "me@example.com"}})
+    GitOk({"config", k, v}, mine);
   Install(mine);
   Output reg = Specd({"reconcile"}, mine);
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
@@ -386,7 +414,8 @@ TEST_F(HooksTest, PullJournalsATeammatesTransitionsAsGitAndLeavesTheFile) {
   EXPECT_EQ(log.exit_code, 0) << log.err;
   static const std::regex kTime("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z");
   static const std::regex kTrace("\\[trace [0-9a-f]+\\]");
-  const std::string masked = std::regex_replace(std::regex_replace(log.out, kTime, "<at>"), kTrace, "[trace]");
+  const std::string masked =
+      std::regex_replace(std::regex_replace(log.out, kTime, "<at>"), kTrace, "[trace]");
   EXPECT_EQ(masked,
             "#1  <at>  registered at draft  by specd: registered  [trace]\n"
             "#2  <at>  draft -> review  by git: by alice: recorded from the file  [trace]\n");

@@ -35,8 +35,8 @@ const std::string kTasks =
     "    files: [src/export.cc]\n"
     "    requirements: [REQ-001]\n";
 
-std::string Entry(const std::string& at, const std::string& actor, const std::string& from, const std::string& to,
-                  const std::string& trace = "abcdabcdabcdabcd") {
+std::string Entry(const std::string& at, const std::string& actor, const std::string& from,
+                  const std::string& to, const std::string& trace = "abcdabcdabcdabcd") {
   return "  - at: \"" + at + "\"\n    actor: " + actor + "\n    from: " + from + "\n    to: " + to +
          "\n    trace: " + trace + "\n";
 }
@@ -89,7 +89,8 @@ TEST(StagedCheckTest, UnchangedStatusAndValidPasses) {
 TEST(StagedCheckTest, InvalidStagedSpecSaysWhatSpecdValidateSays) {
   const std::string bad = Replace(kValidSpec, "    priority: high\n", "    priority: urgent\n");
   std::string expected;
-  for (const Diagnostic& d : ValidateSpecText(bad, kPath, ValidateOptions{})) expected += FormatText(d) + "\n";
+  for (const Diagnostic& d : ValidateSpecText(bad, kPath, ValidateOptions{}))
+    expected += FormatText(d) + "\n";
   ASSERT_NE(expected, "");
   EXPECT_EQ(Check({Change(kValidSpec, bad)}), expected + "1 checked, 1 with errors");
 }
@@ -99,17 +100,19 @@ TEST(StagedCheckTest, HandEditFromDraftToReviewPasses) {
 }
 
 TEST(StagedCheckTest, HandEditJumpingTheLifeCycleStopsTheCommitAtTheStatusField) {
-  EXPECT_EQ(Check({Change(kValidSpec, Spec("approved"))}),
-            std::string(kPath) +
-                ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it goes "
-                "to review, or cancelled) (HEAD has draft)\n1 checked, 1 with errors");
+  EXPECT_EQ(
+      Check({Change(kValidSpec, Spec("approved"))}),
+      std::string(kPath) +
+          ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it goes "
+          "to review, or cancelled) (HEAD has draft)\n1 checked, 1 with errors");
 }
 
 TEST(StagedCheckTest, HandEditOfAReviewersStepNamesTheVerbWithTheSpecsId) {
-  EXPECT_EQ(Check({Change(Spec("review"), Spec("approved"))}),
-            std::string(kPath) +
-                ":3:9: error: /status: review -> approved cannot be made by editing the file: a reviewer runs "
-                "`specd approve spec-2026-01-01-001` (HEAD has review)\n1 checked, 1 with errors");
+  EXPECT_EQ(
+      Check({Change(Spec("review"), Spec("approved"))}),
+      std::string(kPath) +
+          ":3:9: error: /status: review -> approved cannot be made by editing the file: a reviewer runs "
+          "`specd approve spec-2026-01-01-001` (HEAD has review)\n1 checked, 1 with errors");
 }
 
 TEST(StagedCheckTest, ChangeLogChainFromHeadsStatusIsSpecdsOwnTransition) {
@@ -120,23 +123,28 @@ TEST(StagedCheckTest, ChangeLogChainFromHeadsStatusIsSpecdsOwnTransition) {
   // Only the entries beyond HEAD's count: HEAD at review already had the first.
   const std::string head = Spec("review", Entry("2026-01-02T10:00:00Z", "ada", "draft", "review"));
   EXPECT_EQ(Check({Change(head, Spec("planning", log, kTasks))}), "1 checked, 0 with errors");
+  // HEAD at review by a hand edit (no changeLog yet); specd has since written
+  // that edit into the changeLog, then approved: the chain starts at review.
+  EXPECT_EQ(Check({Change(Spec("review"), Spec("planning", log, kTasks))}), "1 checked, 0 with errors");
 }
 
 TEST(StagedCheckTest, ChainThatDoesNotReachTheStagedStatusIsAHandEdit) {
   const std::string log = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review");
-  EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", log))}),
-            std::string(kPath) +
-                ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it goes "
-                "to review, or cancelled) (HEAD has draft)\n1 checked, 1 with errors");
+  EXPECT_EQ(
+      Check({Change(kValidSpec, Spec("approved", log))}),
+      std::string(kPath) +
+          ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it goes "
+          "to review, or cancelled) (HEAD has draft)\n1 checked, 1 with errors");
 }
 
 TEST(StagedCheckTest, NewSpecStartsAsDraft) {
   EXPECT_EQ(Check({Change(std::nullopt, kValidSpec)}), "1 checked, 0 with errors");
   EXPECT_EQ(Check({Change(std::nullopt, Spec("review"))}), "1 checked, 0 with errors");
-  EXPECT_EQ(Check({Change(std::nullopt, Spec("approved"))}),
-            std::string(kPath) +
-                ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it goes "
-                "to review, or cancelled) (a new spec starts as draft)\n1 checked, 1 with errors");
+  EXPECT_EQ(
+      Check({Change(std::nullopt, Spec("approved"))}),
+      std::string(kPath) +
+          ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it goes "
+          "to review, or cancelled) (a new spec starts as draft)\n1 checked, 1 with errors");
   const std::string log = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review") +
                           Entry("2026-01-02T11:00:00Z", "rex", "review", "approved");
   EXPECT_EQ(Check({Change(std::nullopt, Spec("approved", log))}), "1 checked, 0 with errors");
@@ -153,14 +161,16 @@ TEST(StagedCheckTest, EntryWithThisClonesTraceMustBeInThisClonesJournal) {
   const std::string recorded = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review");
   EXPECT_EQ(Check({Change(kValidSpec, Spec("review", recorded))}, &journal), "1 checked, 0 with errors");
   const std::string forged = recorded + Entry("2026-01-02T11:00:00Z", "rex", "review", "approved");
-  EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", forged))}, &journal),
-            std::string(kPath) +
-                ":20:5: error: /changeLog/1: review -> approved at 2026-01-02T11:00:00Z has this clone's trace "
-                "abcdabcdabcdabcd but this clone's journal never recorded it: specd writes both, so the entry was "
-                "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)\n"
-                "1 checked, 1 with errors");
+  EXPECT_EQ(
+      Check({Change(kValidSpec, Spec("approved", forged))}, &journal),
+      std::string(kPath) +
+          ":20:5: error: /changeLog/1: review -> approved at 2026-01-02T11:00:00Z has this clone's trace "
+          "abcdabcdabcdabcd but this clone's journal never recorded it: specd writes both, so the entry was "
+          "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)\n"
+          "1 checked, 1 with errors");
   // Another clone's trace: a teammate's transition, merged in.
-  const std::string theirs = recorded + Entry("2026-01-02T11:00:00Z", "rex", "review", "approved", "0f0f0f0f0f0f0f0f");
+  const std::string theirs =
+      recorded + Entry("2026-01-02T11:00:00Z", "rex", "review", "approved", "0f0f0f0f0f0f0f0f");
   EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", theirs))}, &journal), "1 checked, 0 with errors");
   // No status change: the journal is not asked.
   journal.lookups = 0;
@@ -179,8 +189,10 @@ TEST(StagedCheckTest, BadInputIsAnErrorOrAWarningNeverACrash) {
   link.staged->not_a_file = "a symlink in the index: not checked";
   std::string out = Check({binary, huge, link});
   EXPECT_NE(out.find(std::string(kPath) + ":1:1: error: "), std::string::npos) << out;
-  EXPECT_NE(out.find(FormatText(FileTooLarge(kPath, 5u << 20, LoadLimits{}.max_bytes))), std::string::npos) << out;
-  EXPECT_NE(out.find(std::string(kPath) + ":1:1: warning: a symlink in the index: not checked\n"), std::string::npos)
+  EXPECT_NE(out.find(FormatText(FileTooLarge(kPath, 5u << 20, LoadLimits{}.max_bytes))), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(std::string(kPath) + ":1:1: warning: a symlink in the index: not checked\n"),
+            std::string::npos)
       << out;
   EXPECT_EQ(out.substr(out.rfind('\n') + 1), "3 checked, 2 with errors");
 }
