@@ -13,6 +13,8 @@ const std::vector<Command>& Commands() {
       {"reconcile", "Bring journal and files into line once, then exit", SetupReconcile},
       {"failures", "Recorded failures most like a description", SetupFailures},
       {"service", "Install, remove or inspect the systemd user unit running specd watch", SetupService},
+      {"hooks", "Install, remove or show specd's git hooks", SetupHooks},
+      {"hook", "Run as a git hook: check staged specs, journal what git brought in", SetupHook},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };
   return commands;

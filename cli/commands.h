@@ -26,6 +26,8 @@ Run SetupReconcile(CLI::App* sub);
 Run SetupFailures(CLI::App* sub);
 Run SetupService(CLI::App* sub);
 Run SetupWatch(CLI::App* sub);
+Run SetupHook(CLI::App* sub);   // cmd_hook.cc: what the git hooks run
+Run SetupHooks(CLI::App* sub);  // cmd_hooks.cc: install|uninstall|status
 // request-review, approve, reject, cancel, reopen (cmd_transition.cc).
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 

@@ -448,12 +448,25 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
       }
       for (const ChangeLogEntry& e : *tail) {  // the file wins; the journal records that it did
         // Journaled at the entry's own time, so the next catch-up matches it.
-        batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, e.actor, e.from, e.to,
-                                                     e.reason.empty() ? "recorded from the file" : e.reason,
+        // From git, the entry is git's; whoever made it is named in the reason.
+        const bool via_git = options_.changes_from_git;
+        std::string reason = e.reason.empty() ? "recorded from the file" : e.reason;
+        if (via_git) reason = "by " + (e.actor.empty() ? std::string("someone") : e.actor) + ": " + reason;
+        const std::string actor = via_git ? "git" : e.actor;
+        batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, actor, e.from, e.to, reason,
                                                      ParseTimestamp(e.at).value_or(now_ms), file.hash});
-        events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, e.from, e.to, e.actor,
+        events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, e.from, e.to, actor,
                                      "recorded from the file's changeLog"});
       }
+    } else if (options_.changes_from_git && file_status) {
+      // Already decided where it was made: recorded, never refused or rewritten.
+      std::string reason = "by " + author + ": status edited in the file, brought in by git";
+      Decision d = Decide(legal, facts, Request{*file_status, Via::kSync, reason}, Actor{"git", Role::kEngine});
+      if (!d.allowed) reason += " (" + d.reason + ")";
+      batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, "git", StateName(legal),
+                                                   model.status, reason, now_ms, ""});
+      events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, StateName(legal), model.status,
+                                   "git", reason});
     } else {
       Decision d = file_status ? Decide(legal, facts, Request{*file_status, Via::kFileEdit, ""}, Actor{author, Role::kAuthor})
                                : Decision{false, legal, legal, "'" + model.status + "' is not a spec status", {}};
@@ -487,7 +500,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   }
 
   record.waiting.clear();
-  for (int i = 0; i < kMaxEngineSteps; ++i) {
+  for (int i = 0; i < kMaxEngineSteps && !options_.changes_from_git; ++i) {
     EngineStep step = NextEngineStep(current, facts);
     if (!step.to) {
       record.waiting = step.waiting;
@@ -504,6 +517,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   std::vector<std::pair<std::string, int64_t>> progress = DeriveProgress(facts.tasks);
   if ((!facts.tasks.empty() || model.has_progress) && progress != model.progress) edits.progress = ToProgress(progress);
   if (!file_status || current != *file_status) edits.status = StateName(current);
+  if (options_.changes_from_git) edits = SpecEdits{};  // git's files are left as git wrote them
 
   std::string on_disk = file.bytes;
   FileStamp stamp = file.stamp;
@@ -532,7 +546,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     }
   }
   if (!writeback_failed) record.status = StateName(current);
-  if (IsTerminal(current) && rel.find("/archive/") == std::string::npos) {
+  if (IsTerminal(current) && rel.find("/archive/") == std::string::npos && !options_.changes_from_git) {
     std::string month = now.substr(0, 7);
     std::string dir = root_ + "/.agents/specs/archive/" + month;
     Status s = env_->MakeDirs(dir);

@@ -22,6 +22,13 @@ namespace specd {
 struct EngineOptions {
   ValidateOptions validate;
   int max_write_attempts = 8;  // re-read and re-apply this often when a file keeps changing
+  // The files were changed by git (a merge, checkout or rebase brought in a
+  // teammate's specs; `specd hook post-merge`): every status change is
+  // journaled with actor "git" as already decided elsewhere (Via::kSync), the
+  // original actor kept in the reason, and the files are never written (no
+  // refusal put back, no engine step taken: that waits for the next
+  // ordinary pass).
+  bool changes_from_git = false;
 };
 
 struct PassReport {

@@ -1403,5 +1403,72 @@ TEST_F(EngineTest, SecondProcessEditingBetweenReadAndWriteLosesNothing) {
   EXPECT_EQ(ValidateSpecText(text, kRel, ValidateOptions{}).size(), 0u);
 }
 
+// ---------------------------------------------------------------------------
+// Changes brought in by git (`specd hook post-merge`): journaled as git's,
+// the teammate named in the reason, the file never written or moved.
+
+class EngineFromGitTest : public EngineTest {
+ protected:
+  std::vector<std::string> ReconcileFromGit() {
+    EngineOptions options;
+    options.changes_from_git = true;
+    SpecEngine git(&env_, journal_.get(), repo_.path(), options);
+    Result<PassReport> r = git.ReconcileAll();
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? Lines(r->events) : std::vector<std::string>{"error: " + r.error().message};
+  }
+};
+
+TEST_F(EngineFromGitTest, TeammatesChangeLogEntriesAreJournaledByGitAndTheFileIsLeftAlone) {
+  const std::string review = InReview();
+  std::string pulled = Replace(review, "status: review #", "status: approved #");
+  pulled = Replace(pulled, "# The end.\n",
+                   LogEntry(kT0 + 2 * kMinute, "rex", "review", "approved", "", "f00dfeedf00dfeed") +
+                       "# The end.\n");
+  Edit(pulled);
+  env_.SetNowMillis(kT0 + 3 * kMinute);
+  EXPECT_EQ(ReconcileFromGit(), std::vector<std::string>{
+                                    "spec-2026-02-18-001: review -> approved (git: recorded from the file's changeLog)"});
+  EXPECT_EQ(File(), pulled);  // no approved -> planning written into git's file
+  std::vector<std::string> rows = Transitions();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2], Row(kId, "review", "approved", "git", "by rex: recorded from the file", kT0 + 2 * kMinute,
+                         trace_, pulled, 3));
+  EXPECT_EQ(Refusals(), std::vector<std::string>{});
+  EXPECT_EQ(Record().status, "approved");
+  EXPECT_EQ(ReconcileFromGit(), std::vector<std::string>{});  // caught up: nothing twice
+}
+
+TEST_F(EngineFromGitTest, StatusChangesWithoutAChainAreRecordedNotRefused) {
+  const std::string review = InReview();
+  const std::string back = Replace(review, "status: review #", "status: draft #");  // a reviewer's, by hand
+  Edit(back);
+  env_.SetNowMillis(kT0 + 2 * kMinute);
+  EXPECT_EQ(ReconcileFromGit(),
+            std::vector<std::string>{"spec-2026-02-18-001: review -> draft (git: by ada: status edited in the "
+                                     "file, brought in by git)"});
+  EXPECT_EQ(File(), back);
+  EXPECT_EQ(Refusals(), std::vector<std::string>{});
+
+  // Not a step of the life cycle at all: still the file's word, with a note; not archived.
+  const std::string done = Replace(back, "status: draft #", "status: completed #");
+  Edit(done);
+  env_.SetNowMillis(kT0 + 3 * kMinute);
+  EXPECT_EQ(ReconcileFromGit(),
+            std::vector<std::string>{"spec-2026-02-18-001: draft -> completed (git: by ada: status edited in the "
+                                     "file, brought in by git (draft -> completed is not a step of the spec life "
+                                     "cycle))"});
+  EXPECT_EQ(File(), done);
+  EXPECT_EQ(Record().status, "completed");
+  EXPECT_EQ(Record().path, kRel);
+  std::vector<std::string> rows = Transitions();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3], Row(kId, "draft", "completed", "git",
+                         "by ada: status edited in the file, brought in by git (draft -> completed is not a step "
+                         "of the spec life cycle)",
+                         kT0 + 3 * kMinute, trace_, done, 4));
+  EXPECT_EQ(Refusals(), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace specd

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Timing driver for bench/hook (standard library only); see bench/hook/run.
+
+Each round runs every command once, in turn, so machine noise hits them
+alike; medians are reported. Every run is checked: the hook and ajv must say
+all changed files are valid, and each commit must succeed (it is undone with
+`git reset --soft HEAD~1`, untimed, before the next).
+
+Exit status: 0 all targets met, 1 a target missed, 2 a command misbehaved.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HOOK_TARGET_MS = 20.0
+AJV_RATIO_TARGET = 10.0
+
+
+def timed(argv, env=None, cwd=None):
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, cwd=cwd)
+    wall = (time.perf_counter() - t0) * 1000.0
+    return wall, proc
+
+
+def fail(what, proc):
+    sys.stderr.write(f"bench/hook: {what} failed (exit {proc.returncode}):\n"
+                     f"{proc.stdout.decode(errors='replace')}{proc.stderr.decode(errors='replace')}")
+    sys.exit(2)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for name in ("--specd", "--ajv", "--schema", "--repo", "--hooks", "--changed-dir"):
+        ap.add_argument(name, required=True)
+    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--changed", type=int, required=True)
+    ap.add_argument("--runs", type=int, default=30)
+    a = ap.parse_args()
+
+    env = dict(os.environ)
+    hook_env = dict(env, GIT_INDEX_FILE=os.path.join(a.repo, ".git", "index"))
+    changed = sorted(os.path.join(a.changed_dir, f) for f in os.listdir(a.changed_dir))
+    ajv_argv = [a.ajv, "validate", "--spec=draft7", "-s", a.schema]
+    for f in changed:
+        ajv_argv += ["-d", f]
+
+    def commit(hooks_path):
+        return ["git", "-c", f"core.hooksPath={hooks_path}", "commit", "-q", "-m", "bench"]
+
+    def run_commit(name, hooks_path):
+        wall, proc = timed(commit(hooks_path), env, a.repo)
+        if proc.returncode != 0:
+            fail(name, proc)
+        undo = subprocess.run(["git", "reset", "-q", "--soft", "HEAD~1"], cwd=a.repo, capture_output=True)
+        if undo.returncode != 0:
+            fail("git reset --soft", undo)
+        return wall
+
+    def run_hook():
+        wall, proc = timed([a.specd, "hook", "pre-commit"], hook_env, a.repo)
+        if proc.returncode != 0 or proc.stderr:
+            fail("specd hook pre-commit", proc)
+        return wall
+
+    def run_ajv():
+        wall, proc = timed(ajv_argv, env)
+        out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+        if proc.returncode != 0 or out.count(" valid") < len(changed):
+            fail("ajv", proc)
+        return wall
+
+    commands = {
+        "hook": run_hook,
+        "ajv": run_ajv,
+        "commit": lambda: run_commit("git commit (no hook)", "/dev/null"),
+        "commit+hook": lambda: run_commit("git commit (specd hook)", a.hooks),
+    }
+    for fn in commands.values():  # warm-up: page cache, node's compile cache
+        fn()
+    samples = {k: [] for k in commands}
+    for _ in range(a.runs):
+        for k, fn in commands.items():
+            samples[k].append(fn())
+    med = {k: statistics.median(v) for k, v in samples.items()}
+
+    print(f"bench/hook: {a.changed} changed specs staged in a repository of {a.count}; "
+          f"{a.runs} interleaved rounds, medians (ms)")
+    for k, label in (("hook", "specd hook pre-commit"), ("ajv", "ajv-cli 5, same files"),
+                     ("commit", "git commit, no hook"), ("commit+hook", "git commit, specd hook")):
+        v = samples[k]
+        print(f"  {label:<24} {med[k]:8.2f}   (min {min(v):.2f}, max {max(v):.2f})")
+    in_commit = med["commit+hook"] - med["commit"]
+    ratio = med["ajv"] / med["hook"] if med["hook"] > 0 else float("inf")
+    print(f"  hook time inside a commit (commit+hook - commit): {in_commit:.2f}")
+    ok_time = med["hook"] <= HOOK_TARGET_MS and in_commit <= HOOK_TARGET_MS
+    ok_ratio = ratio >= AJV_RATIO_TARGET
+    print(f"  target hook <= {HOOK_TARGET_MS:.0f} ms: {'PASS' if ok_time else 'MISSED'} "
+          f"({med['hook']:.2f} ms alone, {in_commit:.2f} ms inside git commit)")
+    print(f"  target hook <= ajv/{AJV_RATIO_TARGET:.0f}: {'PASS' if ok_ratio else 'MISSED'} "
+          f"(ajv takes {ratio:.1f}x the hook's time)")
+    return 0 if ok_time and ok_ratio else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

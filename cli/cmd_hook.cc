@@ -1,0 +1,114 @@
+// specd hook pre-commit [FILE...] | post-merge | post-checkout | post-rewrite:
+// what the installed git hooks run (and hook managers, with file names).
+// pre-commit checks the staged specs and stops the commit on an error; the
+// post-* hooks journal what git brought in, quietly, and never fail git.
+// None of them reads stdin (a chained user hook gets post-rewrite's).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "pipeline/git_repo.h"
+#include "pipeline/pre_commit.h"
+
+namespace specd::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct HookArgs {
+  std::string name;
+  std::vector<std::string> args;
+};
+
+// A file named on the command line, relative to the work tree's root.
+std::string RepoRelative(const std::string& arg, const std::string& work_dir) {
+  std::error_code ec;
+  fs::path abs = fs::path(arg).is_absolute() ? fs::path(arg) : fs::current_path(ec) / arg;
+  fs::path root = fs::weakly_canonical(work_dir, ec);
+  fs::path dir = fs::weakly_canonical(abs.parent_path(), ec);
+  std::string rel = (dir / abs.filename()).lexically_relative(root).generic_string();
+  return rel.empty() || rel.rfind("..", 0) == 0 ? arg : rel;
+}
+
+int PreCommit(const std::vector<std::string>& files) {
+  Result<std::unique_ptr<pipeline::GitRepo>> repo = pipeline::GitRepo::Open(".", true);
+  if (!repo.ok()) {
+    std::fprintf(stderr, "specd hook pre-commit: %s\n", repo.error().message.c_str());
+    return kExitUsage;
+  }
+  std::vector<std::string> paths;
+  for (const std::string& f : files) paths.push_back(RepoRelative(f, (*repo)->work_dir()));
+  Result<pipeline::StagedReport> report = pipeline::CheckPreCommit(repo->get(), paths, ValidateOptions{});
+  if (!report.ok()) {
+    std::fprintf(stderr, "specd hook pre-commit: %s\n", report.error().message.c_str());
+    return kExitUsage;
+  }
+  std::string out;
+  for (const Diagnostic& d : report->diagnostics) out += FormatText(d) + '\n';
+  if (!report->ok()) {
+    size_t n = report->files_with_errors;
+    out += "specd: commit stopped: " + std::to_string(n) + " of " + std::to_string(report->files) +
+           " staged spec" + (report->files == 1 ? "" : "s") + (n == 1 ? " has" : " have") +
+           " errors (the staged version is what counts: fix, `git add`, commit again)\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  return report->ok() ? kExitOk : kExitInvalid;
+}
+
+// What git brought in becomes journal entries by "git"; the files are left
+// as git wrote them. Trouble is said on stderr; git's operation stands.
+int AfterGit(const std::string& name, const std::vector<std::string>& args) {
+  if (name == "post-checkout" && args.size() >= 3 && args[2] == "0") return kExitOk;  // files, not a branch
+  Result<std::unique_ptr<pipeline::GitRepo>> repo = pipeline::GitRepo::Open(".", true);
+  if (!repo.ok() || (*repo)->work_dir().empty()) return kExitOk;  // bare: no specs to reconcile
+  if (!fs::is_directory((*repo)->work_dir() + "/.agents/specs")) return kExitOk;
+  RepoOptions options;
+  options.repo = (*repo)->work_dir();
+  std::unique_ptr<Context> ctx = OpenContext(options);
+  if (!ctx) {
+    std::fprintf(stderr, "specd hook %s: the journal was not updated\n", name.c_str());
+    return kExitOk;
+  }
+  EngineOptions engine_options;
+  engine_options.changes_from_git = true;
+  SpecEngine engine(Env::Default(), ctx->journal.get(), ctx->root, engine_options);
+  Result<PassReport> pass = engine.ReconcileAll();
+  if (!pass.ok()) {
+    std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), pass.error().message.c_str());
+    return kExitOk;
+  }
+  for (const EngineEvent& e : pass->events) {
+    if (e.kind == EngineEvent::Kind::kInvalid) {
+      std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), DescribeEvent(e).c_str());
+    }
+  }
+  return kExitOk;
+}
+
+int RunHook(const HookArgs& a) {
+  if (a.name == "pre-commit") return PreCommit(a.args);
+  if (a.name == "post-merge" || a.name == "post-checkout" || a.name == "post-rewrite")
+    return AfterGit(a.name, a.args);
+  std::fprintf(stderr, "specd hook: no hook '%s' (pre-commit, post-merge, post-checkout, post-rewrite)\n",
+               a.name.c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+
+Run SetupHook(CLI::App* sub) {
+  auto a = std::make_shared<HookArgs>();
+  sub->description(
+      "Run as a git hook (`specd hooks install` sets this up).\n"
+      "pre-commit [FILE...]: check the staged version of each spec (or of the named files): it must\n"
+      "  validate, and a status change must be one the life cycle allows; exit 1 stops the commit.\n"
+      "post-merge, post-checkout, post-rewrite: journal the transitions git brought in (actor git).");
+  sub->add_option("name", a->name, "pre-commit, post-merge, post-checkout or post-rewrite")->required();
+  sub->add_option("args", a->args, "What git or the hook manager passes (file names for pre-commit)");
+  return [a] { return RunHook(*a); };
+}
+
+}  // namespace specd::cli

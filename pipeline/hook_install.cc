@@ -1,0 +1,190 @@
+#include "pipeline/hook_install.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace specd::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Hooks are small scripts; this is plain POSIX file work, not spec files,
+// so it goes straight to the file system rather than through Env.
+std::optional<std::string> ReadSmall(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool IsSpecdHook(const std::string& path) {
+  std::optional<std::string> text = ReadSmall(path);
+  return text && text->find(std::string("\n") + kHookMarker) != std::string::npos;
+}
+
+Error SysError(const std::string& what) {
+  return Error{what + ": " + std::strerror(errno)};
+}
+
+// Written whole to a temporary name, made executable, then renamed over.
+Status WriteScript(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".specd-tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (fd < 0) return SysError("cannot write " + temp);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ok && ::fchmod(fd, 0755) == 0 && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    Error e = SysError("cannot write " + path);
+    ::unlink(temp.c_str());
+    return e;
+  }
+  return Status::Ok();
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+HookState StateOf(const std::string& dir, const std::string& name) {
+  const std::string path = dir + "/" + name;
+  if (!Exists(path)) return HookState::kNotInstalled;
+  if (!IsSpecdHook(path)) return HookState::kForeign;
+  return Exists(path + kChainedSuffix) ? HookState::kChained : HookState::kInstalled;
+}
+
+}  // namespace
+
+const std::vector<std::string>& HookNames() {
+  static const std::vector<std::string> names = {"pre-commit", "post-merge", "post-checkout", "post-rewrite"};
+  return names;
+}
+
+Result<std::string> HooksDir(GitRepo* repo) {
+  Result<std::optional<std::string>> configured = repo->ConfigPath("core.hooksPath");
+  if (!configured.ok()) return configured.error();
+  if (*configured && !(*configured)->empty()) {
+    std::string dir = **configured;
+    if (dir[0] != '/') dir = (repo->work_dir().empty() ? repo->git_dir() : repo->work_dir()) + "/" + dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return dir;
+  }
+  return repo->common_dir() + "/hooks";
+}
+
+std::string HookScript(const std::string& name, const std::string& specd) {
+  const bool pre = name == "pre-commit";
+  std::string s = "#!/bin/sh\n" + std::string(kHookMarker) +
+                  " installed by `specd hooks install`; `specd hooks uninstall` puts back what was here.\n"
+                  "specd=" +
+                  ShellQuote(specd) +
+                  "\n"
+                  "[ -x \"$specd\" ] || specd=specd\n"
+                  "status=0\n"
+                  "chained=\"$(dirname \"$0\")/" +
+                  name + kChainedSuffix +
+                  "\"\n"
+                  "if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n";
+  if (pre) {
+    s += "[ \"$status\" -eq 0 ] || exit \"$status\"\n"
+         "if ! command -v \"$specd\" >/dev/null 2>&1; then\n"
+         "  echo \"specd hook: specd is not installed (was $specd); the specs were not checked\" >&2\n"
+         "  exit 1\n"
+         "fi\n"
+         "exec \"$specd\" hook " +
+         name + " \"$@\"\n";
+  } else {
+    s += "if command -v \"$specd\" >/dev/null 2>&1; then\n"
+         "  \"$specd\" hook " +
+         name +
+         " \"$@\"\n"
+         "else\n"
+         "  echo \"specd hook: specd is not installed (was $specd); the journal was not updated\" >&2\n"
+         "fi\n"
+         "exit \"$status\"\n";
+  }
+  return s;
+}
+
+const char* HookStateText(HookState s) {
+  switch (s) {
+    case HookState::kNotInstalled:
+      return "not installed";
+    case HookState::kInstalled:
+      return "installed";
+    case HookState::kChained:
+      return "installed, chained to your hook";
+    case HookState::kForeign:
+      return "someone else's hook (install chains to it)";
+  }
+  return "?";
+}
+
+Result<std::vector<HookStatus>> HookStatuses(const std::string& dir) {
+  std::vector<HookStatus> out;
+  for (const std::string& name : HookNames()) out.push_back(HookStatus{name, StateOf(dir, name)});
+  return out;
+}
+
+Result<std::vector<std::string>> InstallHooks(const std::string& dir, const std::string& specd) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
+  std::vector<std::string> said;
+  for (const std::string& name : HookNames()) {
+    const std::string path = dir + "/" + name, chained = path + kChainedSuffix;
+    const std::string script = HookScript(name, specd);
+    HookState state = StateOf(dir, name);
+    if (state == HookState::kForeign) {
+      if (Exists(chained)) {
+        return Error{path + " is not specd's and " + chained + " exists too; move one of them away"};
+      }
+      if (::rename(path.c_str(), chained.c_str()) != 0) return SysError("cannot move " + path + " aside");
+    }
+    if (state != HookState::kForeign && ReadSmall(path) == script) {
+      said.push_back(name + ": already installed");
+      continue;
+    }
+    if (Status s = WriteScript(path, script); !s.ok()) return s.error();
+    said.push_back(name + (state == HookState::kForeign
+                               ? ": installed, chained to your hook (now " + name + kChainedSuffix + ")"
+                               : ": installed"));
+  }
+  return said;
+}
+
+Result<std::vector<std::string>> UninstallHooks(const std::string& dir) {
+  std::vector<std::string> said;
+  for (const std::string& name : HookNames()) {
+    const std::string path = dir + "/" + name, chained = path + kChainedSuffix;
+    HookState state = StateOf(dir, name);
+    if (state == HookState::kInstalled || state == HookState::kChained) {
+      if (::unlink(path.c_str()) != 0) return SysError("cannot remove " + path);
+      if (state == HookState::kChained && ::rename(chained.c_str(), path.c_str()) != 0) {
+        return SysError("cannot put back " + chained);
+      }
+      said.push_back(name + (state == HookState::kChained ? ": removed, your hook is back" : ": removed"));
+    } else {
+      said.push_back(name + ": " + HookStateText(state) + ", left alone");
+    }
+  }
+  return said;
+}
+
+}  // namespace specd::pipeline

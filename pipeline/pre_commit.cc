@@ -1,0 +1,155 @@
+#include "pipeline/pre_commit.h"
+
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "engine/events.h"
+#include "engine/journal.h"
+
+namespace specd::pipeline {
+
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view end) {
+  return s.size() > end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+std::string_view BaseName(std::string_view path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+Result<SpecBlob> Load(GitRepo* repo, const GitEntry& entry, size_t max_bytes) {
+  SpecBlob blob;
+  blob.path = entry.path;
+  switch (entry.kind) {
+    case EntryKind::kFile:
+      break;
+    case EntryKind::kSymlink:
+      blob.not_a_file =
+          "a symlink in the index: not checked (the file it points to is checked on its own path)";
+      return blob;
+    case EntryKind::kSubmodule:
+      blob.not_a_file = "a submodule in the index: not checked";
+      return blob;
+    case EntryKind::kOther:
+      blob.not_a_file = "not a regular file in the index: not checked";
+      return blob;
+  }
+  Result<BlobBytes> bytes = repo->ReadBlob(entry, max_bytes);
+  if (!bytes.ok()) return bytes.error();
+  blob.bytes = std::move(bytes->data);
+  blob.size = bytes->size;
+  blob.too_large = bytes->too_large;
+  return blob;
+}
+
+// This clone's journal, opened on first use, and only if it exists.
+class JournalFile : public JournalView {
+ public:
+  explicit JournalFile(std::string work_dir) : work_dir_(std::move(work_dir)) {}
+
+  std::optional<JournaledSpec> Find(const std::string& spec_id) override {
+    if (!opened_) {
+      opened_ = true;
+      const std::string path = JournalPathFor(work_dir_);
+      if (::access(path.c_str(), R_OK) == 0) {
+        Result<std::unique_ptr<Journal>> j = Journal::Open(path);
+        if (j.ok()) journal_ = std::move(*j);
+      }
+    }
+    if (!journal_) return std::nullopt;
+    Result<std::optional<SpecRecord>> rec = journal_->GetSpec(spec_id);
+    if (!rec.ok() || !*rec) return std::nullopt;
+    Result<std::vector<TransitionRecord>> transitions = journal_->Transitions(spec_id);
+    if (!transitions.ok()) return std::nullopt;
+    JournaledSpec known;
+    known.trace = (*rec)->trace_id;
+    for (const TransitionRecord& t : *transitions)
+      known.transitions.insert({FormatTimestamp(t.at_ms), t.from, t.to});
+    return known;
+  }
+
+ private:
+  std::string work_dir_;
+  bool opened_ = false;
+  std::unique_ptr<Journal> journal_;
+};
+
+}  // namespace
+
+bool IsSpecPath(std::string_view rel) {
+  if (rel.rfind(kSpecsPrefix, 0) != 0) return false;
+  if (rel.rfind(std::string(kSpecsPrefix) + "templates/", 0) == 0) return false;
+  std::string_view name = BaseName(rel);
+  if (name.empty() || name[0] == '.') return false;
+  return EndsWith(name, ".yaml") || EndsWith(name, ".yml");
+}
+
+Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vector<std::string>& paths,
+                                                   size_t max_bytes) {
+  Result<std::vector<StagedDelta>> deltas = repo->StagedChanges(kSpecsPrefix);
+  if (!deltas.ok()) return deltas.error();
+  std::map<std::string, StagedDelta> changed;  // by the path checked: staged, else HEAD's
+  std::map<std::string, GitEntry> deleted;     // by file name, for moves
+  for (StagedDelta& d : *deltas) {
+    const GitEntry& e = d.staged ? *d.staged : *d.head;
+    if (!IsSpecPath(e.path)) continue;
+    if (!d.staged) deleted.emplace(std::string(BaseName(e.path)), *d.head);
+    changed.emplace(e.path, std::move(d));
+  }
+  std::vector<std::pair<std::string, StagedDelta>> chosen;
+  if (paths.empty()) {
+    for (auto& [path, d] : changed) chosen.emplace_back(path, std::move(d));
+  } else {
+    std::set<std::string> seen;
+    for (const std::string& path : paths) {
+      if (!IsSpecPath(path) || !seen.insert(path).second) continue;
+      if (auto it = changed.find(path); it != changed.end()) {
+        chosen.emplace_back(path, it->second);
+        continue;
+      }
+      StagedDelta same;  // named but unchanged: checked all the same
+      Result<std::optional<GitEntry>> staged = repo->StagedEntry(path);
+      if (!staged.ok()) return staged.error();
+      if (!*staged) continue;  // not in the index: nothing will be committed there
+      same.staged = **staged;
+      same.head = **staged;
+      chosen.emplace_back(path, std::move(same));
+    }
+  }
+  std::vector<StagedSpec> out;
+  for (auto& [path, d] : chosen) {
+    StagedSpec spec;
+    std::optional<GitEntry> head = d.head;
+    if (!head && d.staged) {
+      if (auto moved = deleted.find(std::string(BaseName(path))); moved != deleted.end())
+        head = moved->second;
+    }
+    if (d.staged) {
+      Result<SpecBlob> blob = Load(repo, *d.staged, max_bytes);
+      if (!blob.ok()) return blob.error();
+      spec.staged = std::move(*blob);
+    }
+    if (head && spec.staged) {
+      Result<SpecBlob> blob = Load(repo, *head, max_bytes);
+      if (!blob.ok()) return blob.error();
+      spec.head = std::move(*blob);
+    }
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+Result<StagedReport> CheckPreCommit(GitRepo* repo, const std::vector<std::string>& paths,
+                                    const ValidateOptions& options) {
+  Result<std::vector<StagedSpec>> specs = CollectStagedSpecs(repo, paths, options.limits.max_bytes);
+  if (!specs.ok()) return specs.error();
+  JournalFile journal(repo->work_dir());
+  return CheckStagedSpecs(*specs, options, &journal);
+}
+
+}  // namespace specd::pipeline

@@ -1,0 +1,191 @@
+#include "pipeline/staged_check.h"
+
+#include <algorithm>
+
+#include "engine/spec_model.h"
+#include "engine/state_machine.h"
+#include "schema/source_text.h"
+#include "schema/yaml_tree.h"
+
+namespace specd::pipeline {
+
+namespace {
+
+bool HasError(const std::vector<Diagnostic>& diags) {
+  return std::any_of(diags.begin(), diags.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
+}
+
+Diagnostic At(const SpecBlob& blob, size_t offset, std::string pointer, std::string keyword,
+              std::string message, Severity severity = Severity::kError) {
+  Diagnostic d;
+  d.file = blob.path;
+  SourceText(blob.bytes).Position(offset, &d.line, &d.column);
+  d.pointer = std::move(pointer);
+  d.keyword = std::move(keyword);
+  d.message = std::move(message);
+  d.severity = severity;
+  return d;
+}
+
+// HEAD's version needs no schema check, only what it says: its status and
+// changeLog. false when it cannot be read as YAML at all.
+bool ReadHead(const SpecBlob& blob, const ValidateOptions& options, SpecModel* model) {
+  if (blob.too_large || !blob.not_a_file.empty()) return false;
+  SourceText text(blob.bytes);
+  if (text.CheckEncoding()) return false;
+  Document doc;
+  Finding problem;
+  if (!LoadYaml(text.body(), options.limits, &doc, &problem)) return false;
+  *model = ReadSpecModel(doc);
+  return true;
+}
+
+size_t FieldOffset(const Document& doc, const char* key) {
+  const Node* n = doc.Field(doc.root(), key);
+  return n ? n->offset : 0;
+}
+
+size_t ChangeLogOffset(const Document& doc, size_t index) {
+  const Node* log = doc.Field(doc.root(), "changeLog");
+  if (!log || log->kind != NodeKind::kSeq || index >= log->items.size()) return 0;
+  return doc.node(log->items[index]).offset;
+}
+
+// The staged changeLog's trailing entries that HEAD does not have, from the
+// first one leaving HEAD's status, when they chain from there to the staged
+// status along life-cycle edges (what specd's verbs and engine steps write).
+// Earlier new entries record what HEAD already holds: a status edit
+// committed by hand, written into the changeLog by specd since. Indices.
+std::optional<std::vector<size_t>> NewChain(const std::vector<ChangeLogEntry>& log,
+                                            const std::vector<ChangeLogEntry>& head_log,
+                                            const std::string& from, const std::string& to) {
+  std::set<std::tuple<std::string, std::string, std::string>> known;
+  for (const ChangeLogEntry& e : head_log) known.insert({e.at, e.from, e.to});
+  size_t start = log.size();
+  while (start > 0 && !known.count({log[start - 1].at, log[start - 1].from, log[start - 1].to})) --start;
+  for (; start < log.size(); ++start) {
+    if (log[start].from != from) continue;
+    std::vector<size_t> tail;
+    std::string cur = from;
+    for (size_t i = start; i < log.size(); ++i) {
+      std::optional<SpecState> a = ParseState(log[i].from), b = ParseState(log[i].to);
+      if (log[i].from != cur || !a || !b || !IsLifeCycleEdge(*a, *b)) break;
+      cur = log[i].to;
+      tail.push_back(i);
+    }
+    if (tail.size() == log.size() - start && cur == to) return tail;
+  }
+  return std::nullopt;
+}
+
+// "specd approve ID" in the state machine's advice, with the spec's id.
+std::string WithId(std::string text, const std::string& id) {
+  for (size_t at = 0; (at = text.find(" ID", at)) != std::string::npos;) {
+    const size_t end = at + 3;
+    if (end < text.size() && text[end] != '`' && text[end] != ' ') {
+      at = end;
+      continue;
+    }
+    text.replace(at + 1, 2, id);
+    at += 1 + id.size();
+  }
+  return text;
+}
+
+std::string Refusal(SpecState from, SpecState to, const std::string& reason, const std::string& id) {
+  const std::string arrow = std::string(StateName(from)) + " -> " + StateName(to);
+  return WithId(reason.rfind(arrow, 0) == 0 ? reason : arrow + ": " + reason, id);
+}
+
+class Checker {
+ public:
+  Checker(const ValidateOptions& options, JournalView* journal) : options_(options), journal_(journal) {}
+
+  // Appends the staged spec's diagnostics to `out`; true when it has errors.
+  bool Check(const StagedSpec& spec, std::vector<Diagnostic>* out) {
+    const SpecBlob& blob = *spec.staged;
+    if (!blob.not_a_file.empty()) {
+      out->push_back(At(blob, 0, "", "skipped", blob.not_a_file, Severity::kWarning));
+      return false;
+    }
+    if (blob.too_large) {
+      out->push_back(FileTooLarge(blob.path, blob.size, options_.limits.max_bytes));
+      return true;
+    }
+    Document doc;
+    bool loaded = false;
+    std::vector<Diagnostic> diags = ValidateSpecText(blob.bytes, blob.path, options_, &doc, &loaded);
+    if (loaded && !doc.empty() && doc.root().kind == NodeKind::kMap) CheckStatus(spec, doc, &diags);
+    std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    const bool errors = HasError(diags);
+    out->insert(out->end(), diags.begin(), diags.end());
+    return errors;
+  }
+
+ private:
+  void CheckStatus(const StagedSpec& spec, const Document& doc, std::vector<Diagnostic>* out) {
+    const SpecBlob& blob = *spec.staged;
+    const SpecModel model = ReadSpecModel(doc);
+    const std::optional<SpecState> to = ParseState(model.status);
+    if (!to) return;  // the schema has said what is wrong with it
+    SpecModel head;
+    head.status = StateName(SpecState::kDraft);  // a new spec starts where `specd new` puts it
+    if (spec.head && !ReadHead(*spec.head, options_, &head)) return;  // nothing to compare with
+    const std::optional<SpecState> from = ParseState(head.status);
+    if (!from || *from == *to) return;
+    const std::string id = model.id.empty() ? ExpectedSpecId(blob.path) : model.id;
+    if (std::optional<std::vector<size_t>> chain =
+            NewChain(model.change_log, head.change_log, head.status, model.status)) {
+      CheckJournaled(blob, doc, model, *chain, id, out);
+      return;
+    }
+    SpecFacts facts;  // validity is reported on its own; this is about the edit
+    facts.tasks = model.tasks;
+    const std::string author = model.author.empty() ? "author" : model.author;
+    Decision d = Decide(*from, facts, Request{*to, Via::kFileEdit, ""}, Actor{author, Role::kAuthor});
+    if (d.allowed) return;
+    std::string message = Refusal(*from, *to, d.reason, id);
+    message += spec.head ? " (HEAD has " + head.status + ")" : " (a new spec starts as draft)";
+    out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
+  }
+
+  // Entries under this clone's trace are specd's own from here, so this
+  // clone's journal has them; one it lacks was written by hand.
+  void CheckJournaled(const SpecBlob& blob, const Document& doc, const SpecModel& model,
+                      const std::vector<size_t>& chain, const std::string& id, std::vector<Diagnostic>* out) {
+    if (!journal_) return;
+    std::optional<JournaledSpec> known = journal_->Find(id);
+    if (!known || known->trace.empty()) return;
+    for (size_t i : chain) {
+      const ChangeLogEntry& e = model.change_log[i];
+      if (e.trace != known->trace || known->transitions.count({e.at, e.from, e.to})) continue;
+      out->push_back(
+          At(blob, ChangeLogOffset(doc, i), "/changeLog/" + std::to_string(i), "transition",
+             e.from + " -> " + e.to + " at " + e.at + " has this clone's trace " + e.trace +
+                 " but this clone's journal never recorded it: specd writes both, so the entry was "
+                 "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)"));
+    }
+  }
+
+  const ValidateOptions& options_;
+  JournalView* journal_;
+};
+
+}  // namespace
+
+StagedReport CheckStagedSpecs(const std::vector<StagedSpec>& specs, const ValidateOptions& options,
+                              JournalView* journal) {
+  StagedReport report;
+  Checker checker(options, journal);
+  for (const StagedSpec& spec : specs) {
+    if (!spec.staged) continue;  // deleted: nothing to check
+    ++report.files;
+    if (checker.Check(spec, &report.diagnostics)) ++report.files_with_errors;
+  }
+  return report;
+}
+
+}  // namespace specd::pipeline

@@ -1,0 +1,66 @@
+// What a commit may carry, decided without git: each staged spec's bytes and
+// HEAD's version of it in, diagnostics out. A staged spec must validate
+// exactly as `specd validate` says, and a change of its `status` must be one
+// the life cycle allows:
+//   - specd's own transitions (verbs, engine steps) come with changeLog
+//     entries; entries beyond HEAD's that chain from HEAD's status to the
+//     staged one along life-cycle edges make the change legal;
+//   - anything else is a hand edit, decided by the state machine as one
+//     (Via::kFileEdit, the author's role): draft -> review passes,
+//     draft -> completed stops the commit with the reason.
+// A new spec is judged as if HEAD had it at draft (what `specd new` writes);
+// a deleted one needs nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "schema/diagnostic.h"
+#include "schema/validate.h"
+
+namespace specd::pipeline {
+
+// One version of a spec file as git holds it.
+struct SpecBlob {
+  std::string path;  // repository-relative
+  std::string bytes;
+  uint64_t size = 0;
+  bool too_large = false;  // over the size limit: bytes not read
+  std::string not_a_file;  // non-empty: a symlink or submodule, said why it is not checked
+};
+
+struct StagedSpec {
+  std::optional<SpecBlob> staged;  // nullopt: deleted
+  std::optional<SpecBlob> head;    // nullopt: new (HEAD has no spec of that id)
+};
+
+// What this clone's journal knows of a spec, for the one check that needs
+// it: changeLog entries under this clone's trace must be journaled here (so
+// a copied or hand-written entry with this clone's trace is caught). Opened
+// only when a status change comes with such a chain.
+struct JournaledSpec {
+  std::string trace;
+  std::set<std::tuple<std::string, std::string, std::string>> transitions;  // (at, from, to)
+};
+class JournalView {
+ public:
+  virtual ~JournalView() = default;
+  virtual std::optional<JournaledSpec> Find(const std::string& spec_id) = 0;
+};
+
+struct StagedReport {
+  std::vector<Diagnostic> diagnostics;  // errors and warnings, file by file
+  size_t files = 0;                     // staged specs checked
+  size_t files_with_errors = 0;
+  bool ok() const { return files_with_errors == 0; }
+};
+
+// journal may be null (no journal in this clone).
+StagedReport CheckStagedSpecs(const std::vector<StagedSpec>& specs, const ValidateOptions& options,
+                              JournalView* journal);
+
+}  // namespace specd::pipeline
