@@ -29,11 +29,28 @@ struct WatchArgs {
 };
 
 // Each event as a line on stdout, flushed: people watch it scroll by, and
-// scripts (and the tests) read it as it comes.
+// scripts (and the tests) read it as it comes. Transitions and refusals come
+// from the journal's live view (whoever made them); the engine's other
+// events (invalid, waiting, removed, archived) straight from the engine.
 class PrintingSink : public EventSink {
  public:
   explicit PrintingSink(bool to_log) : to_log_(to_log) {}
-  void OnEvent(const EngineEvent& e) override {
+  void OnEvent(const EngineEvent& e) override { Print(e); }
+  EventSink* engine_side() { return &engine_side_; }
+
+ private:
+  class EngineSide : public EventSink {
+   public:
+    explicit EngineSide(PrintingSink* out) : out_(out) {}
+    void OnEvent(const EngineEvent& e) override {
+      if (!IsJournaledKind(e.kind)) out_->Print(e);
+    }
+
+   private:
+    PrintingSink* out_;
+  };
+
+  void Print(const EngineEvent& e) {
     struct timespec ts;
     ::clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -44,8 +61,8 @@ class PrintingSink : public EventSink {
     if (to_log_) spdlog::info("{}", DescribeEvent(e));
   }
 
- private:
   bool to_log_;
+  EngineSide engine_side_{this};
 };
 
 bool SetUpLogging(const WatchArgs& args) {
@@ -95,12 +112,13 @@ int RunWatch(const WatchArgs& args) {
     return kExitUsage;
   }
   PrintingSink printer(!args.log_file.empty());
-  ctx->engine->AddSink(&printer);
+  ctx->engine->AddSink(printer.engine_side());
   WatchOptions options;
   options.poll_ms = args.poll_ms;
   options.settle_ms = args.settle_ms;
   options.rescan_ms = args.rescan_s * 1000;
   options.startup_progress = ProgressBar();
+  options.live_view = &printer;
   SdNotifier notifier = SdNotifier::FromEnvironment();
   WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);
   Status s = service.Start();

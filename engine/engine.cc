@@ -175,34 +175,55 @@ Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
   return report;
 }
 
+// Runs `body` holding the journal's write lock (one group): no other specd
+// process (a verb, a hook, a watcher) can read a file and decide on it
+// between this one's reading the journal and journaling what it did to the
+// file, so a change is never recorded twice. Sinks hear the events once the
+// group is committed. A call inside a group joins it.
+template <typename T, typename Body>
+Result<T> SpecEngine::Locked(Body body) {
+  if (held_events_) return body();
+  if (Status s = journal_->BeginGroup(); !s.ok()) return s.error();
+  std::vector<EngineEvent> held;
+  held_events_ = &held;
+  Result<T> result = body();
+  held_events_ = nullptr;
+  if (Status s = journal_->EndGroup(); !s.ok()) return s.error();
+  for (const EngineEvent& e : held) {
+    for (EventSink* sink : sinks_) sink->OnEvent(e);
+  }
+  return result;
+}
+
 Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid,
                                               const ProgressFn& progress) {
   PassReport report;
   for (size_t start = 0; start < paths.size(); start += kGroupFiles) {
     const size_t end = std::min(paths.size(), start + kGroupFiles);
     // A group of files is one journal transaction: one fsync for them all.
-    // Sinks hear the group's events once it is committed.
-    const bool grouped = end - start > 1 && journal_->BeginGroup().ok();
-    std::vector<EngineEvent>* outer = held_events_;
-    std::vector<EngineEvent> held;
-    if (grouped) held_events_ = &held;
-    for (size_t i = start; i < end; ++i) {
-      Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
-      if (!one.ok()) {
-        report.failed.push_back({paths[i], one.error().message});
-        continue;
+    PassReport part;
+    Result<bool> done = Locked<bool>([&]() -> Result<bool> {
+      for (size_t i = start; i < end; ++i) {
+        Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
+        if (!one.ok()) {
+          part.failed.push_back({paths[i], one.error().message});
+          continue;
+        }
+        part.files += one->files;
+        part.unchanged += one->unchanged;
+        for (EngineEvent& e : one->events) part.events.push_back(std::move(e));
+        for (std::string& h : one->held) part.held.push_back(std::move(h));
       }
-      report.files += one->files;
-      report.unchanged += one->unchanged;
-      for (EngineEvent& e : one->events) report.events.push_back(std::move(e));
-      for (std::string& h : one->held) report.held.push_back(std::move(h));
-    }
-    held_events_ = outer;
-    if (grouped) {
-      if (Status s = journal_->EndGroup(); !s.ok()) return s.error();
-      for (const EngineEvent& e : held) {
-        for (EventSink* sink : sinks_) sink->OnEvent(e);
-      }
+      return true;
+    });
+    if (!done.ok()) {  // not committed: none of them is done
+      for (size_t i = start; i < end; ++i) report.failed.push_back({paths[i], done.error().message});
+    } else {
+      report.files += part.files;
+      report.unchanged += part.unchanged;
+      for (EngineEvent& e : part.events) report.events.push_back(std::move(e));
+      for (std::string& h : part.held) report.held.push_back(std::move(h));
+      for (PassReport::Failed& f : part.failed) report.failed.push_back(std::move(f));
     }
     if (progress) progress(end, paths.size());
   }
@@ -215,15 +236,17 @@ void SpecEngine::RemoveIfStale(const std::string& temp) {
 }
 
 Result<PassReport> SpecEngine::ReconcilePath(const std::string& path, bool hold_invalid) {
-  PassReport report;
-  report.files = 1;
-  std::string rel = Relative(path);
-  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    Result<Outcome> o = ReconcileOnce(rel, hold_invalid, &report);
-    if (!o.ok()) return o.error();
-    if (*o == Outcome::kDone) return report;
-  }
-  return Error{rel + " kept changing while specd tried to update it; try again"};
+  return Locked<PassReport>([&]() -> Result<PassReport> {
+    PassReport report;
+    report.files = 1;
+    std::string rel = Relative(path);
+    for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+      Result<Outcome> o = ReconcileOnce(rel, hold_invalid, &report);
+      if (!o.ok()) return o.error();
+      if (*o == Outcome::kDone) return report;
+    }
+    return Error{rel + " kept changing while specd tried to update it; try again"};
+  });
 }
 
 Status SpecEngine::RecordRemoved(const SpecRecord& record, PassReport* report) {
@@ -585,6 +608,11 @@ Result<PassReport> SpecEngine::ReconcileSpec(const std::string& id) {
 
 Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState to, const Actor& actor,
                                                const std::string& reason) {
+  return Locked<Decision>([&]() { return Transition(id, to, actor, reason); });
+}
+
+Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, const Actor& actor,
+                                        const std::string& reason) {
   Result<PassReport> pass = ReconcileSpec(id);  // act on the file as it is now
   if (!pass.ok()) return pass.error();
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {

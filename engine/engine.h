@@ -87,6 +87,9 @@ class SpecEngine {
   struct Loaded;
   enum class Outcome { kDone, kRetry };
 
+  template <typename T, typename Body>
+  Result<T> Locked(Body body);
+  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor, const std::string& reason);
   Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
   Result<Outcome> Act(const std::string& rel, const Loaded& file, SpecRecord record, bool is_new,
                       std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
@@ -108,7 +111,7 @@ class SpecEngine {
   std::string root_;
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
-  std::vector<EngineEvent>* held_events_ = nullptr;  // set while a journal group is open
+  std::vector<EngineEvent>* held_events_ = nullptr;  // set while Locked holds a journal group
 };
 
 

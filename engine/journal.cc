@@ -551,6 +551,14 @@ FailureRecord ReadFailure(const Stmt& st) {
   return f;
 }
 
+// The highest seq in `table` (our own constant), 0 when it is empty.
+Result<int64_t> MaxSeq(const Conn& c, const std::string& table) {
+  Result<Stmt> st = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM " + table);
+  if (!st.ok()) return st.error();
+  if (st->Step() != SQLITE_ROW) return c.Fail("cannot read the last seq of " + table);
+  return st->Int(0);
+}
+
 Result<std::optional<SpecRecord>> QueryOneSpec(const Conn& c, const std::string& sql, const std::string& key,
                                                const std::string& what) {
   Result<Stmt> st = c.Prepare(sql);
@@ -799,6 +807,35 @@ Result<std::vector<RefusalRecord>> Journal::Refusals(const std::string& spec_id)
   return Collect<RefusalRecord>(c, *st, "cannot read the refusals of " + spec_id, ReadRefusal);
 }
 
+Result<std::vector<TransitionRecord>> Journal::TransitionsAfter(int64_t seq, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn c{db_.get(), path_, statements_.get()};
+  Result<Stmt> st = c.Prepare(
+      "SELECT seq, spec_id, trace_id, actor, from_status, to_status, reason, at_ms, content_hash "
+      "FROM transitions WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  if (!st.ok()) return st.error();
+  st->BindInt(1, seq);
+  st->BindInt(2, limit);
+  return Collect<TransitionRecord>(c, *st, "cannot read the transitions", ReadTransition);
+}
+
+Result<std::vector<RefusalRecord>> Journal::RefusalsAfter(int64_t seq, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn c{db_.get(), path_, statements_.get()};
+  Result<Stmt> st = c.Prepare(
+      "SELECT seq, spec_id, actor, from_status, requested, reason, at_ms "
+      "FROM refusals WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  if (!st.ok()) return st.error();
+  st->BindInt(1, seq);
+  st->BindInt(2, limit);
+  return Collect<RefusalRecord>(c, *st, "cannot read the refusals", ReadRefusal);
+}
+
+Result<int64_t> Journal::LastRefusalSeq() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return MaxSeq({db_.get(), path_, statements_.get()}, "refusals");
+}
+
 Result<std::vector<FailureRecord>> Journal::Failures(const std::string& spec_id) {
   std::lock_guard<std::mutex> lock(mu_);
   Conn c{db_.get(), path_, statements_.get()};
@@ -833,11 +870,7 @@ Result<std::vector<FailureRecord>> Journal::SearchFailures(const std::string& te
 
 Result<int64_t> Journal::LastSeq() {
   std::lock_guard<std::mutex> lock(mu_);
-  Conn c{db_.get(), path_, statements_.get()};
-  Result<Stmt> st = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM transitions");
-  if (!st.ok()) return st.error();
-  if (st->Step() != SQLITE_ROW) return c.Fail("cannot read the last seq");
-  return st->Int(0);
+  return MaxSeq({db_.get(), path_, statements_.get()}, "transitions");
 }
 
 std::string JournalPathFor(const std::string& repo_root) {

@@ -141,6 +141,11 @@ class Journal {
   // punctuation or FTS keyword can make a syntax error. No words: empty.
   Result<std::vector<FailureRecord>> SearchFailures(const std::string& text, int limit);
   Result<int64_t> LastSeq();  // the highest transition seq, 0 when there is none
+  Result<int64_t> LastRefusalSeq();
+  // Every spec's rows after `seq`, oldest first, at most `limit`: what a live
+  // view (specd watch) shows of what any process journaled.
+  Result<std::vector<TransitionRecord>> TransitionsAfter(int64_t seq, int limit);
+  Result<std::vector<RefusalRecord>> RefusalsAfter(int64_t seq, int limit);
   // Live specs only, ordered by path.
   Result<std::vector<PathStamp>> ListStamps();
   Result<std::vector<WatchRecord>> WatchLog();  // oldest first

@@ -1,50 +1,92 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds specd, and runs it on the demo repository
-# shipped in fixtures/demo: first the specs as they are, then a copy with a
-# few mistakes, to show what specd says. Ends by itself.
+# Installs what is needed, builds specd, and runs its main job on the demo
+# repository shipped in fixtures/demo: `specd watch` on a scratch copy,
+# while a short scenario plays (a spec created, sent to review by an edit,
+# approved, an illegal edit refused and put back). The watcher's lines are
+# marked "watch |" and appear as it acts. Ends by itself when standard
+# input is not a terminal; on a terminal the watcher keeps running until
+# you press Enter, so you can edit the specs yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null  # the same build as scripts/test.sh
-specd=$PWD/build/specd
 export PATH="$PWD/build:$PATH"  # so the commands below read as a user would type them
 
-echo "== specd validate --repo fixtures/demo"
-"$specd" validate --repo fixtures/demo
-
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp -r fixtures/demo/. "$work"
-first=$(ls "$work"/.agents/specs/active/*.yaml | head -n 1)
-cp "$first" "$work/before.yaml"
-# An agent's careless edit: a status that does not exist and a typo in a
-# field name.
-sed -i -e 's/^status: .*/status: complete/' -e '0,/^  author:/s//  autor:/' "$first"
-echo
-echo "== an agent edits $(basename "$first") carelessly:"
-diff -u --label before --label after "$work/before.yaml" "$first" | sed -n '3,$p' || true
-rm "$work/before.yaml"
-echo
-echo "== specd validate, from inside the repository"
-(cd "$work" && "$specd" validate) || echo "(exit status $?: in CI or a git hook this stops the change)"
+watcher=""
+cleanup() {
+  [[ -n $watcher ]] && kill -TERM "$watcher" 2>/dev/null && wait "$watcher" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
-echo
-echo "== the life of a new spec, in a scratch repository"
 repo=$work/shop
-mkdir -p "$repo" && git -C "$repo" init -q
+mkdir -p "$repo"
+cp -r fixtures/demo/. "$repo"
+git -C "$repo" init -q
 cd "$repo"
-export SPECD_ACTOR=alice
+active=.agents/specs/active
+log=$work/watch.log
+: >"$log"
+
+step() { printf '\n== %s\n' "$*"; }
 run() { echo "\$ $*"; "$@" || echo "(exit status $?)"; }
+# Waits until the watcher has printed a line containing $1 (the watcher's
+# own output is the sync point, as in the tests).
+wait_for() {
+  for _ in $(seq 1 200); do
+    grep -qF -- "$1" "$log" && return 0
+    sleep 0.05
+  done
+  echo "(the watcher did not say \"$1\"; its output is above)" >&2
+  return 1
+}
+
+step "specd watch, on a scratch copy of fixtures/demo ($repo)"
+echo "\$ specd watch &"
+specd watch >>"$log" 2>&1 &
+watcher=$!
+tail -n +1 -f "$log" --pid="$watcher" | sed -u 's/^/   watch | /' &
+wait_for "ready in"
+
+export SPECD_ACTOR=alice
+step "alice writes a new spec"
 echo "\$ specd new --title \"Add CSV export to the reports page\""
 path=$(specd new --title "Add CSV export to the reports page")
-echo "$path"
 id=$(basename "$path" .yaml)
-run specd request-review "$id"
+wait_for "$id: registered at draft"
+
+step "she sends it to review by editing its status in her editor (a rename-save)"
+echo "\$ sed 's/^status: draft/status: review/' $id.yaml > .$id.yaml.tmp && mv .$id.yaml.tmp $id.yaml"
+sed 's/^status: draft/status: review/' "$path" >"$active/.$id.yaml.tmp" && mv "$active/.$id.yaml.tmp" "$path"
+wait_for "$id: draft -> review"
+
+step "bob, a reviewer, approves it; the engine moves it to planning at once"
 SPECD_ACTOR=bob run specd approve "$id"
-echo "\$ # an agent edits the title (with a comment) and jumps the status to completed"
+wait_for "$id: approved -> planning"
+
+step "an agent jumps it to completed by editing the file (and widens the title)"
 sed -i -e 's/^status: planning/status: completed  # all done!/' \
        -e 's/^  title: .*/  title: "Add CSV and XLSX export to the reports page"  # widened/' "$path"
-run specd reconcile
-echo "\$ grep -E '^status|^  title' $(basename "$path")"
+wait_for "$id: refused planning -> completed"
+echo "\$ grep -E '^status|^  title' $id.yaml   # status put back, the title edit kept"
 grep -E '^status|^  title' "$path"
+
+step "a half-written file is not an error: the watcher waits for the writer"
+half=$active/spec-2026-02-18-002.yaml
+sed 's/spec-2026-02-18-001/spec-2026-02-18-002/' "$active/spec-2026-02-18-001.yaml" >"$work/full.yaml"
+echo "\$ (head -c 200 full.yaml; sleep 0.3; tail -c +201 full.yaml) > spec-2026-02-18-002.yaml"
+(head -c 200 "$work/full.yaml"; sleep 0.3; tail -c +201 "$work/full.yaml") >"$half"
+wait_for "spec-2026-02-18-002: registered at draft"
+
+step "the journal remembers"
 run specd log "$id"
+
+if [[ -t 0 ]]; then
+  step "the watcher is still running on $repo: edit the specs there from another terminal; press Enter to stop"
+  read -r _
+fi
+kill -TERM "$watcher"
+wait "$watcher" || true
+watcher=""
+sleep 0.1  # let tail print the watcher's last line

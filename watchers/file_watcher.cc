@@ -1,6 +1,11 @@
 #include "watchers/file_watcher.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+
+#include <cstdio>
 
 #include <string>
 
@@ -61,6 +66,48 @@ std::string RemoteFileSystemAt(const std::string& path) {
     p.resize(slash);
   }
   return std::string(RemoteFileSystemName(static_cast<int64_t>(st.f_type)));
+}
+
+}  // namespace specd
+
+namespace specd {
+
+bool IsOpenForWriting(const std::string& path) {
+  struct stat target;
+  if (::stat(path.c_str(), &target) != 0) return false;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return false;
+  bool open = false;
+  while (!open) {
+    struct dirent* p = ::readdir(proc);
+    if (!p) break;
+    if (p->d_name[0] < '1' || p->d_name[0] > '9') continue;
+    const std::string fd_dir = std::string("/proc/") + p->d_name + "/fd";
+    DIR* fds = ::opendir(fd_dir.c_str());
+    if (!fds) continue;  // gone, or not ours to see
+    while (struct dirent* f = ::readdir(fds)) {
+      if (f->d_name[0] == '.') continue;
+      struct stat st;
+      if (::fstatat(::dirfd(fds), f->d_name, &st, 0) != 0) continue;
+      if (st.st_ino != target.st_ino || st.st_dev != target.st_dev) continue;
+      // The same file: open for writing? fdinfo's "flags:" is octal.
+      std::FILE* info = std::fopen((std::string("/proc/") + p->d_name + "/fdinfo/" + f->d_name).c_str(), "r");
+      if (!info) continue;
+      char line[128];
+      while (std::fgets(line, sizeof line, info)) {
+        unsigned long flags = 0;
+        if (std::sscanf(line, "flags: %lo", &flags) == 1) {
+          open = (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
+          break;
+        }
+      }
+      std::fclose(info);
+      if (open) break;
+    }
+    ::closedir(fds);
+  }
+  ::closedir(proc);
+  return open;
 }
 
 }  // namespace specd

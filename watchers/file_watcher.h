@@ -73,3 +73,13 @@ bool IsWatchedName(std::string_view name);
 inline constexpr const char* kWatchedTrees[] = {".agents/specs/active", ".agents/specs/archive"};
 
 }  // namespace specd
+
+namespace specd {
+
+// Whether some process this one can see has `path` open for writing (a
+// scan of /proc/*/fd, as fuser does; only for files that fail to validate,
+// so the cost is paid rarely). The watcher keeps holding such a file: its
+// writer is not done.
+bool IsOpenForWriting(const std::string& path);
+
+}  // namespace specd

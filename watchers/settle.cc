@@ -10,9 +10,10 @@ void Settler::Note(const FsEvent& event, int64_t now_ms) {
   pending_[event.path] = Entry{due, false};
 }
 
-void Settler::Hold(const std::string& path, int64_t now_ms) {
-  auto [it, inserted] = pending_.try_emplace(path, Entry{now_ms + settle_ms_, true});
-  if (!inserted) it->second.due_ms = std::max(it->second.due_ms, now_ms + settle_ms_);  // a new event came in meanwhile: a first look again
+void Settler::Hold(const std::string& path, int64_t now_ms, int64_t held_since_ms) {
+  auto [it, inserted] = pending_.try_emplace(path, Entry{now_ms + settle_ms_, true, held_since_ms});
+  // Not inserted: an event came in meanwhile, so it is a first look again.
+  if (!inserted) it->second.due_ms = std::max(it->second.due_ms, now_ms + settle_ms_);
 }
 
 void Settler::Retry(const std::string& path, int64_t due_ms) {
@@ -24,7 +25,7 @@ std::vector<Settler::Due> Settler::Take(int64_t now_ms) {
   std::vector<Due> due;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.due_ms <= now_ms) {
-      due.push_back(Due{it->first, it->second.last_look});
+      due.push_back(Due{it->first, it->second.last_look, it->second.held_since_ms});
       it = pending_.erase(it);
     } else {
       ++it;

@@ -8,7 +8,7 @@
 //
 // A file that does not validate on a first look may be half-written: it is
 // held for one more settle time and looked at again, and only if it is still
-// invalid then (no writer came back) is it an error.
+// invalid then, and no process has it open for writing, is it an error.
 #pragma once
 
 #include <cstdint>
@@ -26,14 +26,17 @@ class Settler {
   explicit Settler(int64_t settle_ms) : settle_ms_(settle_ms) {}
 
   void Note(const FsEvent& event, int64_t now_ms);
-  // `path` was invalid on a first look: look again once it has been quiet.
-  void Hold(const std::string& path, int64_t now_ms);
+  // `path` was invalid on a first look (or its writer still has it open):
+  // look again once it has been quiet.
+  // `held_since_ms`: when it was first held (now_ms on a first hold).
+  void Hold(const std::string& path, int64_t now_ms, int64_t held_since_ms);
   // Try again later (the engine could not finish it: busy journal, full disk).
   void Retry(const std::string& path, int64_t due_ms);
 
   struct Due {
     std::string path;
     bool last_look = false;  // held before: an invalid file is now an error
+    int64_t held_since_ms = 0;  // when it was first held (last_look only)
   };
   // The paths due at `now_ms`, removed from the pending set, sorted.
   std::vector<Due> Take(int64_t now_ms);
@@ -44,6 +47,7 @@ class Settler {
   struct Entry {
     int64_t due_ms = 0;
     bool last_look = false;
+    int64_t held_since_ms = 0;
   };
   int64_t settle_ms_;
   std::unordered_map<std::string, Entry> pending_;

@@ -27,7 +27,7 @@ int64_t MonotonicMs() {
 }  // namespace
 
 WatchService::WatchService(SpecEngine* engine, class Journal* journal, WatchOptions options, SdNotifier* notifier)
-    : engine_(engine), journal_(journal), options_(std::move(options)), notifier_(notifier) {}
+    : engine_(engine), journal_(journal), options_(std::move(options)), notifier_(notifier), tail_(journal) {}
 
 WatchService::~WatchService() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
@@ -39,6 +39,11 @@ void WatchService::Journal(const std::string& kind, const std::string& detail) {
   JournalBatch batch;
   batch.watch.push_back(WatchRecord{0, Env::Default()->NowMillis(), kind, detail});
   if (Status s = journal_->Apply(batch); !s.ok()) spdlog::error("{}", s.error().message);
+}
+
+void WatchService::ShowJournal() {
+  if (!options_.live_view) return;
+  if (Status s = tail_.Drain(options_.live_view); !s.ok()) spdlog::error("{}", s.error().message);
 }
 
 Status WatchService::Start() {
@@ -92,9 +97,11 @@ Status WatchService::Rescan(const std::string& kind, const std::string& why) {
 
 Status WatchService::Run() {
   const int64_t t0 = Now();
+  if (Status s = tail_.Start(); !s.ok()) return s;
   Result<PassReport> first = engine_->ReconcileAll(options_.startup_progress);
   if (!first.ok()) return first.error();
   stats_.events += first->events.size();
+  ShowJournal();
   ::malloc_trim(0);  // the first pass's buffers: give them back before settling in
   const std::string ready = "watching " + engine_->ActiveDir() + " (" + watcher_->name() + ", " +
                             std::to_string(first->files) + " specs, " +
@@ -161,7 +168,15 @@ Status WatchService::Run() {
     std::vector<Settler::Due> due = settler.Take(now);
     if (!due.empty()) {
       std::vector<std::string> first_look, last_look;
-      for (Settler::Due& d : due) (d.last_look ? last_look : first_look).push_back(std::move(d.path));
+      for (Settler::Due& d : due) {
+        if (!d.last_look) {
+          first_look.push_back(std::move(d.path));
+        } else if (now - d.held_since_ms < options_.max_hold_ms && IsOpenForWriting(d.path)) {
+          settler.Hold(d.path, now, d.held_since_ms);  // its writer is not done
+        } else {
+          last_look.push_back(std::move(d.path));
+        }
+      }
       for (auto* group : {&first_look, &last_look}) {
         if (group->empty()) continue;
         const bool hold = group == &first_look;
@@ -178,7 +193,7 @@ Status WatchService::Run() {
         for (const std::string& p : r->held) {
           ++stats_.held;
           spdlog::debug("{} does not validate yet; looking again once it is quiet", p);
-          settler.Hold(engine_->repo_root() + "/" + p, now);
+          settler.Hold(engine_->repo_root() + "/" + p, now, now);
         }
         for (const PassReport::Failed& f : r->failed) {
           spdlog::error("{} (trying again in {} ms)", f.message, options_.retry_ms);
@@ -187,6 +202,7 @@ Status WatchService::Run() {
         spdlog::debug("pass: {} files, {} unchanged, {} events", group->size(), r->unchanged, r->events.size());
       }
     }
+    if (n > 0 || !due.empty()) ShowJournal();  // ours, and what a verb or a hook journaled
     if (now >= next_watchdog) {
       notifier_->Watchdog();
       next_watchdog = now + watchdog_ms;

@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/journal.h"
 #include "watchers/file_watcher.h"
+#include "watchers/journal_tail.h"
 #include "watchers/sd_notify.h"
 
 namespace specd {
@@ -31,7 +32,11 @@ struct WatchOptions {
   int64_t auto_poll_ms = 1000;    // the interval when a remote file system makes polling necessary
   int64_t rescan_ms = 5 * 60'000;  // the safety rescan; 0: never
   int64_t retry_ms = 1000;        // a path the engine could not finish is tried again after this
+  int64_t max_hold_ms = 60'000;   // an invalid file still open for writing is an error after this
   ProgressFn startup_progress;    // during the first pass
+  // Told of every transition and refusal journaled while the service runs,
+  // by any process (JournalTail), once it is committed.
+  EventSink* live_view = nullptr;
 };
 
 struct WatchStats {
@@ -61,6 +66,7 @@ class WatchService {
  private:
   Status Rescan(const std::string& kind, const std::string& why);
   void Journal(const std::string& kind, const std::string& detail);
+  void ShowJournal();
   int64_t Now() const;
 
   SpecEngine* engine_;
@@ -68,6 +74,7 @@ class WatchService {
   WatchOptions options_;
   SdNotifier* notifier_;
   std::unique_ptr<FileWatcher> watcher_;
+  JournalTail tail_;
   WatchStats stats_;
   int signal_fd_ = -1;
 };
