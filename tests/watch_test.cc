@@ -541,6 +541,50 @@ TEST_F(WatchTest, ActiveDeletedAndRecreatedIsWatchedAgain) {
   EXPECT_GE(std::count(kinds.begin(), kinds.end(), "structure"), 2) << ::testing::PrintToString(kinds);
 }
 
+// A tree moved in (a branch switch, an unpacked archive) while a writer is
+// still filling a file in it: the watch on the new tree reports the file,
+// which is held like any other, and the full pass that the new tree calls for
+// waits until it has settled. (Run at once, that pass judged the half-written
+// file and reported it invalid.)
+TEST_F(WatchTest, AFileStillBeingWrittenInATreeThatAppearsIsHeldNotReported) {
+  fs::remove_all(Active());
+  auto w = Start({"--log-level", "debug", "--settle", "2000"});
+  const std::string a = Id(1);
+  const std::string bytes = SpecText(a);
+  const size_t half = bytes.size() / 2;
+  const std::string staging = repo_ / "staging";
+  fs::create_directories(staging);
+  int fd = ::open((staging + "/" + a + ".yaml").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, bytes.data(), half), static_cast<ssize_t>(half));
+  ASSERT_EQ(::rename(staging.c_str(), Active().c_str()), 0);
+  EXPECT_NE(w->WaitForLine("does not validate yet")
+                .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
+            std::string::npos);
+  ASSERT_EQ(::write(fd, bytes.data() + half, bytes.size() - half), static_cast<ssize_t>(bytes.size() - half));
+  ASSERT_EQ(::close(fd), 0);
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": registered at draft");
+  // The new tree's full pass, after the file settled: nothing left to do.
+  EXPECT_NE(w->WaitForLine("rescanned")
+                .find("info specd watch: .agents/specs/active appeared: rescanned 1 files, 0 changed, 0 events ("),
+            std::string::npos)
+      << w->output();
+  EXPECT_EQ(Stop(w.get()), "2 passes over 2 files (0 unchanged), 1 rescans, 0 overflows");
+  EXPECT_EQ(w->Count("invalid"), 0u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), Lines{" -> draft " + kRegistered});
+  Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
+  ASSERT_TRUE(rec.ok() && *rec);
+  EXPECT_EQ((*rec)->errors, "");
+  EXPECT_EQ((*rec)->generation, 0);
+  Result<std::vector<FailureRecord>> failures = j->Failures(a);
+  ASSERT_TRUE(failures.ok());
+  EXPECT_TRUE(failures->empty());
+  EXPECT_EQ(WatchKinds(j.get()), (Lines{"started", "structure", "stopped"}));
+}
+
 TEST_F(WatchTest, ANewSubdirectoryWithFilesAlreadyInsideIsPickedUp) {
   auto w = Start({"--settle", "1000"});
   // Made elsewhere, files and all, and moved in: no event for the files.
