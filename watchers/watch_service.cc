@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "watchers/settle.h"
 
@@ -78,6 +79,7 @@ Status WatchService::Rescan(const std::string& kind, const std::string& why) {
   ++stats_.rescans;
   const int64_t start = Now();
   Result<PassReport> r = engine_->ReconcileAll();
+  ShowJournal();
   if (!r.ok()) {
     spdlog::error("rescan ({}): {}", why, r.error().message);
     return r.error();
@@ -117,9 +119,20 @@ Status WatchService::Run() {
   int64_t next_watchdog = watchdog_ms > 0 ? Now() + watchdog_ms : INT64_MAX;
   bool stopping = false;
   std::string stop_signal;
+  // A tree that changed shape (deleted and made again, moved in: a branch
+  // switch, an unpacked archive) is watched again at once (Read does that,
+  // and reports the files already inside), but the full pass that finds what
+  // left without an event waits until the paths in hand have settled: run at
+  // once, it judged a file that a writer had only just created, and reported
+  // it invalid with none of the settle's grace (a full pass holds nothing).
+  // A tree that never goes quiet gets its pass after structure_max_ms.
+  std::optional<int64_t> structure_since;
+  std::string structure_why;
+  const int64_t structure_max_ms = std::max<int64_t>(options_.settle_ms * 10, 1000);
   while (!stopping) {
     int64_t now = Now();
-    int64_t wake = std::min({next_poll, next_rescan, next_watchdog, settler.NextDue().value_or(INT64_MAX)});
+    int64_t wake = std::min({next_poll, next_rescan, next_watchdog, settler.NextDue().value_or(INT64_MAX),
+                             structure_since ? *structure_since + structure_max_ms : INT64_MAX});
     int timeout = wake == INT64_MAX ? -1 : static_cast<int>(std::clamp<int64_t>(wake - now, 0, 60'000));
     struct pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {watcher_->fd(), POLLIN, 0}};
     int n = ::poll(fds, watcher_->fd() >= 0 ? 2 : 1, timeout);
@@ -145,14 +158,15 @@ Status WatchService::Run() {
       if (!batch.ok()) return batch.error();
       for (const std::string& note : batch->notes) spdlog::info("{}", note);
       for (const FsEvent& e : batch->events) settler.Note(e, now);
-      if (batch->rescan) {
+      if (batch->rescan && batch->overflow) {
         rescan = true;
-        rescan_kind = batch->overflow ? "overflow" : "structure";
+        rescan_kind = "overflow";
         rescan_why = batch->rescan_reason;
-        if (batch->overflow) {
-          ++stats_.overflows;
-          spdlog::warn("{}: events were lost; rescanning everything", batch->rescan_reason);
-        }
+        ++stats_.overflows;
+        spdlog::warn("{}: events were lost; rescanning everything", batch->rescan_reason);
+      } else if (batch->rescan && !structure_since) {
+        structure_since = now;
+        structure_why = batch->rescan_reason;
       }
     }
     if (now >= next_rescan) {
@@ -163,6 +177,7 @@ Status WatchService::Run() {
       // A full pass covers every pending path too (and holds none: what it
       // finds invalid now is journaled, which is right after a loss).
       if (Rescan(rescan_kind, rescan_why).ok()) settler = Settler(options_.settle_ms);
+      structure_since.reset();  // covered
     }
 
     std::vector<Settler::Due> due = settler.Take(now);
@@ -181,6 +196,7 @@ Status WatchService::Run() {
         if (group->empty()) continue;
         const bool hold = group == &first_look;
         Result<PassReport> r = engine_->ReconcilePaths(*group, hold);
+        ShowJournal();
         ++stats_.passes;
         stats_.examined += group->size();
         if (!r.ok()) {  // the journal could not commit: try them all again
@@ -202,7 +218,11 @@ Status WatchService::Run() {
         spdlog::debug("pass: {} files, {} unchanged, {} events", group->size(), r->unchanged, r->events.size());
       }
     }
-    if (n > 0 || !due.empty()) ShowJournal();  // ours, and what a verb or a hook journaled
+    if (structure_since && (settler.pending() == 0 || now >= *structure_since + structure_max_ms)) {
+      if (Rescan("structure", structure_why).ok()) settler = Settler(options_.settle_ms);
+      structure_since.reset();
+    }
+    if (n > 0) ShowJournal();  // what a verb or a hook journaled (its write woke us)
     if (now >= next_watchdog) {
       notifier_->Watchdog();
       next_watchdog = now + watchdog_ms;

@@ -6,7 +6,8 @@
 //   loop:    wait for events, a signal, the next due path, the poll or
 //            safety-rescan timer or the watchdog; note events in the
 //            Settler; hand the due paths to SpecEngine::ReconcilePaths
-//   rescan:  after a kernel queue overflow, a moved or deleted tree, SIGHUP
+//   rescan:  after a kernel queue overflow, a moved or deleted tree (once
+//            the paths in hand have settled), SIGHUP
 //            or every few minutes: SpecEngine::ReconcileAll, journaled
 //   stop:    SIGINT/SIGTERM end the loop after the pass in hand
 //

@@ -1,0 +1,654 @@
+// specd watch as it runs: the real binary (SPECD_BINARY) watching a real
+// temporary git repository, driven the way editors, scripts and signals
+// drive it. Every test synchronises on what the watcher prints (an event
+// line, "ready in", a rescan line) and then checks the journal's rows and
+// the files' bytes exactly; where "nothing else happened" matters, a later
+// positive event is the sync point. No sleeps.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/journal.h"
+#include "tests/process_util.h"
+#include "tests/test_util.h"
+#include "tests/watch_util.h"
+
+namespace specd {
+namespace {
+
+namespace fs = std::filesystem;
+
+using ::specd::testing::kValidSpec;
+using ::specd::testing::Output;
+using ::specd::testing::ReadAll;
+using ::specd::testing::RunProcess;
+using ::specd::testing::TempDir;
+using ::specd::testing::WatchProcess;
+
+constexpr char kActive[] = ".agents/specs/active";
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// The i-th spec id (0-based): spec-2026-MM-DD-NNN, 1,000 a day.
+std::string Id(int i) {
+  char buf[32];
+  const int day = i / 1000;
+  std::snprintf(buf, sizeof buf, "spec-2026-%02d-%02d-%03d", day / 28 + 1, day % 28 + 1, i % 1000);
+  return buf;
+}
+
+// kValidSpec as spec `id`, at `status`.
+std::string SpecText(const std::string& id, const std::string& status = "draft") {
+  std::string text = Replace(kValidSpec, "id: spec-2026-01-01-001", "id: " + id);
+  return status == "draft" ? text : Replace(text, "status: draft\n", "status: " + status + "\n");
+}
+
+// What an event line says, without its time ("14:04:49.346  ").
+std::string EventText(const std::string& line) { return line.size() > 14 ? line.substr(14) : line; }
+
+// The whole file in one open/write/close (what a plain `>` redirect does).
+void WriteFile(const std::string& path, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path << ": " << std::strerror(errno);
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())) << path;
+  ASSERT_EQ(::close(fd), 0) << path;
+}
+
+// An editor's rename-save: the new bytes under a temporary name in the same
+// directory, renamed over the file (gedit's .goutputstream-XXXXXX).
+void RenameSave(const std::string& path, const std::string& bytes) {
+  const std::string temp = fs::path(path).parent_path() / ".goutputstream-ABC123";
+  WriteFile(temp, bytes);
+  ASSERT_EQ(::rename(temp.c_str(), path.c_str()), 0) << std::strerror(errno);
+}
+
+class WatchTest : public ::testing::Test {
+ protected:
+  WatchTest() {
+    Output git = *RunProcess(repo_.path(), "git", {"init", "-q", repo_.path()});
+    EXPECT_EQ(git.exit_code, 0) << git.err;
+    fs::create_directories(repo_ / kActive);
+  }
+
+  static std::string Rel(const std::string& id) { return std::string(kActive) + "/" + id + ".yaml"; }
+  std::string PathOf(const std::string& id) const { return repo_ / Rel(id); }
+  std::string Active() const { return repo_ / kActive; }
+
+  // Starts specd watch on the repository and waits until it is ready.
+  std::unique_ptr<WatchProcess> Start(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"watch", "--repo", repo_.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto w = std::make_unique<WatchProcess>(SPECD_BINARY, args);
+    ready_ = w->WaitForLine("ready in");
+    return w;
+  }
+
+  // SIGTERM, exit status 0, and the stop summary (after "stopped by SIGTERM after ").
+  std::string Stop(WatchProcess* w) {
+    w->Signal(SIGTERM);
+    EXPECT_EQ(w->Wait(), 0) << w->output();
+    std::vector<std::string> bye = w->LinesWith("specd watch: stopped by SIGTERM after ");
+    EXPECT_EQ(bye.size(), 1u) << w->output();
+    if (bye.empty()) return "";
+    return bye[0].substr(bye[0].find(" after ") + 7);
+  }
+
+  std::unique_ptr<Journal> OpenJournal() {
+    Result<std::unique_ptr<Journal>> j = Journal::Open(JournalPathFor(repo_.path()));
+    EXPECT_TRUE(j.ok()) << j.error().message;
+    return j.ok() ? std::move(*j) : nullptr;
+  }
+
+  // Each transition as "from -> to (actor: reason)".
+  std::vector<std::string> Transitions(Journal* j, const std::string& id) {
+    std::vector<std::string> out;
+    Result<std::vector<TransitionRecord>> ts = j->Transitions(id);
+    EXPECT_TRUE(ts.ok());
+    if (ts.ok()) {
+      for (const TransitionRecord& t : *ts) out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
+    }
+    return out;
+  }
+
+  std::vector<std::string> WatchKinds(Journal* j) {
+    std::vector<std::string> out;
+    Result<std::vector<WatchRecord>> log = j->WatchLog();
+    EXPECT_TRUE(log.ok());
+    if (log.ok()) {
+      for (const WatchRecord& r : *log) out.push_back(r.kind);
+    }
+    return out;
+  }
+
+  std::vector<SpecRecord> Specs(Journal* j, bool include_removed = true) {
+    Result<std::vector<SpecRecord>> specs = j->ListSpecs(include_removed);
+    EXPECT_TRUE(specs.ok());
+    return specs.ok() ? *specs : std::vector<SpecRecord>{};
+  }
+
+  TempDir repo_{"specd-watch"};
+  std::string ready_;
+};
+
+using Lines = std::vector<std::string>;
+const std::string kRegistered = "(specd: registered)";
+const std::string kEdited = "draft -> review (tester: status edited in the file)";
+
+// ---------------------------------------------------------------------------
+// Starting, stopping, one watcher per repository
+
+TEST_F(WatchTest, StartsRegistersWhatIsThereAndStopsCleanlyOnSigterm) {
+  const std::string a = Id(1);
+  testing::Write(PathOf(a), SpecText(a));
+  auto w = Start();
+  EXPECT_NE(ready_.find(" info specd watch: watching " + Active() + " (inotify, 1 specs, 1 changed since last seen); ready in "),
+            std::string::npos)
+      << ready_;
+  EXPECT_EQ(w->LinesWith(": registered at").size(), 1u);
+  EXPECT_EQ(EventText(w->LinesWith(": registered at")[0]), a + ": registered at draft");
+  EXPECT_EQ(Stop(w.get()), "0 passes over 0 files (0 unchanged), 0 rescans, 0 overflows");
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), Lines{" -> draft" + std::string(" ") + kRegistered});
+  Result<std::vector<WatchRecord>> log = j->WatchLog();
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0].kind, "started");
+  EXPECT_EQ((*log)[0].detail, "watching " + Active() + " (inotify, 1 specs, 1 changed since last seen)");
+  EXPECT_EQ((*log)[1].kind, "stopped");
+  EXPECT_EQ((*log)[1].detail, "stopped by SIGTERM after 0 passes over 0 files (0 unchanged), 0 rescans, 0 overflows");
+
+  // A restart knows the file: nothing changed since last seen.
+  auto again = Start();
+  EXPECT_NE(ready_.find("(inotify, 1 specs, 0 changed since last seen)"), std::string::npos) << ready_;
+  EXPECT_EQ(Stop(again.get()), "0 passes over 0 files (0 unchanged), 0 rescans, 0 overflows");
+  EXPECT_EQ(again->Count(": registered at"), 0u);
+}
+
+TEST_F(WatchTest, ASecondWatcherOnTheSameRepositoryExitsTwoNamingTheFirst) {
+  auto first = Start();
+  Output second = *RunProcess(repo_.path(), SPECD_BINARY, {"watch", "--repo", repo_.path()});
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_EQ(second.out, "");
+  EXPECT_EQ(second.err, "specd watch: another specd watch (pid " + std::to_string(first->pid()) +
+                            ") is already watching this repository; stop it first (its lock is " + repo_.path() +
+                            "/.git/specd/watch.lock)\n");
+  // The first one goes on undisturbed.
+  const std::string a = Id(1);
+  RenameSave(PathOf(a), SpecText(a));  // one event, so one pass
+  EXPECT_EQ(EventText(first->WaitForLine(a + ": ")), a + ": registered at draft");
+  EXPECT_EQ(Stop(first.get()), "1 passes over 1 files (0 unchanged), 0 rescans, 0 overflows");
+}
+
+// ---------------------------------------------------------------------------
+// Saves
+
+TEST_F(WatchTest, RenameSaveIsOneEditWrittenBackOnce) {
+  const std::string a = Id(1);
+  testing::Write(PathOf(a), SpecText(a));
+  auto w = Start();
+  RenameSave(PathOf(a), SpecText(a, "review"));
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": draft -> review")), a + ": " + kEdited);
+  // The sync point for "nothing else happened": a later, unrelated spec.
+  const std::string b = Id(2);
+  RenameSave(PathOf(b), SpecText(b));
+  EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": registered at draft");
+  Stop(w.get());
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), (Lines{" -> draft " + kRegistered, kEdited}));
+  Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
+  ASSERT_TRUE(rec.ok() && *rec);
+  EXPECT_EQ((*rec)->status, "review");
+  EXPECT_EQ((*rec)->generation, 1);
+  EXPECT_EQ((*rec)->errors, "");
+  Result<std::vector<RefusalRecord>> refusals = j->Refusals(a);
+  ASSERT_TRUE(refusals.ok());
+  EXPECT_TRUE(refusals->empty());
+
+  // The file: the author's bytes, updatedAt and one changeLog entry.
+  const std::string bytes = ReadAll(PathOf(a));
+  static const std::regex kTime("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z");
+  std::string expected = Replace(SpecText(a, "review"), "  author: tester\n",
+                                 "  author: tester\n  updatedAt: \"<at>\"\n");
+  expected += "changeLog:\n  - at: \"<at>\"\n    actor: tester\n    from: draft\n    to: review\n"
+              "    reason: status edited in the file\n    trace: " +
+              (*rec)->trace_id + "\n";
+  EXPECT_EQ(std::regex_replace(bytes, kTime, "<at>"), expected);
+  EXPECT_EQ(Sha256Hex(bytes), (*rec)->content_hash);
+  EXPECT_FALSE(fs::exists(Active() + "/.goutputstream-ABC123"));
+}
+
+TEST_F(WatchTest, SelfWritesDoNotLoop) {
+  const std::string a = Id(1), b = Id(2);
+  testing::Write(PathOf(a), SpecText(a));
+  auto w = Start({"--log-level", "debug"});
+  RenameSave(PathOf(a), SpecText(a, "review"));
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": draft -> review")), a + ": " + kEdited);
+  // The author's edit: one pass, one event.
+  EXPECT_NE(w->WaitForLine("pass: ").find("debug specd watch: pass: 1 files, 0 unchanged, 1 events"),
+            std::string::npos);
+  // specd's own write-back (a rename onto the file) is seen, and skipped on
+  // its stamp: no second look at the bytes, no second write.
+  EXPECT_NE(w->WaitForLine("pass: ").find("debug specd watch: pass: 1 files, 1 unchanged, 0 events"),
+            std::string::npos)
+      << w->output();
+  RenameSave(PathOf(b), SpecText(b));
+  EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": registered at draft");
+  EXPECT_NE(w->WaitForLine("pass: ").find("debug specd watch: pass: 1 files, 0 unchanged, 1 events"),
+            std::string::npos);
+  // Nothing between: the write-back's pass was the last one about `a`.
+  EXPECT_EQ(Stop(w.get()), "3 passes over 3 files (1 unchanged), 0 rescans, 0 overflows");
+  EXPECT_EQ(w->Count("pass: "), 3u) << w->output();
+  EXPECT_EQ(w->Count("does not validate yet"), 0u);
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), (Lines{" -> draft " + kRegistered, kEdited}));
+  Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
+  ASSERT_TRUE(rec.ok() && *rec);
+  EXPECT_EQ((*rec)->generation, 1);  // one author edit; specd's write is not one
+  const std::string bytes = ReadAll(PathOf(a));
+  EXPECT_EQ((*rec)->written_hash, Sha256Hex(bytes));
+  size_t entries = 0;
+  for (size_t at = bytes.find("\n  - at: "); at != std::string::npos; at = bytes.find("\n  - at: ", at + 1)) ++entries;
+  EXPECT_EQ(entries, 1u) << bytes;
+  EXPECT_EQ(bytes.find("changeLog:"), bytes.rfind("changeLog:"));
+}
+
+TEST_F(WatchTest, VimStyleSaveIsOneEditAndNoRemoval) {
+  const std::string a = Id(1), b = Id(2);
+  const std::string file = PathOf(a);
+  testing::Write(file, SpecText(a));
+  // The settle covers the moment between vim's rename of the file to its
+  // backup and the write of the new one; a generous one, so that a slow
+  // test machine cannot see the file "removed" in that gap. (A save is
+  // looked at when it is closed, not after the settle: no test waits for it.)
+  auto w = Start({"--settle", "10000"});
+  const std::string swap = Active() + "/." + a + ".yaml.swp";
+  WriteFile(swap, "vim swap bytes");
+  WriteFile(Active() + "/4913", "");  // vim checks that it may create files here
+  ASSERT_EQ(::unlink((Active() + "/4913").c_str()), 0);
+  ASSERT_EQ(::rename(file.c_str(), (file + "~").c_str()), 0);  // the backup
+  WriteFile(file, SpecText(a, "review"));
+  ASSERT_EQ(::unlink((file + "~").c_str()), 0);
+  ASSERT_EQ(::unlink(swap.c_str()), 0);  // :q
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": " + kEdited);
+  WriteFile(PathOf(b), SpecText(b));
+  EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": registered at draft");
+  Stop(w.get());
+  EXPECT_EQ(w->Count("removed"), 0u) << w->output();
+  EXPECT_EQ(w->Count("invalid"), 0u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), (Lines{" -> draft " + kRegistered, kEdited}));
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[0].id, a);
+  EXPECT_EQ(specs[0].path, Rel(a));
+  EXPECT_FALSE(specs[0].removed);
+  EXPECT_EQ(specs[0].generation, 1);
+  EXPECT_EQ(specs[1].id, b);
+}
+
+TEST_F(WatchTest, EditorTemporaryNamesNeverReachTheJournal) {
+  auto w = Start({"--log-level", "debug"});
+  const std::string a = Id(1);
+  // Each with a whole, valid spec inside: were it looked at, it would show.
+  for (const std::string& name : {"." + a + ".yaml.swp", a + ".yaml~", "#" + a + ".yaml#", ".#" + a + ".yaml",
+                                 std::string("4913"), std::string(".subl1234.tmp"), ".specd-tmp-" + a + ".yaml"}) {
+    WriteFile(Active() + "/" + name, SpecText(a));
+    RenameSave(Active() + "/" + name, SpecText(a, "review"));
+  }
+  const std::string b = Id(2);
+  RenameSave(PathOf(b), SpecText(b));  // one event, so one pass
+  EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": registered at draft");
+  // A full pass ignores them as well.
+  w->Signal(SIGHUP);
+  EXPECT_NE(w->WaitForLine("rescanned").find("info specd watch: SIGHUP: rescanned 1 files, 0 changed, 0 events ("),
+            std::string::npos);
+  EXPECT_EQ(Stop(w.get()), "1 passes over 1 files (0 unchanged), 1 rescans, 0 overflows");
+  EXPECT_EQ(w->Count(a), 0u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].id, b);
+  EXPECT_TRUE(Transitions(j.get(), a).empty());
+  EXPECT_EQ(WatchKinds(j.get()), (Lines{"started", "rescan", "stopped"}));
+}
+
+// ---------------------------------------------------------------------------
+// Half-written and invalid files
+
+TEST_F(WatchTest, AHalfWrittenFileIsHeldNotReportedAndActedOnWhenFinished) {
+  // The settle is the writer's grace: long enough that this test's writer,
+  // however slow the machine, comes back before it is over.
+  auto w = Start({"--log-level", "debug", "--settle", "2000"});
+  const std::string a = Id(1);
+  const std::string bytes = SpecText(a);
+  const size_t half = bytes.size() / 2;
+  int fd = ::open(PathOf(a).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, bytes.data(), half), static_cast<ssize_t>(half));
+  // Quiet for the settle time: a first look, which holds it.
+  EXPECT_NE(w->WaitForLine("does not validate yet")
+                .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
+            std::string::npos);
+  ASSERT_EQ(::write(fd, bytes.data() + half, bytes.size() - half), static_cast<ssize_t>(bytes.size() - half));
+  ASSERT_EQ(::close(fd), 0);
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": registered at draft");
+  EXPECT_EQ(Stop(w.get()), "2 passes over 2 files (0 unchanged), 0 rescans, 0 overflows");
+  EXPECT_EQ(w->Count("invalid"), 0u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), Lines{" -> draft " + kRegistered});
+  Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
+  ASSERT_TRUE(rec.ok() && *rec);
+  EXPECT_EQ((*rec)->errors, "");
+  EXPECT_EQ((*rec)->content_hash, Sha256Hex(bytes));
+  Result<std::vector<FailureRecord>> failures = j->Failures(a);
+  ASSERT_TRUE(failures.ok());
+  EXPECT_TRUE(failures->empty());
+}
+
+TEST_F(WatchTest, AFileStillInvalidAfterTheSettleIsReported) {
+  auto w = Start({"--log-level", "debug"});
+  const std::string a = Id(1);
+  // Whole at once (no empty file for a look to find): a first look that
+  // holds it, a last look that reports it.
+  RenameSave(PathOf(a), Replace(SpecText(a), "title: A valid spec for the tests", "title: short"));
+  const std::string held = w->WaitForLine("does not validate yet");
+  EXPECT_NE(held.find(Rel(a) + " does not validate yet; looking again once it is quiet"), std::string::npos);
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")),
+            a + ": invalid, left as it is: " + Rel(a) +
+                ":5:10: error: /metadata/title: must be at least 10 characters long (it has 5)");
+  EXPECT_EQ(Stop(w.get()), "2 passes over 2 files (0 unchanged), 0 rescans, 0 overflows");
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
+  ASSERT_TRUE(rec.ok() && *rec);
+  EXPECT_EQ((*rec)->status, "");
+  EXPECT_NE((*rec)->errors.find("must be at least 10 characters long"), std::string::npos) << (*rec)->errors;
+  EXPECT_TRUE(Transitions(j.get(), a).empty());
+  Result<std::vector<FailureRecord>> failures = j->Failures(a);
+  ASSERT_TRUE(failures.ok());
+  EXPECT_EQ(failures->size(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Many files at once
+//
+// The files here are written with open, write, close: a look between the
+// open and the write finds an empty file, which is held, and only reported
+// if the writer stays away for the settle time. --settle 1000 makes that
+// grace wide enough for a loaded test machine; a closed file is looked at
+// at once all the same, so no test waits for it.
+
+TEST_F(WatchTest, AThousandFilesDroppedAtOnceAreEachRegisteredOnce) {
+  auto w = Start({"--settle", "1000"});
+  constexpr int kFiles = 1000;
+  for (int i = 0; i < kFiles; ++i) WriteFile(PathOf(Id(i)), SpecText(Id(i)));
+  ASSERT_TRUE(w->WaitForCount(": registered at draft", kFiles));
+  Stop(w.get());
+  EXPECT_EQ(w->Count(": registered at draft"), static_cast<size_t>(kFiles));
+  EXPECT_EQ(w->Count("invalid"), 0u);
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), static_cast<size_t>(kFiles));
+  for (int i = 0; i < kFiles; ++i) {
+    EXPECT_EQ(specs[i].id, Id(i));
+    EXPECT_EQ(specs[i].status, "draft");
+    ASSERT_EQ(Transitions(j.get(), Id(i)), Lines{" -> draft " + kRegistered}) << Id(i);
+  }
+}
+
+TEST_F(WatchTest, AKernelQueueOverflowIsRescannedAndNothingIsLost) {
+  int max_queued = 16384;
+  {
+    std::ifstream in("/proc/sys/fs/inotify/max_queued_events");
+    ASSERT_TRUE(in >> max_queued);
+  }
+  const int files = max_queued + 1000;
+  auto w = Start({"--log-level", "debug"});
+  w->Signal(SIGSTOP);
+  int status = 0;
+  ASSERT_EQ(::waitpid(w->pid(), &status, WUNTRACED), w->pid());  // stopped for sure
+  ASSERT_TRUE(WIFSTOPPED(status));
+  for (int i = 0; i < files; ++i) WriteFile(PathOf(Id(i)), SpecText(Id(i)));
+  w->Signal(SIGCONT);
+  EXPECT_NE(w->WaitForLine("events were lost")
+                .find("warning specd watch: the kernel's event queue overflowed (fs.inotify.max_queued_events): events "
+                      "were lost; rescanning everything"),
+            std::string::npos);
+  const std::string rescanned = w->WaitForLine("rescanned", 300'000);
+  const std::string n = std::to_string(files);
+  EXPECT_NE(rescanned.find("info specd watch: the kernel's event queue overflowed (fs.inotify.max_queued_events): "
+                           "rescanned " + n + " files, " + n + " changed, " + n + " events ("),
+            std::string::npos)
+      << rescanned;
+  EXPECT_EQ(w->Count(": registered at draft"), static_cast<size_t>(files));
+  EXPECT_EQ(Stop(w.get()), "0 passes over 0 files (0 unchanged), 1 rescans, 1 overflows");
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), static_cast<size_t>(files));
+  for (int i = 0; i < files; ++i) ASSERT_EQ(specs[i].id, Id(i));
+  EXPECT_EQ(WatchKinds(j.get()), (Lines{"started", "overflow", "stopped"}));
+}
+
+TEST_F(WatchTest, SigtermMidBurstThenARestartLosesNothing) {
+  constexpr int kFiles = 2000;
+  int i = 0;
+  size_t first_run = 0;
+  {
+    auto w = Start({"--settle", "1000"});
+    for (; i < kFiles; ++i) {
+      WriteFile(PathOf(Id(i)), SpecText(Id(i)));
+      if (i == 100) {
+        w->WaitForLine(": registered at draft");  // it is at work
+        w->Signal(SIGTERM);
+      }
+    }
+    EXPECT_EQ(w->Wait(), 0) << w->output();
+    EXPECT_EQ(w->Count("stopped by SIGTERM after "), 1u) << w->output();
+    first_run = w->Count(": registered at draft");
+  }
+  EXPECT_GE(first_run, 1u);
+  EXPECT_LT(first_run, static_cast<size_t>(kFiles));  // stopped part-way
+
+  auto again = Start();
+  EXPECT_NE(ready_.find("(inotify, " + std::to_string(kFiles) + " specs, " + std::to_string(kFiles - first_run) +
+                        " changed since last seen)"),
+            std::string::npos)
+      << ready_;
+  EXPECT_EQ(again->Count(": registered at draft"), kFiles - first_run);
+  Stop(again.get());
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), static_cast<size_t>(kFiles));
+  for (int k = 0; k < kFiles; ++k) {
+    EXPECT_EQ(specs[k].id, Id(k));
+    ASSERT_EQ(Transitions(j.get(), Id(k)), Lines{" -> draft " + kRegistered}) << Id(k);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The tree changing shape
+
+TEST_F(WatchTest, ActiveDeletedAndRecreatedIsWatchedAgain) {
+  const std::string a = Id(1), b = Id(2);
+  testing::Write(PathOf(a), SpecText(a));
+  auto w = Start();
+  fs::remove_all(Active());
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")),
+            a + ": file removed (" + Rel(a) + "), history kept");
+  fs::create_directory(Active());
+  // Whole at once: the rescan that the new directory sets off may find the
+  // file before its watch does, and a full pass holds nothing.
+  RenameSave(PathOf(b), SpecText(b));
+  EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": registered at draft");
+  // And it stays watched: an edit of the new file.
+  RenameSave(PathOf(b), SpecText(b, "review"));
+  EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": " + kEdited);
+  Stop(w.get());
+  EXPECT_GE(w->Count("info specd watch: .agents/specs/active"), 1u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[0].id, a);
+  EXPECT_TRUE(specs[0].removed);
+  EXPECT_EQ(specs[1].id, b);
+  EXPECT_FALSE(specs[1].removed);
+  EXPECT_EQ(specs[1].status, "review");
+  EXPECT_EQ(Transitions(j.get(), a), Lines{" -> draft " + kRegistered});
+  EXPECT_EQ(Transitions(j.get(), b), (Lines{" -> draft " + kRegistered, kEdited}));
+  std::vector<std::string> kinds = WatchKinds(j.get());
+  EXPECT_EQ(kinds.front(), "started");
+  EXPECT_EQ(kinds.back(), "stopped");
+  EXPECT_GE(std::count(kinds.begin(), kinds.end(), "structure"), 2) << ::testing::PrintToString(kinds);
+}
+
+// A tree moved in (a branch switch, an unpacked archive) while a writer is
+// still filling a file in it: the watch on the new tree reports the file,
+// which is held like any other, and the full pass that the new tree calls for
+// waits until it has settled. (Run at once, that pass judged the half-written
+// file and reported it invalid.)
+TEST_F(WatchTest, AFileStillBeingWrittenInATreeThatAppearsIsHeldNotReported) {
+  fs::remove_all(Active());
+  auto w = Start({"--log-level", "debug", "--settle", "2000"});
+  const std::string a = Id(1);
+  const std::string bytes = SpecText(a);
+  const size_t half = bytes.size() / 2;
+  const std::string staging = repo_ / "staging";
+  fs::create_directories(staging);
+  int fd = ::open((staging + "/" + a + ".yaml").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, bytes.data(), half), static_cast<ssize_t>(half));
+  ASSERT_EQ(::rename(staging.c_str(), Active().c_str()), 0);
+  EXPECT_NE(w->WaitForLine("does not validate yet")
+                .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
+            std::string::npos);
+  ASSERT_EQ(::write(fd, bytes.data() + half, bytes.size() - half), static_cast<ssize_t>(bytes.size() - half));
+  ASSERT_EQ(::close(fd), 0);
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": registered at draft");
+  // The new tree's full pass, after the file settled: nothing left to do.
+  EXPECT_NE(w->WaitForLine("rescanned")
+                .find("info specd watch: .agents/specs/active appeared: rescanned 1 files, 0 changed, 0 events ("),
+            std::string::npos)
+      << w->output();
+  EXPECT_EQ(Stop(w.get()), "2 passes over 2 files (0 unchanged), 1 rescans, 0 overflows");
+  EXPECT_EQ(w->Count("invalid"), 0u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(Transitions(j.get(), a), Lines{" -> draft " + kRegistered});
+  Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
+  ASSERT_TRUE(rec.ok() && *rec);
+  EXPECT_EQ((*rec)->errors, "");
+  EXPECT_EQ((*rec)->generation, 0);
+  Result<std::vector<FailureRecord>> failures = j->Failures(a);
+  ASSERT_TRUE(failures.ok());
+  EXPECT_TRUE(failures->empty());
+  EXPECT_EQ(WatchKinds(j.get()), (Lines{"started", "structure", "stopped"}));
+}
+
+TEST_F(WatchTest, ANewSubdirectoryWithFilesAlreadyInsideIsPickedUp) {
+  auto w = Start({"--settle", "1000"});
+  // Made elsewhere, files and all, and moved in: no event for the files.
+  const std::string staging = repo_ / "staging/team";
+  fs::create_directories(staging);
+  const std::vector<std::string> ids = {Id(1), Id(2), Id(3)};
+  for (const std::string& id : ids) WriteFile(staging + "/" + id + ".yaml", SpecText(id));
+  ASSERT_EQ(::rename(staging.c_str(), (Active() + "/team").c_str()), 0);
+  ASSERT_TRUE(w->WaitForCount(": registered at draft", 3));
+  // A directory made in place, with a file written at once (before or
+  // after the watcher has put its watch on it).
+  fs::create_directories(Active() + "/x/y");
+  WriteFile(Active() + "/x/y/" + Id(4) + ".yaml", SpecText(Id(4)));
+  EXPECT_EQ(EventText(w->WaitForLine(Id(4) + ": ")), Id(4) + ": registered at draft");
+  // Both stay watched.
+  RenameSave(Active() + "/team/" + Id(2) + ".yaml", SpecText(Id(2), "review"));
+  EXPECT_EQ(EventText(w->WaitForLine(Id(2) + ": draft -> review")), Id(2) + ": " + kEdited);
+  RenameSave(Active() + "/x/y/" + Id(4) + ".yaml", SpecText(Id(4), "review"));
+  EXPECT_EQ(EventText(w->WaitForLine(Id(4) + ": draft -> review")), Id(4) + ": " + kEdited);
+  Stop(w.get());
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), 4u);
+  EXPECT_EQ(specs[0].path, std::string(kActive) + "/team/" + Id(1) + ".yaml");
+  EXPECT_EQ(specs[1].path, std::string(kActive) + "/team/" + Id(2) + ".yaml");
+  EXPECT_EQ(specs[2].path, std::string(kActive) + "/team/" + Id(3) + ".yaml");
+  EXPECT_EQ(specs[3].path, std::string(kActive) + "/x/y/" + Id(4) + ".yaml");
+  for (const std::string& id : {Id(1), Id(3)}) EXPECT_EQ(Transitions(j.get(), id), Lines{" -> draft " + kRegistered});
+  for (const std::string& id : {Id(2), Id(4)}) {
+    EXPECT_EQ(Transitions(j.get(), id), (Lines{" -> draft " + kRegistered, kEdited}));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Polling
+
+TEST_F(WatchTest, PollingSeesANewFileAnEditAndADelete) {
+  auto w = Start({"--poll", "50", "--settle", "1000"});
+  EXPECT_NE(ready_.find("watching " + Active() + " (polling, 0 specs, 0 changed since last seen); ready in "),
+            std::string::npos)
+      << ready_;
+  const std::string a = Id(1);
+  WriteFile(PathOf(a), SpecText(a));
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": registered at draft");
+  RenameSave(PathOf(a), SpecText(a, "review"));
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": " + kEdited);
+  const std::string written = ReadAll(PathOf(a));
+  ASSERT_EQ(::unlink(PathOf(a).c_str()), 0);
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": file removed (" + Rel(a) + "), history kept");
+  Stop(w.get());
+  EXPECT_EQ(w->Count(a + ": "), 3u) << w->output();
+
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  std::vector<SpecRecord> specs = Specs(j.get());
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_TRUE(specs[0].removed);
+  EXPECT_EQ(specs[0].status, "review");
+  EXPECT_EQ(specs[0].generation, 1);
+  EXPECT_EQ(specs[0].written_hash, Sha256Hex(written));  // the write-back was seen as specd's own
+  EXPECT_EQ(Transitions(j.get(), a), (Lines{" -> draft " + kRegistered, kEdited}));
+}
+
+}  // namespace
+}  // namespace specd
