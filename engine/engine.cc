@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <ctime>
+#include <atomic>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "engine/spec_files.h"
@@ -54,6 +56,9 @@ void SetStamp(SpecRecord* r, const FileStamp& s) {
 // A pass over many files commits the journal every this many files.
 constexpr size_t kGroupFiles = 256;
 constexpr size_t kProgressEvery = 1000;
+// From this many files on, a group's files are read and validated in
+// parallel before they are acted on.
+constexpr size_t kPreloadFiles = 16;
 // Specs may sit in subdirectories of active/ (and archive/ has one per month).
 constexpr int kMaxSpecDirDepth = 8;
 
@@ -69,6 +74,7 @@ struct SpecEngine::Loaded {
   std::vector<Diagnostic> diags;
   Document doc;
   bool valid = false;
+  bool yaml = false;         // Parse found YAML (valid or not)
   bool author_edit = false;  // changed by someone other than specd since specd last saw it
   SpecModel model;
 };
@@ -203,6 +209,13 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
     // A group of files is one journal transaction: one fsync for them all.
     PassReport part;
     Result<bool> done = Locked<bool>([&]() -> Result<bool> {
+      std::unordered_map<std::string, Loaded> preloaded;
+      if (end - start >= kPreloadFiles) {
+        std::vector<std::string> rels;
+        for (size_t i = start; i < end; ++i) rels.push_back(Relative(paths[i]));
+        Preload(rels, &preloaded);
+        preloaded_ = &preloaded;
+      }
       for (size_t i = start; i < end; ++i) {
         Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
         if (!one.ok()) {
@@ -214,6 +227,7 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
         for (EngineEvent& e : one->events) part.events.push_back(std::move(e));
         for (std::string& h : one->held) part.held.push_back(std::move(h));
       }
+      preloaded_ = nullptr;
       return true;
     });
     if (!done.ok()) {  // not committed: none of them is done
@@ -277,8 +291,39 @@ bool SpecEngine::Parse(const std::string& rel, Loaded* file) const {
   bool loaded = false;
   file->diags = ValidateSpecText(file->bytes, rel, options_.validate, &file->doc, &loaded);
   file->valid = loaded && !HasError(file->diags);
+  file->yaml = loaded;
   if (loaded) file->model = ReadSpecModel(file->doc);
   return loaded;
+}
+
+// Reads and validates, on every core, the files of `rels` that the journal
+// does not have as they are: a burst of new or changed files is parsed in
+// parallel, then acted on one by one (ReconcileOnce takes a preloaded file
+// when its stamp still matches).
+void SpecEngine::Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out) {
+  std::vector<std::optional<Loaded>> loaded(rels.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < rels.size();) {
+      const std::string& rel = rels[i];
+      Result<FileStamp> stamp = env_->Stat(Absolute(rel));
+      if (!stamp.ok()) continue;
+      Result<std::optional<SpecRecord>> rec = journal_->GetSpecByPath(rel);
+      if (!rec.ok() || (*rec && !(*rec)->removed && *stamp == StampOf(**rec))) continue;  // unchanged
+      Loaded file;
+      if (!Read(rel, *stamp, &file).ok()) continue;
+      Parse(rel, &file);
+      loaded[i] = std::move(file);
+    }
+  };
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), rels.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (size_t i = 0; i < rels.size(); ++i) {
+    if (loaded[i]) out->emplace(rels[i], std::move(*loaded[i]));
+  }
 }
 
 // The file was touched, not changed: only its new stamp is recorded.
@@ -325,12 +370,19 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
     return Outcome::kDone;
   }
   Loaded file;
-  if (Status s = Read(rel, *stamp, &file); !s.ok()) return s.error();
+  auto pre = preloaded_ ? preloaded_->find(rel) : std::unordered_map<std::string, Loaded>::iterator();
+  const bool use_preload = preloaded_ && pre != preloaded_->end() && pre->second.stamp == *stamp;
+  if (use_preload) {
+    file = std::move(pre->second);
+    preloaded_->erase(pre);
+  } else if (Status s = Read(rel, *stamp, &file); !s.ok()) {
+    return s.error();
+  }
   if (rec && !rec->removed && file.hash == rec->content_hash) {  // touched, not changed: no parse
     if (Status s = RecordStamp(*rec, file.stamp); !s.ok()) return s.error();
     return Outcome::kDone;
   }
-  const bool loaded = Parse(rel, &file);
+  const bool loaded = use_preload ? file.yaml : Parse(rel, &file);
   if (!file.valid && loaded && rec && StatusEditIsTheOnlyProblem(file, rec->status, rel)) file.valid = true;
 
   std::string id = file.valid ? file.model.id : ExpectedSpecId(rel);

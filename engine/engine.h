@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/env.h"
@@ -98,6 +99,7 @@ class SpecEngine {
   void ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
   Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
   bool Parse(const std::string& rel, Loaded* file) const;
+  void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
   Status RecordStamp(SpecRecord record, const FileStamp& stamp);
   void RemoveIfStale(const std::string& temp);
   bool StatusEditIsTheOnlyProblem(const Loaded& file, const std::string& legal, const std::string& rel) const;
@@ -112,6 +114,7 @@ class SpecEngine {
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
   std::vector<EngineEvent>* held_events_ = nullptr;  // set while Locked holds a journal group
+  std::unordered_map<std::string, Loaded>* preloaded_ = nullptr;  // set by ReconcilePaths for its group
 };
 
 
