@@ -623,6 +623,37 @@ TEST_F(WatchTest, ANewSubdirectoryWithFilesAlreadyInsideIsPickedUp) {
 // ---------------------------------------------------------------------------
 // Polling
 
+// A verb writes the file back, then journals; the watcher sees the rename
+// in between. Each engine pass holds the journal's write lock from its read
+// to its commit, so the watcher waits and finds the verb's work journaled:
+// every transition is recorded once, and the watcher shows the verb's
+// transitions too (its live view of the journal).
+TEST_F(WatchTest, VerbsWhileTheWatcherRunsAreJournaledOnceAndShown) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 5; ++i) {
+    ids.push_back(Id(i));
+    testing::Write(PathOf(ids.back()), SpecText(ids.back(), "review"));
+  }
+  auto w = Start();
+  for (const std::string& id : ids) {
+    testing::RunOptions as_bob;
+    as_bob.env.emplace_back("SPECD_ACTOR", std::string("bob"));
+    Output o = *RunProcess(repo_.path(), SPECD_BINARY, {"approve", id}, as_bob);
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    EXPECT_EQ(EventText(w->WaitForLine(id + ": approved -> planning")),
+              id + ": approved -> planning (specd: approved: planning starts)");
+  }
+  Stop(w.get());
+  std::unique_ptr<Journal> j = OpenJournal();
+  ASSERT_TRUE(j);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(Transitions(j.get(), id), (Lines{" -> review " + kRegistered, "review -> approved (bob: )",
+                                               "approved -> planning (specd: approved: planning starts)"}))
+        << id;
+    EXPECT_EQ(w->Count(id + ": review -> approved (bob)"), 1u) << w->output();
+  }
+}
+
 TEST_F(WatchTest, PollingSeesANewFileAnEditAndADelete) {
   auto w = Start({"--poll", "50", "--settle", "1000"});
   EXPECT_NE(ready_.find("watching " + Active() + " (polling, 0 specs, 0 changed since last seen); ready in "),
