@@ -85,6 +85,9 @@ int AfterGit(const std::string& name, const std::vector<std::string>& args) {
       std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), DescribeEvent(e).c_str());
     }
   }
+  for (const PassReport::Failed& f : pass->failed) {
+    std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), f.message.c_str());
+  }
   return kExitOk;
 }
 

@@ -52,10 +52,13 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
 std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb) {
   std::unique_ptr<Context> ctx = OpenContext(options);
   if (!ctx) return nullptr;
-  if (Result<PassReport> pass = ctx->engine->ReconcileAll(); !pass.ok()) {
+  Result<PassReport> pass = ctx->engine->ReconcileAll();
+  if (!pass.ok()) {
     std::fprintf(stderr, "specd %s: %s\n", verb, pass.error().message.c_str());
     return nullptr;
   }
+  // Another file that could not be read is said, not a reason to refuse.
+  for (const PassReport::Failed& f : pass->failed) std::fprintf(stderr, "specd %s: %s\n", verb, f.message.c_str());
   return ctx;
 }
 

@@ -105,7 +105,8 @@ void SpecEngine::Emit(PassReport* report, EngineEvent event) {
   } else {
     for (EventSink* sink : sinks_) sink->OnEvent(event);
   }
-  report->events.push_back(std::move(event));
+  ++report->event_count;
+  report->events.push_back(std::move(event));  // one file's: a pass over many keeps them only if asked
 }
 
 // Spec files under `dir` and its subdirectories (templates/ is not walked:
@@ -125,7 +126,26 @@ void SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<st
   }
 }
 
-Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
+Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress, bool keep_events) {
+  keep_events_ = keep_events;
+  Result<PassReport> r = ReconcileEverything(progress);
+  keep_events_ = true;
+  return r;
+}
+
+// Moves `from`'s events into `to` (when kept) and adds up the counts.
+void SpecEngine::Merge(PassReport&& from, PassReport* to) const {
+  to->files += from.files;
+  to->unchanged += from.unchanged;
+  to->event_count += from.event_count;
+  if (keep_events_) {
+    for (EngineEvent& e : from.events) to->events.push_back(std::move(e));
+  }
+  for (std::string& h : from.held) to->held.push_back(std::move(h));
+  for (PassReport::Failed& f : from.failed) to->failed.push_back(std::move(f));
+}
+
+Result<PassReport> SpecEngine::ReconcileEverything(const ProgressFn& progress) {
   PassReport report;
   std::vector<std::string> rels;
   const std::string specs = root_ + "/.agents/specs";
@@ -163,10 +183,7 @@ Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
     if (progress) progress(base + n, rels.size());
   });
   if (!done.ok()) return done.error();
-  if (!done->failed.empty()) return Error{done->failed.front().message};
-  report.files += done->files;
-  report.unchanged += done->unchanged;
-  for (EngineEvent& e : done->events) report.events.push_back(std::move(e));
+  Merge(std::move(*done), &report);
   if (progress) progress(rels.size(), rels.size());
   // What the journal knows but the disk no longer has. Listed again: the
   // pass may have moved records to new paths.
@@ -175,8 +192,12 @@ Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress) {
   for (const PathStamp& p : *now) {
     if (seen.count(p.path) || env_->Exists(Absolute(p.path))) continue;
     Result<PassReport> gone = ReconcilePath(p.path);  // records the removal
-    if (!gone.ok()) return gone.error();
-    for (EngineEvent& e : gone->events) report.events.push_back(std::move(e));
+    if (!gone.ok()) {
+      report.failed.push_back({p.path, gone.error().message});
+      continue;
+    }
+    gone->files = 0;  // not a file of this pass: it is gone
+    Merge(std::move(*gone), &report);
   }
   return report;
 }
@@ -208,36 +229,32 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
     const size_t end = std::min(paths.size(), start + kGroupFiles);
     // A group of files is one journal transaction: one fsync for them all.
     PassReport part;
+    // Parsed before the lock is taken (other processes wait while it is
+    // held); ReconcileOnce checks each file's stamp again under the lock.
+    std::unordered_map<std::string, Loaded> preloaded;
+    if (end - start >= kPreloadFiles) {
+      std::vector<std::string> rels;
+      for (size_t i = start; i < end; ++i) rels.push_back(Relative(paths[i]));
+      Preload(rels, &preloaded);
+    }
     Result<bool> done = Locked<bool>([&]() -> Result<bool> {
-      std::unordered_map<std::string, Loaded> preloaded;
-      if (end - start >= kPreloadFiles) {
-        std::vector<std::string> rels;
-        for (size_t i = start; i < end; ++i) rels.push_back(Relative(paths[i]));
-        Preload(rels, &preloaded);
-        preloaded_ = &preloaded;
-      }
+      if (!preloaded.empty()) preloaded_ = &preloaded;
       for (size_t i = start; i < end; ++i) {
         Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
         if (!one.ok()) {
           part.failed.push_back({paths[i], one.error().message});
           continue;
         }
-        part.files += one->files;
-        part.unchanged += one->unchanged;
-        for (EngineEvent& e : one->events) part.events.push_back(std::move(e));
-        for (std::string& h : one->held) part.held.push_back(std::move(h));
+        Merge(std::move(*one), &part);
       }
       preloaded_ = nullptr;
       return true;
     });
-    if (!done.ok()) {  // not committed: none of them is done
-      for (size_t i = start; i < end; ++i) report.failed.push_back({paths[i], done.error().message});
+    if (!done.ok()) {  // not committed (or the lock not had): none of these, nor the rest, is done
+      for (size_t i = start; i < paths.size(); ++i) report.failed.push_back({paths[i], done.error().message});
+      break;
     } else {
-      report.files += part.files;
-      report.unchanged += part.unchanged;
-      for (EngineEvent& e : part.events) report.events.push_back(std::move(e));
-      for (std::string& h : part.held) report.held.push_back(std::move(h));
-      for (PassReport::Failed& f : part.failed) report.failed.push_back(std::move(f));
+      Merge(std::move(part), &report);
     }
     if (progress) progress(end, paths.size());
   }

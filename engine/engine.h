@@ -35,7 +35,8 @@ struct EngineOptions {
 struct PassReport {
   size_t files = 0;
   size_t unchanged = 0;  // skipped on size, mtime and inode (not re-read)
-  std::vector<EngineEvent> events;
+  std::vector<EngineEvent> events;  // empty when the pass was asked not to keep them
+  size_t event_count = 0;           // how many there were, kept or not
   // Invalid files left unjournaled because the caller asked to hold them
   // (a watcher that may be looking at a half-written file).
   std::vector<std::string> held;
@@ -58,7 +59,10 @@ class SpecEngine {
 
   // Every spec under .agents/specs/active/: new files registered, edited
   // ones re-validated and acted on, deleted ones recorded as removed.
-  Result<PassReport> ReconcileAll(const ProgressFn& progress = nullptr);
+  // Without `keep_events`, the report only counts the events (sinks still
+  // hear each): a first pass over 100,000 new specs would otherwise hold
+  // them all in memory.
+  Result<PassReport> ReconcileAll(const ProgressFn& progress = nullptr, bool keep_events = true);
   // One file (absolute path, or relative to the repository root). With
   // `hold_invalid`, a file that does not validate is not journaled as a
   // failure but listed in PassReport::held: the watcher asks again once the
@@ -90,6 +94,8 @@ class SpecEngine {
 
   template <typename T, typename Body>
   Result<T> Locked(Body body);
+  Result<PassReport> ReconcileEverything(const ProgressFn& progress);
+  void Merge(PassReport&& from, PassReport* to) const;
   Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor, const std::string& reason);
   Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
   Result<Outcome> Act(const std::string& rel, const Loaded& file, SpecRecord record, bool is_new,
@@ -115,6 +121,7 @@ class SpecEngine {
   std::vector<EventSink*> sinks_;
   std::vector<EngineEvent>* held_events_ = nullptr;  // set while Locked holds a journal group
   std::unordered_map<std::string, Loaded>* preloaded_ = nullptr;  // set by ReconcilePaths for its group
+  bool keep_events_ = true;  // ReconcileAll's keep_events, for its duration
 };
 
 

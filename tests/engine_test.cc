@@ -1078,14 +1078,40 @@ TEST_F(EngineTest, FailingRenameLeavesEverythingAsItWas) {
   env_.FailNth(FakeEnv::Op::kRenameFile, 1, "cannot rename: No space left on device (injected)");
   sink_.events.clear();
   Result<PassReport> r = engine_->ReconcileAll();
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "cannot rename: No space left on device (injected)");
+  // One file that cannot be finished does not stop the pass: it is listed.
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->failed.size(), 1u);
+  EXPECT_EQ(r->failed[0].path, kRel);
+  EXPECT_EQ(r->failed[0].message, "cannot rename: No space left on device (injected)");
   EXPECT_EQ(File(), WithStatus(kDraft, "review"));
   EXPECT_EQ(TempFiles(), std::vector<std::string>{});
   EXPECT_EQ(Record(), record);
   EXPECT_EQ(Transitions().size(), 1u);
   EXPECT_EQ(sink_.events.size(), 0u);
   // Next pass, the disk works: the edit is acted on.
+  EXPECT_EQ(Reconcile(), std::vector<std::string>{
+                             "spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
+}
+
+// A file that cannot be read does not stop the pass: the others are acted
+// on and a deleted spec is still recorded as removed (a watcher's rescan
+// after a moved directory depends on that).
+TEST_F(EngineTest, AnUnreadableFileDoesNotStopThePassOrTheRemovals) {
+  const std::string other = ".agents/specs/active/spec-2026-02-18-002.yaml";
+  Edit(kDraft);
+  Edit(Replace(kDraft, kId, "spec-2026-02-18-002"), other);
+  Reconcile();
+  Edit(WithStatus(kDraft, "review"));
+  ASSERT_EQ(::unlink(Path(other).c_str()), 0);
+  env_.FailNth(FakeEnv::Op::kReadFile, 1, "cannot read: Input/output error (injected)");
+  Result<PassReport> r = engine_->ReconcileAll();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->failed.size(), 1u);
+  EXPECT_EQ(r->failed[0].path, kRel);
+  EXPECT_EQ(r->failed[0].message, "cannot read: Input/output error (injected)");
+  EXPECT_EQ(Lines(r->events), std::vector<std::string>{
+                                  "spec-2026-02-18-002: file removed (" + other + "), history kept"});
+  EXPECT_TRUE(Record("spec-2026-02-18-002").removed);
   EXPECT_EQ(Reconcile(), std::vector<std::string>{
                              "spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
 }

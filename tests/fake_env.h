@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,7 +86,10 @@ class FakeEnv : public Env {
 
   // --- Env
   Result<std::string> ReadFile(const std::string& path) override {
-    reads_.push_back(path);
+    {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      reads_.push_back(path);
+    }
     if (auto e = Enter(Op::kReadFile, path)) return *e;
     return base_->ReadFile(path);
   }
@@ -169,7 +173,11 @@ class FakeEnv : public Env {
 
   // Counts the call, runs the hook, and returns the injected Error if this
   // call is one to fail.
+  // The engine reads files on several threads at once (a burst is preloaded
+  // in parallel): the bookkeeping is serialised; the hook runs under the
+  // lock too, so a test's hook sees one operation at a time.
   std::optional<Error> Enter(Op op, const std::string& path) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
     const size_t i = static_cast<size_t>(op);
     const int n = ++counts_[i];
     if (hook_) hook_(op, path);
@@ -183,6 +191,7 @@ class FakeEnv : public Env {
     return std::nullopt;
   }
 
+  std::recursive_mutex mu_;
   Env* base_;
   int64_t now_ms_;
   std::array<int, kOpCount> counts_{};

@@ -6,6 +6,9 @@
 #include <sys/statfs.h>
 
 #include <cstdio>
+#include <map>
+#include <utility>
+#include <vector>
 
 #include <string>
 
@@ -72,37 +75,39 @@ std::string RemoteFileSystemAt(const std::string& path) {
 
 namespace specd {
 
-bool IsOpenForWriting(const std::string& path) {
-  struct stat target;
-  if (::stat(path.c_str(), &target) != 0) return false;
+std::vector<bool> OpenForWriting(const std::vector<std::string>& paths) {
+  std::vector<bool> open(paths.size(), false);
+  std::map<std::pair<dev_t, ino_t>, size_t> wanted;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    struct stat st;
+    if (::stat(paths[i].c_str(), &st) == 0) wanted.emplace(std::make_pair(st.st_dev, st.st_ino), i);
+  }
+  if (wanted.empty()) return open;
   DIR* proc = ::opendir("/proc");
-  if (!proc) return false;
-  bool open = false;
-  while (!open) {
-    struct dirent* p = ::readdir(proc);
-    if (!p) break;
+  if (!proc) return open;
+  while (struct dirent* p = ::readdir(proc)) {
     if (p->d_name[0] < '1' || p->d_name[0] > '9') continue;
-    const std::string fd_dir = std::string("/proc/") + p->d_name + "/fd";
-    DIR* fds = ::opendir(fd_dir.c_str());
+    const std::string pid_dir = std::string("/proc/") + p->d_name;
+    DIR* fds = ::opendir((pid_dir + "/fd").c_str());
     if (!fds) continue;  // gone, or not ours to see
     while (struct dirent* f = ::readdir(fds)) {
       if (f->d_name[0] == '.') continue;
       struct stat st;
-      if (::fstatat(::dirfd(fds), f->d_name, &st, 0) != 0) continue;
-      if (st.st_ino != target.st_ino || st.st_dev != target.st_dev) continue;
+      if (::fstatat(::dirfd(fds), f->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
+      auto it = wanted.find({st.st_dev, st.st_ino});
+      if (it == wanted.end() || open[it->second]) continue;
       // The same file: open for writing? fdinfo's "flags:" is octal.
-      std::FILE* info = std::fopen((std::string("/proc/") + p->d_name + "/fdinfo/" + f->d_name).c_str(), "r");
+      std::FILE* info = std::fopen((pid_dir + "/fdinfo/" + f->d_name).c_str(), "r");
       if (!info) continue;
       char line[128];
       while (std::fgets(line, sizeof line, info)) {
         unsigned long flags = 0;
         if (std::sscanf(line, "flags: %lo", &flags) == 1) {
-          open = (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
+          open[it->second] = (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR;
           break;
         }
       }
       std::fclose(info);
-      if (open) break;
     }
     ::closedir(fds);
   }

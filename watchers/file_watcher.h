@@ -76,10 +76,10 @@ inline constexpr const char* kWatchedTrees[] = {".agents/specs/active", ".agents
 
 namespace specd {
 
-// Whether some process this one can see has `path` open for writing (a
-// scan of /proc/*/fd, as fuser does; only for files that fail to validate,
-// so the cost is paid rarely). The watcher keeps holding such a file: its
-// writer is not done.
-bool IsOpenForWriting(const std::string& path);
+// For each of `paths`, whether some process this one can see has it open
+// for writing: one walk of /proc/*/fd, as fuser does, for all of them (only
+// for files that fail to validate, so the cost is paid rarely). The watcher
+// keeps holding such a file: its writer is not done.
+std::vector<bool> OpenForWriting(const std::vector<std::string>& paths);
 
 }  // namespace specd

@@ -10,10 +10,11 @@ void Settler::Note(const FsEvent& event, int64_t now_ms) {
   pending_[event.path] = Entry{due, false};
 }
 
-void Settler::Hold(const std::string& path, int64_t now_ms, int64_t held_since_ms) {
-  auto [it, inserted] = pending_.try_emplace(path, Entry{now_ms + settle_ms_, true, held_since_ms});
+void Settler::Hold(const std::string& path, int64_t now_ms, int64_t held_since_ms, int64_t wait_ms) {
+  const int64_t due = now_ms + (wait_ms < 0 ? settle_ms_ : wait_ms);
+  auto [it, inserted] = pending_.try_emplace(path, Entry{due, true, held_since_ms});
   // Not inserted: an event came in meanwhile, so it is a first look again.
-  if (!inserted) it->second.due_ms = std::max(it->second.due_ms, now_ms + settle_ms_);
+  if (!inserted) it->second.due_ms = std::max(it->second.due_ms, due);
 }
 
 void Settler::Retry(const std::string& path, int64_t due_ms) {

@@ -29,7 +29,8 @@ class Settler {
   // `path` was invalid on a first look (or its writer still has it open):
   // look again once it has been quiet.
   // `held_since_ms`: when it was first held (now_ms on a first hold).
-  void Hold(const std::string& path, int64_t now_ms, int64_t held_since_ms);
+  // Looked at again after `wait_ms` (-1: the settle time).
+  void Hold(const std::string& path, int64_t now_ms, int64_t held_since_ms, int64_t wait_ms = -1);
   // Try again later (the engine could not finish it: busy journal, full disk).
   void Retry(const std::string& path, int64_t due_ms);
 

@@ -28,7 +28,8 @@ int64_t MonotonicMs() {
 }  // namespace
 
 WatchService::WatchService(SpecEngine* engine, class Journal* journal, WatchOptions options, SdNotifier* notifier)
-    : engine_(engine), journal_(journal), options_(std::move(options)), notifier_(notifier), tail_(journal) {}
+    : engine_(engine), journal_(journal), options_(std::move(options)), notifier_(notifier), tail_(journal),
+      settler_(options_.settle_ms) {}
 
 WatchService::~WatchService() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
@@ -75,20 +76,32 @@ Status WatchService::Start() {
   return Status::Ok();
 }
 
+void WatchService::RetryFailed(const PassReport& report) {
+  for (const PassReport::Failed& f : report.failed) {
+    spdlog::error("{} (trying again in {} ms)", f.message, options_.retry_ms);
+    settler_.Retry(f.path, Now() + options_.retry_ms);
+  }
+}
+
 Status WatchService::Rescan(const std::string& kind, const std::string& why) {
   ++stats_.rescans;
   const int64_t start = Now();
-  Result<PassReport> r = engine_->ReconcileAll();
+  Result<PassReport> r = engine_->ReconcileAll(nullptr, /*keep_events=*/false);
   ShowJournal();
   if (!r.ok()) {
     spdlog::error("rescan ({}): {}", why, r.error().message);
     return r.error();
   }
-  stats_.events += r->events.size();
+  // The full pass covered every pending path (and held none: what it found
+  // invalid is journaled, which is right after a loss); what it could not
+  // finish is tried again.
+  settler_ = Settler(options_.settle_ms);
+  RetryFailed(*r);
+  stats_.events += r->event_count;
   const size_t changed = r->files - r->unchanged;
   const std::string detail = why + ": rescanned " + std::to_string(r->files) + " files, " +
-                             std::to_string(changed) + " changed, " + std::to_string(r->events.size()) + " events";
-  if (kind == "safety-rescan" && r->events.empty()) {
+                             std::to_string(changed) + " changed, " + std::to_string(r->event_count) + " events";
+  if (kind == "safety-rescan" && r->event_count == 0) {
     spdlog::debug("{} ({} ms)", detail, Now() - start);
   } else {
     spdlog::info("{} ({} ms)", detail, Now() - start);
@@ -100,19 +113,21 @@ Status WatchService::Rescan(const std::string& kind, const std::string& why) {
 Status WatchService::Run() {
   const int64_t t0 = Now();
   if (Status s = tail_.Start(); !s.ok()) return s;
-  Result<PassReport> first = engine_->ReconcileAll(options_.startup_progress);
-  if (!first.ok()) return first.error();
-  stats_.events += first->events.size();
-  ShowJournal();
+  std::string ready;
+  {
+    Result<PassReport> first = engine_->ReconcileAll(options_.startup_progress, /*keep_events=*/false);
+    if (!first.ok()) return first.error();
+    stats_.events += first->event_count;
+    RetryFailed(*first);
+    ShowJournal();
+    ready = "watching " + engine_->ActiveDir() + " (" + watcher_->name() + ", " + std::to_string(first->files) +
+            " specs, " + std::to_string(first->files - first->unchanged) + " changed since last seen)";
+  }
   ::malloc_trim(0);  // the first pass's buffers: give them back before settling in
-  const std::string ready = "watching " + engine_->ActiveDir() + " (" + watcher_->name() + ", " +
-                            std::to_string(first->files) + " specs, " +
-                            std::to_string(first->files - first->unchanged) + " changed since last seen)";
   spdlog::info("{}; ready in {} ms", ready, Now() - t0);
   Journal("started", ready);
   notifier_->Ready(ready);
 
-  Settler settler(options_.settle_ms);
   const int64_t watchdog_ms = notifier_->watchdog_interval_ms();
   int64_t next_poll = watcher_->fd() < 0 ? Now() + watcher_->interval_ms() : INT64_MAX;
   int64_t next_rescan = options_.rescan_ms > 0 ? Now() + options_.rescan_ms : INT64_MAX;
@@ -131,7 +146,7 @@ Status WatchService::Run() {
   const int64_t structure_max_ms = std::max<int64_t>(options_.settle_ms * 10, 1000);
   while (!stopping) {
     int64_t now = Now();
-    int64_t wake = std::min({next_poll, next_rescan, next_watchdog, settler.NextDue().value_or(INT64_MAX),
+    int64_t wake = std::min({next_poll, next_rescan, next_watchdog, settler_.NextDue().value_or(INT64_MAX),
                              structure_since ? *structure_since + structure_max_ms : INT64_MAX});
     int timeout = wake == INT64_MAX ? -1 : static_cast<int>(std::clamp<int64_t>(wake - now, 0, 60'000));
     struct pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {watcher_->fd(), POLLIN, 0}};
@@ -157,7 +172,7 @@ Status WatchService::Run() {
       Result<WatchBatch> batch = watcher_->Read();
       if (!batch.ok()) return batch.error();
       for (const std::string& note : batch->notes) spdlog::info("{}", note);
-      for (const FsEvent& e : batch->events) settler.Note(e, now);
+      for (const FsEvent& e : batch->events) settler_.Note(e, now);
       if (batch->rescan && batch->overflow) {
         rescan = true;
         rescan_kind = "overflow";
@@ -176,20 +191,32 @@ Status WatchService::Run() {
     if (rescan) {
       // A full pass covers every pending path too (and holds none: what it
       // finds invalid now is journaled, which is right after a loss).
-      if (Rescan(rescan_kind, rescan_why).ok()) settler = Settler(options_.settle_ms);
+      Rescan(rescan_kind, rescan_why);
       structure_since.reset();  // covered
     }
 
-    std::vector<Settler::Due> due = settler.Take(now);
+    std::vector<Settler::Due> due = settler_.Take(now);
     if (!due.empty()) {
-      std::vector<std::string> first_look, last_look;
+      std::vector<std::string> first_look, last_look, held;
+      std::vector<int64_t> held_since;
       for (Settler::Due& d : due) {
         if (!d.last_look) {
           first_look.push_back(std::move(d.path));
-        } else if (now - d.held_since_ms < options_.max_hold_ms && IsOpenForWriting(d.path)) {
-          settler.Hold(d.path, now, d.held_since_ms);  // its writer is not done
+        } else if (now - d.held_since_ms < options_.max_hold_ms) {
+          held.push_back(std::move(d.path));
+          held_since.push_back(d.held_since_ms);
         } else {
           last_look.push_back(std::move(d.path));
+        }
+      }
+      if (!held.empty()) {
+        std::vector<bool> open = OpenForWriting(held);
+        for (size_t i = 0; i < held.size(); ++i) {
+          if (open[i]) {  // its writer is not done
+            settler_.Hold(held[i], now, held_since[i], std::max(options_.settle_ms, options_.open_check_ms));
+          } else {
+            last_look.push_back(std::move(held[i]));
+          }
         }
       }
       for (auto* group : {&first_look, &last_look}) {
@@ -201,25 +228,22 @@ Status WatchService::Run() {
         stats_.examined += group->size();
         if (!r.ok()) {  // the journal could not commit: try them all again
           spdlog::error("{}", r.error().message);
-          for (const std::string& p : *group) settler.Retry(p, now + options_.retry_ms);
+          for (const std::string& p : *group) settler_.Retry(p, now + options_.retry_ms);
           continue;
         }
         stats_.unchanged += r->unchanged;
-        stats_.events += r->events.size();
+        stats_.events += r->event_count;
         for (const std::string& p : r->held) {
           ++stats_.held;
           spdlog::debug("{} does not validate yet; looking again once it is quiet", p);
-          settler.Hold(engine_->repo_root() + "/" + p, now, now);
+          settler_.Hold(engine_->repo_root() + "/" + p, now, now);
         }
-        for (const PassReport::Failed& f : r->failed) {
-          spdlog::error("{} (trying again in {} ms)", f.message, options_.retry_ms);
-          settler.Retry(f.path, now + options_.retry_ms);
-        }
-        spdlog::debug("pass: {} files, {} unchanged, {} events", group->size(), r->unchanged, r->events.size());
+        RetryFailed(*r);
+        spdlog::debug("pass: {} files, {} unchanged, {} events", group->size(), r->unchanged, r->event_count);
       }
     }
-    if (structure_since && (settler.pending() == 0 || now >= *structure_since + structure_max_ms)) {
-      if (Rescan("structure", structure_why).ok()) settler = Settler(options_.settle_ms);
+    if (structure_since && (settler_.pending() == 0 || now >= *structure_since + structure_max_ms)) {
+      Rescan("structure", structure_why);
       structure_since.reset();
     }
     if (n > 0) ShowJournal();  // what a verb or a hook journaled (its write woke us)

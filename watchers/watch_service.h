@@ -23,6 +23,7 @@
 #include "engine/journal.h"
 #include "watchers/file_watcher.h"
 #include "watchers/journal_tail.h"
+#include "watchers/settle.h"
 #include "watchers/sd_notify.h"
 
 namespace specd {
@@ -34,6 +35,7 @@ struct WatchOptions {
   int64_t rescan_ms = 5 * 60'000;  // the safety rescan; 0: never
   int64_t retry_ms = 1000;        // a path the engine could not finish is tried again after this
   int64_t max_hold_ms = 60'000;   // an invalid file still open for writing is an error after this
+  int64_t open_check_ms = 250;    // how often a held file still open for writing is looked at
   ProgressFn startup_progress;    // during the first pass
   // Told of every transition and refusal journaled while the service runs,
   // by any process (JournalTail), once it is committed.
@@ -68,6 +70,7 @@ class WatchService {
   Status Rescan(const std::string& kind, const std::string& why);
   void Journal(const std::string& kind, const std::string& detail);
   void ShowJournal();
+  void RetryFailed(const PassReport& report);
   int64_t Now() const;
 
   SpecEngine* engine_;
@@ -76,6 +79,7 @@ class WatchService {
   SdNotifier* notifier_;
   std::unique_ptr<FileWatcher> watcher_;
   JournalTail tail_;
+  Settler settler_;
   WatchStats stats_;
   int signal_fd_ = -1;
 };
