@@ -19,6 +19,10 @@ namespace specd {
 
 namespace {
 
+// After a pass over this many files (or a rescan), the heap is trimmed once
+// the loop is idle again.
+constexpr size_t kTrimAfterFiles = 256;
+
 int64_t MonotonicMs() {
   struct timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -133,6 +137,7 @@ Status WatchService::Run() {
   int64_t next_rescan = options_.rescan_ms > 0 ? Now() + options_.rescan_ms : INT64_MAX;
   int64_t next_watchdog = watchdog_ms > 0 ? Now() + watchdog_ms : INT64_MAX;
   bool stopping = false;
+  bool trim_when_idle = true;  // the first pass's write-backs come back as events
   std::string stop_signal;
   // A tree that changed shape (deleted and made again, moved in: a branch
   // switch, an unpacked archive) is watched again at once (Read does that,
@@ -247,6 +252,13 @@ Status WatchService::Run() {
       structure_since.reset();
     }
     if (n > 0) ShowJournal();  // what a verb or a hook journaled (its write woke us)
+    if (due.size() >= kTrimAfterFiles || rescan) trim_when_idle = true;
+    if (trim_when_idle && settler_.pending() == 0) {
+      // A burst's buffers are freed but stay resident in the heap's holes:
+      // give them back once it is over, so the steady state stays small.
+      ::malloc_trim(0);
+      trim_when_idle = false;
+    }
     if (now >= next_watchdog) {
       notifier_->Watchdog();
       next_watchdog = now + watchdog_ms;
