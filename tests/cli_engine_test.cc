@@ -39,12 +39,7 @@ using ::specd::testing::RunProcess;
 using ::specd::testing::TempDir;
 using ::specd::testing::Write;
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using ::specd::testing::Replace;
 
 // Runs `program` with `args` in `cwd`, with SPECD_ACTOR=actor (unset when "").
 Output RunProgram(const std::string& cwd, const std::string& program, const std::vector<std::string>& args,

@@ -72,12 +72,7 @@ void EditorWrite(const std::string& path, const std::string& bytes) {
   ASSERT_EQ(::rename(temp.c_str(), path.c_str()), 0) << std::strerror(errno);
 }
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using ::specd::testing::Replace;
 
 // How the write-back renders a trace id: plain, unless it would read as a
 // number under YAML 1.2's core schema (all digits, or digits e digits).

@@ -31,12 +31,7 @@ using ::specd::testing::Write;
 constexpr char kId[] = "spec-2026-01-01-001";
 constexpr char kRel[] = ".agents/specs/active/spec-2026-01-01-001.yaml";
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using ::specd::testing::Replace;
 
 const std::string kInvalid = Replace(kValidSpec, "    priority: high\n", "    priority: urgent\n");
 

@@ -37,6 +37,19 @@ inline void Write(const std::string& path, const std::string& bytes) {
   ASSERT_TRUE(out.good()) << path;
 }
 
+// In a forked child: runs `program` (looked up in PATH when it has no
+// slash) with `args`; exits 123 when it cannot.
+[[noreturn]] inline void ExecOrExit(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<std::string> copy = args;
+  std::string binary = program;
+  std::vector<char*> argv;
+  argv.push_back(binary.data());
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execvp(binary.c_str(), argv.data());
+  ::_exit(123);
+}
+
 struct Output {
   int exit_code = -1;  // -1: did not exit normally
   std::string out;
@@ -80,14 +93,7 @@ inline std::optional<Output> RunProcess(const std::string& cwd, const std::strin
     if (options.as_nobody && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
       ::_exit(122);
     }
-    std::vector<std::string> copy = args;
-    std::string binary = program;
-    std::vector<char*> argv;
-    argv.push_back(binary.data());
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp(binary.c_str(), argv.data());
-    ::_exit(123);
+    ExecOrExit(program, args);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

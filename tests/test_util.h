@@ -40,6 +40,15 @@ class TempDir {
   std::string path_;
 };
 
+// `text` with the first `from` replaced by `to`; a test failure (and `text`
+// unchanged) when `from` is not there, so a fixture that drifted is caught.
+inline std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
 inline constexpr char kValidSpec[] =
     "id: spec-2026-01-01-001\n"
     "version: 1.0.0\n"

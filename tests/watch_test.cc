@@ -41,12 +41,7 @@ using ::specd::testing::WatchProcess;
 
 constexpr char kActive[] = ".agents/specs/active";
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' not in:\n" << text;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using ::specd::testing::Replace;
 
 // The i-th spec id (0-based): spec-2026-MM-DD-NNN, 1,000 a day.
 std::string Id(int i) {

@@ -16,6 +16,8 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include "tests/process_util.h"
 #include <vector>
 
 namespace specd::testing {
@@ -43,14 +45,7 @@ class WatchProcess {
       ::unsetenv("NOTIFY_SOCKET");
       ::unsetenv("WATCHDOG_USEC");
       ::unsetenv("WATCHDOG_PID");
-      std::vector<std::string> copy = args;
-      std::string binary = program;
-      std::vector<char*> argv;
-      argv.push_back(binary.data());
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(123);
+      ExecOrExit(program, args);
     }
     ::close(fds[1]);
     fd_ = fds[0];
