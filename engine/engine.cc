@@ -59,8 +59,6 @@ constexpr size_t kProgressEvery = 1000;
 // From this many files on, a group's files are read and validated in
 // parallel before they are acted on.
 constexpr size_t kPreloadFiles = 16;
-// Specs may sit in subdirectories of active/ (and archive/ has one per month).
-constexpr int kMaxSpecDirDepth = 8;
 
 // specd's temp files older than this were left by a process that died.
 constexpr int64_t kStaleTempMs = 10 * 60 * 1000;

@@ -21,6 +21,10 @@ struct SpecFile {
   bool refused = false;      // skipped by policy, and that is an error
 };
 
+// How deep below active/ (and archive/) spec files are looked for, by the
+// engine's full pass and by the watcher's backends alike.
+inline constexpr int kMaxSpecDirDepth = 8;
+
 // A name the engine takes for a spec file: *.yaml or *.yml, not a dotfile
 // (editors' temporaries and specd's own temp files start with a dot).
 bool IsSpecFileName(std::string_view name);

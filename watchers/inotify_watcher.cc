@@ -15,6 +15,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "engine/spec_files.h"
 #include "watchers/file_watcher.h"
 
 namespace specd {
@@ -26,7 +27,6 @@ constexpr uint32_t kTreeMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN
                                IN_EXCL_UNLINK;
 constexpr uint32_t kAnchorMask =
     IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
-constexpr int kMaxDepth = 8;  // as the engine's walk
 
 // The directories above the trees, and the one name each leads to.
 struct Anchor {
@@ -197,7 +197,7 @@ class InotifyWatcher : public FileWatcher {
         is_dir = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
       }
       if (is_dir) {
-        if (name[0] != '.' && depth < kMaxDepth) subdirs.emplace_back(name);
+        if (name[0] != '.' && depth < kMaxSpecDirDepth) subdirs.emplace_back(name);
       } else if (report && IsWatchedName(name)) {
         batch->events.push_back(FsEvent{abs + "/" + std::string(name), FsEvent::Kind::kWritten});
       }

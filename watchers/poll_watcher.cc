@@ -10,13 +10,12 @@
 #include <unordered_map>
 
 #include "engine/env.h"
+#include "engine/spec_files.h"
 #include "watchers/file_watcher.h"
 
 namespace specd {
 
 namespace {
-
-constexpr int kMaxDepth = 8;
 
 class PollingWatcher : public FileWatcher {
  public:
@@ -62,7 +61,7 @@ class PollingWatcher : public FileWatcher {
       struct stat st;
       if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (S_ISDIR(st.st_mode)) {
-        if (depth < kMaxDepth) subdirs.emplace_back(name);
+        if (depth < kMaxSpecDirDepth) subdirs.emplace_back(name);
       } else if (IsWatchedName(name)) {
         (*out)[dir + "/" + std::string(name)] = FileStampOf(st);
       }
