@@ -31,7 +31,7 @@ int64_t MonotonicMs() {
 
 }  // namespace
 
-WatchService::WatchService(SpecEngine* engine, class Journal* journal, WatchOptions options, SdNotifier* notifier)
+WatchService::WatchService(SpecEngine* engine, Journal* journal, WatchOptions options, SdNotifier* notifier)
     : engine_(engine), journal_(journal), options_(std::move(options)), notifier_(notifier), tail_(journal),
       settler_(options_.settle_ms) {}
 
@@ -41,7 +41,7 @@ WatchService::~WatchService() {
 
 int64_t WatchService::Now() const { return MonotonicMs(); }
 
-void WatchService::Journal(const std::string& kind, const std::string& detail) {
+void WatchService::LogWatch(const std::string& kind, const std::string& detail) {
   JournalBatch batch;
   batch.watch.push_back(WatchRecord{0, Env::Default()->NowMillis(), kind, detail});
   if (Status s = journal_->Apply(batch); !s.ok()) spdlog::error("{}", s.error().message);
@@ -109,7 +109,7 @@ Status WatchService::Rescan(const std::string& kind, const std::string& why) {
     spdlog::debug("{} ({} ms)", detail, Now() - start);
   } else {
     spdlog::info("{} ({} ms)", detail, Now() - start);
-    Journal(kind, detail);
+    LogWatch(kind, detail);
   }
   return Status::Ok();
 }
@@ -129,7 +129,7 @@ Status WatchService::Run() {
   }
   ::malloc_trim(0);  // the first pass's buffers: give them back before settling in
   spdlog::info("{}; ready in {} ms", ready, Now() - t0);
-  Journal("started", ready);
+  LogWatch("started", ready);
   notifier_->Ready(ready);
 
   const int64_t watchdog_ms = notifier_->watchdog_interval_ms();
@@ -270,7 +270,7 @@ Status WatchService::Run() {
                           " unchanged), " + std::to_string(stats_.rescans) + " rescans, " +
                           std::to_string(stats_.overflows) + " overflows";
   spdlog::info("{}", bye);
-  Journal("stopped", bye);
+  LogWatch("stopped", bye);
   return Status::Ok();
 }
 

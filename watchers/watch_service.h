@@ -68,13 +68,13 @@ class WatchService {
 
  private:
   Status Rescan(const std::string& kind, const std::string& why);
-  void Journal(const std::string& kind, const std::string& detail);
+  void LogWatch(const std::string& kind, const std::string& detail);  // a watch_log row
   void ShowJournal();
   void RetryFailed(const PassReport& report);
   int64_t Now() const;
 
   SpecEngine* engine_;
-  class Journal* journal_;
+  Journal* journal_;
   WatchOptions options_;
   SdNotifier* notifier_;
   std::unique_ptr<FileWatcher> watcher_;
