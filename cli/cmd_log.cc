@@ -36,19 +36,34 @@ Run SetupLog(CLI::App* sub) {
     std::vector<Row> rows;
     for (const TransitionRecord& t : *ts) {
       std::string arrow = t.from.empty() ? "registered at " + t.to : t.from + " -> " + t.to;
-      std::string text = "#" + std::to_string(t.seq) + "  " + FormatTimestamp(t.at_ms) + "  " + arrow + "  by " +
-                         t.actor + (t.reason.empty() ? "" : ": " + t.reason) + "  [trace " + t.trace_id + "]";
-      rows.push_back({t.at_ms, t.seq, text,
-                      {{"kind", "transition"}, {"seq", t.seq}, {"at", FormatTimestamp(t.at_ms)}, {"actor", t.actor},
-                       {"from", t.from}, {"to", t.to}, {"reason", t.reason}, {"trace", t.trace_id},
+      std::string text = "#" + std::to_string(t.seq) + "  " + FormatTimestamp(t.at_ms) + "  " + arrow +
+                         "  by " + t.actor + (t.reason.empty() ? "" : ": " + t.reason) + "  [trace " +
+                         t.trace_id + "]";
+      rows.push_back({t.at_ms,
+                      t.seq,
+                      text,
+                      {{"kind", "transition"},
+                       {"seq", t.seq},
+                       {"at", FormatTimestamp(t.at_ms)},
+                       {"actor", t.actor},
+                       {"from", t.from},
+                       {"to", t.to},
+                       {"reason", t.reason},
+                       {"trace", t.trace_id},
                        {"contentHash", t.content_hash}}});
     }
     for (const RefusalRecord& r : *rs) {
-      std::string text = "    " + FormatTimestamp(r.at_ms) + "  refused " + r.from + " -> " + r.requested + " by " +
-                         r.actor + ": " + r.reason;
-      rows.push_back({r.at_ms, INT64_MAX, text,
-                      {{"kind", "refused"}, {"at", FormatTimestamp(r.at_ms)}, {"actor", r.actor}, {"from", r.from},
-                       {"requested", r.requested}, {"reason", r.reason}}});
+      std::string text = "    " + FormatTimestamp(r.at_ms) + "  refused " + r.from + " -> " + r.requested +
+                         " by " + r.actor + ": " + r.reason;
+      rows.push_back({r.at_ms,
+                      INT64_MAX,
+                      text,
+                      {{"kind", "refused"},
+                       {"at", FormatTimestamp(r.at_ms)},
+                       {"actor", r.actor},
+                       {"from", r.from},
+                       {"requested", r.requested},
+                       {"reason", r.reason}}});
     }
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.at < b.at; });
     if (repo->json) {

@@ -33,8 +33,10 @@ int RunNew(const NewArgs& a) {
   if (!ctx) return kExitUsage;
   std::optional<std::string> text = FindTemplate(ctx->root, a.template_name);
   if (!text) {
-    std::fprintf(stderr, "specd new: no template '%s' (in .agents/specs/templates/ or built in: feature, fix, refactor)\n",
-                 a.template_name.c_str());
+    std::fprintf(
+        stderr,
+        "specd new: no template '%s' (in .agents/specs/templates/ or built in: feature, fix, refactor)\n",
+        a.template_name.c_str());
     return kExitUsage;
   }
   std::string author = a.author.empty() ? ActorName(a.repo) : a.author;
@@ -56,7 +58,8 @@ int RunNew(const NewArgs& a) {
 Run SetupNew(CLI::App* sub) {
   auto a = std::make_shared<NewArgs>();
   AddRepoOptions(sub, &a->repo, false);
-  sub->add_option("--template", a->template_name, "feature, fix, refactor, or a name in .agents/specs/templates/")
+  sub->add_option("--template", a->template_name,
+                  "feature, fix, refactor, or a name in .agents/specs/templates/")
       ->capture_default_str();
   sub->add_option("--title", a->title, "Title, 10 to 200 characters")->required();
   sub->add_option("--author", a->author, "Who writes it (default: $SPECD_ACTOR, else $USER)");

@@ -20,7 +20,8 @@ Run SetupReconcile(CLI::App* sub) {
     for (const EngineEvent& e : pass->events) std::printf("%s\n", DescribeEvent(e).c_str());
     std::printf("%zu specs: %zu unchanged, %zu events\n", pass->files, pass->unchanged, pass->events.size());
     // One file that could not be reconciled does not stop the others.
-    for (const PassReport::Failed& f : pass->failed) std::fprintf(stderr, "specd reconcile: %s\n", f.message.c_str());
+    for (const PassReport::Failed& f : pass->failed)
+      std::fprintf(stderr, "specd reconcile: %s\n", f.message.c_str());
     return pass->failed.empty() ? kExitOk : kExitUsage;
   };
 }

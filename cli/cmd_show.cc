@@ -34,10 +34,17 @@ Run SetupShow(CLI::App* sub) {
     }
     if (repo->json) {
       nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
-      for (const TaskFact& t : model.tasks) tasks.push_back({{"id", t.id}, {"status", t.status}, {"assigned", t.assigned}});
-      nlohmann::ordered_json out = {{"id", r.id},           {"status", r.status},       {"path", r.path},
-                                    {"removed", r.removed}, {"generation", r.generation}, {"trace", r.trace_id},
-                                    {"valid", r.errors.empty()}, {"errors", r.errors}, {"tasks", tasks}};
+      for (const TaskFact& t : model.tasks)
+        tasks.push_back({{"id", t.id}, {"status", t.status}, {"assigned", t.assigned}});
+      nlohmann::ordered_json out = {{"id", r.id},
+                                    {"status", r.status},
+                                    {"path", r.path},
+                                    {"removed", r.removed},
+                                    {"generation", r.generation},
+                                    {"trace", r.trace_id},
+                                    {"valid", r.errors.empty()},
+                                    {"errors", r.errors},
+                                    {"tasks", tasks}};
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       return kExitOk;
     }
@@ -47,7 +54,8 @@ Run SetupShow(CLI::App* sub) {
     if (!r.errors.empty()) std::printf("  invalid:\n%s", r.errors.c_str());
     if (!model.tasks.empty()) {
       std::printf("  tasks:\n");
-      for (const TaskFact& t : model.tasks) std::printf("    %-10s %-15s%s\n", t.id.c_str(), t.status.c_str(), t.assigned ? " (claimed)" : "");
+      for (const TaskFact& t : model.tasks)
+        std::printf("    %-10s %-15s%s\n", t.id.c_str(), t.status.c_str(), t.assigned ? " (claimed)" : "");
     }
     return kExitOk;
   };

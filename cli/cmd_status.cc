@@ -26,8 +26,12 @@ Run SetupStatus(CLI::App* sub) {
       nlohmann::ordered_json out = {{"repository", ctx->root}, {"journal", ctx->journal->path()}};
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const SpecRecord& s : *specs) {
-        list.push_back({{"id", s.id}, {"status", s.status}, {"path", s.path}, {"generation", s.generation},
-                        {"valid", s.errors.empty()}, {"errors", s.errors}});
+        list.push_back({{"id", s.id},
+                        {"status", s.status},
+                        {"path", s.path},
+                        {"generation", s.generation},
+                        {"valid", s.errors.empty()},
+                        {"errors", s.errors}});
       }
       out["specs"] = list;
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';

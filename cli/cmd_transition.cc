@@ -29,21 +29,24 @@ const Verb kVerbs[] = {
     {"approve", "Approve a spec in review, or its submitted diffs (diff-submitted -> reviewed)",
      Role::kReviewer, false,
      [](S s) {
-       return s == S::kReview ? std::optional(S::kApproved)
-              : s == S::kDiffSubmitted ? std::optional(S::kReviewed) : std::nullopt;
+       return s == S::kReview          ? std::optional(S::kApproved)
+              : s == S::kDiffSubmitted ? std::optional(S::kReviewed)
+                                       : std::nullopt;
      },
      "a spec in review or diff-submitted"},
-    {"reject", "Send a spec in review back to draft, or reviewed work back to in-progress",
-     Role::kReviewer, true,
+    {"reject", "Send a spec in review back to draft, or reviewed work back to in-progress", Role::kReviewer,
+     true,
      [](S s) {
-       return s == S::kReview ? std::optional(S::kDraft)
-              : s == S::kReviewed ? std::optional(S::kInProgress) : std::nullopt;
+       return s == S::kReview     ? std::optional(S::kDraft)
+              : s == S::kReviewed ? std::optional(S::kInProgress)
+                                  : std::nullopt;
      },
      "a spec in review or reviewed"},
-    {"cancel", "Cancel a spec that is not completed or cancelled", Role::kPerson, true, [](S s) { return IsTerminal(s) ? std::nullopt : std::optional(S::kCancelled); },
+    {"cancel", "Cancel a spec that is not completed or cancelled", Role::kPerson, true,
+     [](S s) { return IsTerminal(s) ? std::nullopt : std::optional(S::kCancelled); },
      "a spec that is not completed or cancelled"},
-    {"reopen", "Reopen a failed spec (failed -> planning)", Role::kPerson, false, [](S s) { return s == S::kFailed ? std::optional(S::kPlanning) : std::nullopt; },
-     "a failed spec"},
+    {"reopen", "Reopen a failed spec (failed -> planning)", Role::kPerson, false,
+     [](S s) { return s == S::kFailed ? std::optional(S::kPlanning) : std::nullopt; }, "a failed spec"},
 };
 
 class PrintingSink : public EventSink {
@@ -60,7 +63,8 @@ int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, co
   }
   Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(id);
   if (!rec.ok() || !*rec || (*rec)->removed) {
-    std::fprintf(stderr, "specd %s: no spec %s in %s/.agents/specs/\n", verb.name, id.c_str(), ctx->root.c_str());
+    std::fprintf(stderr, "specd %s: no spec %s in %s/.agents/specs/\n", verb.name, id.c_str(),
+                 ctx->root.c_str());
     return kExitUsage;
   }
   std::optional<SpecState> current = ParseState((*rec)->status);

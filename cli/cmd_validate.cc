@@ -55,7 +55,8 @@ int RunValidate(ValidateArgs& a) {
   std::vector<std::string> inputs = a.paths;
   if (inputs.empty()) {
     if (!root) {
-      std::fprintf(stderr, "specd: not inside a repository with .agents/specs/ (name files, or use --repo DIR)\n");
+      std::fprintf(stderr,
+                   "specd: not inside a repository with .agents/specs/ (name files, or use --repo DIR)\n");
       return kExitUsage;
     }
     if (!DefaultInputs(*root, &inputs)) return kExitUsage;
@@ -96,7 +97,8 @@ Run SetupValidate(CLI::App* sub) {
   sub->add_flag("--syntax-only", a->syntax_only, "Check encoding and YAML rules only, not the schema");
   sub->add_flag("--reference-parser", a->options.reference_parser,
                 "Parse every file with yaml-cpp, without the fast path (slower; same results)");
-  sub->add_option("-j,--jobs", a->jobs, "Threads to use (default: one per core)")->check(CLI::NonNegativeNumber);
+  sub->add_option("-j,--jobs", a->jobs, "Threads to use (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--max-bytes", a->options.limits.max_bytes, "Largest spec file, in bytes")
       ->capture_default_str();
   sub->add_option("--max-depth", a->options.limits.max_depth, "Deepest nesting of mappings and lists")

@@ -136,24 +136,29 @@ int RunWatch(const WatchArgs& args) {
 Run SetupWatch(CLI::App* sub) {
   auto args = std::make_shared<WatchArgs>();
   AddRepoOptions(sub, &args->repo, false);
-  sub->add_option("--poll", args->poll_ms,
-                  "Poll every MS milliseconds instead of using inotify (for NFS, CIFS, FUSE; chosen by itself "
-                  "on such file systems)")
+  sub->add_option(
+         "--poll", args->poll_ms,
+         "Poll every MS milliseconds instead of using inotify (for NFS, CIFS, FUSE; chosen by itself "
+         "on such file systems)")
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
-  sub->add_option("--settle", args->settle_ms,
-                  "How long a path must be quiet after an event that does not end a write (create, modify, "
-                  "delete) before it is looked at; saves (close after write, rename into place) are looked at "
-                  "at once")
+  sub->add_option(
+         "--settle", args->settle_ms,
+         "How long a path must be quiet after an event that does not end a write (create, modify, "
+         "delete) before it is looked at; saves (close after write, rename into place) are looked at "
+         "at once")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
   sub->add_option("--rescan-interval", args->rescan_s,
                   "Seconds between safety rescans, which catch what the kernel never reported (0: never)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{86'400}));
-  sub->add_option("--log-file", args->log_file, "Log to this file (rotated at 10 MiB, 3 kept) instead of stderr");
-  sub->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  sub->add_option("--log-file", args->log_file,
+                  "Log to this file (rotated at 10 MiB, 3 kept) instead of stderr");
+  sub->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
   sub->footer(
-      "Runs until SIGINT or SIGTERM (finishing the change in hand); SIGHUP rescans everything. One watcher per "
+      "Runs until SIGINT or SIGTERM (finishing the change in hand); SIGHUP rescans everything. One watcher "
+      "per "
       "repository. Exit status: 0 stopped by a signal, 2 could not start or had to stop.");
   return [args] { return RunWatch(*args); };
 }

@@ -58,7 +58,8 @@ std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* 
     return nullptr;
   }
   // Another file that could not be read is said, not a reason to refuse.
-  for (const PassReport::Failed& f : pass->failed) std::fprintf(stderr, "specd %s: %s\n", verb, f.message.c_str());
+  for (const PassReport::Failed& f : pass->failed)
+    std::fprintf(stderr, "specd %s: %s\n", verb, f.message.c_str());
   return ctx;
 }
 

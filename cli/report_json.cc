@@ -8,10 +8,14 @@ namespace {
 
 const char* OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kValid: return "valid";
-    case Outcome::kInvalid: return "invalid";
-    case Outcome::kSkipped: return "skipped";
-    case Outcome::kUnreadable: return "unreadable";
+    case Outcome::kValid:
+      return "valid";
+    case Outcome::kInvalid:
+      return "invalid";
+    case Outcome::kSkipped:
+      return "skipped";
+    case Outcome::kUnreadable:
+      return "unreadable";
   }
   return "?";
 }

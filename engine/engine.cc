@@ -1,8 +1,8 @@
 #include "engine/engine.h"
 
 #include <algorithm>
-#include <ctime>
 #include <atomic>
+#include <ctime>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -18,7 +18,8 @@ namespace {
 constexpr int kMaxEngineSteps = 8;  // approved -> planning -> in-progress -> ... in one pass
 
 bool HasError(const std::vector<Diagnostic>& diags) {
-  return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  return std::any_of(diags.begin(), diags.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
 }
 
 std::string BaseName(const std::string& path) {
@@ -44,7 +45,9 @@ Progress ToProgress(const std::vector<std::pair<std::string, int64_t>>& counts) 
   return p;
 }
 
-FileStamp StampOf(const SpecRecord& r) { return FileStamp{r.size, r.mtime_ns, r.inode, r.ctime_ns}; }
+FileStamp StampOf(const SpecRecord& r) {
+  return FileStamp{r.size, r.mtime_ns, r.inode, r.ctime_ns};
+}
 
 void SetStamp(SpecRecord* r, const FileStamp& s) {
   r->size = s.size;
@@ -82,10 +85,13 @@ SpecEngine::SpecEngine(Env* env, Journal* journal, std::string repo_root, Engine
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-std::string SpecEngine::ActiveDir() const { return root_ + "/.agents/specs/active"; }
+std::string SpecEngine::ActiveDir() const {
+  return root_ + "/.agents/specs/active";
+}
 
 std::string SpecEngine::Relative(const std::string& path) const {
-  if (path.size() > root_.size() + 1 && path.compare(0, root_.size(), root_) == 0 && path[root_.size()] == '/') {
+  if (path.size() > root_.size() + 1 && path.compare(0, root_.size(), root_) == 0 &&
+      path[root_.size()] == '/') {
     return path.substr(root_.size() + 1);
   }
   return path;
@@ -95,7 +101,9 @@ std::string SpecEngine::Absolute(const std::string& rel) const {
   return !rel.empty() && rel[0] == '/' ? rel : root_ + "/" + rel;
 }
 
-std::string SpecEngine::Now() const { return FormatTimestamp(env_->NowMillis()); }
+std::string SpecEngine::Now() const {
+  return FormatTimestamp(env_->NowMillis());
+}
 
 void SpecEngine::Emit(PassReport* report, EngineEvent event) {
   if (held_events_) {
@@ -432,7 +440,8 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
     }
     JournalBatch batch;
     if (errors != record.errors) {  // a new failure: searchable later with `specd failures --like`
-      batch.failures.push_back(FailureRecord{0, id, "", first ? first->pointer + ": " + first->message : "invalid",
+      batch.failures.push_back(FailureRecord{0, id, "",
+                                             first ? first->pointer + ": " + first->message : "invalid",
                                              errors, "", env_->NowMillis()});
     }
     record.errors = errors;
@@ -455,8 +464,8 @@ namespace {
 // from the journal's status to the file's: specd's own write whose journal
 // entry was cut off by a crash, or transitions a teammate made (git).
 std::optional<std::vector<ChangeLogEntry>> Unjournaled(const std::vector<ChangeLogEntry>& log,
-                                                      const std::vector<TransitionRecord>& journaled,
-                                                      const std::string& from, const std::string& to) {
+                                                       const std::vector<TransitionRecord>& journaled,
+                                                       const std::string& from, const std::string& to) {
   std::set<std::tuple<std::string, std::string, std::string>> known;
   for (const TransitionRecord& t : journaled) known.insert({FormatTimestamp(t.at_ms), t.from, t.to});
   size_t start = log.size();
@@ -512,8 +521,8 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
       edits.append_changelog.push_back(
           ChangeLogEntry{now, actor, StateName(from), StateName(to), reason, record.trace_id});
     }
-    events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, StateName(from), StateName(to),
-                                 actor, reason});
+    events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, StateName(from),
+                                 StateName(to), actor, reason});
   };
 
   SpecState current = file_status ? *file_status : *ParseState(record.status);
@@ -521,8 +530,8 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     record.trace_id = Sha256Hex(record.id + "@" + now).substr(0, 16);
     batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, "specd", "",
                                                  StateName(current), "registered", now_ms, file.hash});
-    events.push_back(EngineEvent{EngineEvent::Kind::kRegistered, record.id, rel, "", StateName(current),
-                                 "specd", ""});
+    events.push_back(
+        EngineEvent{EngineEvent::Kind::kRegistered, record.id, rel, "", StateName(current), "specd", ""});
   } else if (record.status != model.status) {
     const SpecState legal = *ParseState(record.status);
     Result<std::vector<TransitionRecord>> journaled = journal_->Transitions(record.id);
@@ -543,29 +552,34 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
         std::string reason = e.reason.empty() ? "recorded from the file" : e.reason;
         if (via_git) reason = "by " + (e.actor.empty() ? std::string("someone") : e.actor) + ": " + reason;
         const std::string actor = via_git ? "git" : e.actor;
-        batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, actor, e.from, e.to, reason,
-                                                     ParseTimestamp(e.at).value_or(now_ms), file.hash});
+        batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, actor, e.from, e.to,
+                                                     reason, ParseTimestamp(e.at).value_or(now_ms),
+                                                     file.hash});
         events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, e.from, e.to, actor,
                                      "recorded from the file's changeLog"});
       }
     } else if (options_.changes_from_git && file_status) {
       // Already decided where it was made: recorded, never refused or rewritten.
       std::string reason = "by " + author + ": status edited in the file, brought in by git";
-      Decision d = Decide(legal, facts, Request{*file_status, Via::kSync, reason}, Actor{"git", Role::kEngine});
+      Decision d =
+          Decide(legal, facts, Request{*file_status, Via::kSync, reason}, Actor{"git", Role::kEngine});
       if (!d.allowed) reason += " (" + d.reason + ")";
       batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, "git", StateName(legal),
                                                    model.status, reason, now_ms, ""});
-      events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, StateName(legal), model.status,
-                                   "git", reason});
+      events.push_back(EngineEvent{EngineEvent::Kind::kTransition, record.id, rel, StateName(legal),
+                                   model.status, "git", reason});
     } else {
-      Decision d = file_status ? Decide(legal, facts, Request{*file_status, Via::kFileEdit, ""}, Actor{author, Role::kAuthor})
-                               : Decision{false, legal, legal, "'" + model.status + "' is not a spec status", {}};
+      Decision d =
+          file_status
+              ? Decide(legal, facts, Request{*file_status, Via::kFileEdit, ""}, Actor{author, Role::kAuthor})
+              : Decision{false, legal, legal, "'" + model.status + "' is not a spec status", {}};
       if (d.allowed) {
         transition(legal, *file_status, author, "status edited in the file", true);
       } else {
-        batch.refusals.push_back(RefusalRecord{0, record.id, author, StateName(legal), model.status, d.reason, now_ms});
-        events.push_back(EngineEvent{EngineEvent::Kind::kRefused, record.id, rel, StateName(legal), model.status,
-                                     author, d.reason});
+        batch.refusals.push_back(
+            RefusalRecord{0, record.id, author, StateName(legal), model.status, d.reason, now_ms});
+        events.push_back(EngineEvent{EngineEvent::Kind::kRefused, record.id, rel, StateName(legal),
+                                     model.status, author, d.reason});
         current = legal;
         edits.status = StateName(legal);
       }
@@ -595,8 +609,8 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     if (!step.to) {
       record.waiting = step.waiting;
       if (!step.waiting.empty()) {
-        events.push_back(EngineEvent{EngineEvent::Kind::kWaiting, record.id, rel, StateName(current), "", "specd",
-                                     step.waiting});
+        events.push_back(EngineEvent{EngineEvent::Kind::kWaiting, record.id, rel, StateName(current), "",
+                                     "specd", step.waiting});
       }
       break;
     }
@@ -605,7 +619,8 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
   }
 
   std::vector<std::pair<std::string, int64_t>> progress = DeriveProgress(facts.tasks);
-  if ((!facts.tasks.empty() || model.has_progress) && progress != model.progress) edits.progress = ToProgress(progress);
+  if ((!facts.tasks.empty() || model.has_progress) && progress != model.progress)
+    edits.progress = ToProgress(progress);
   if (!file_status || current != *file_status) edits.status = StateName(current);
   if (options_.changes_from_git) edits = SpecEdits{};  // git's files are left as git wrote them
 
@@ -621,8 +636,8 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
       writeback_failed = true;
       record.errors = "specd cannot update this file: " + updated.error().message + "\n";
       events.clear();
-      events.push_back(EngineEvent{EngineEvent::Kind::kInvalid, record.id, rel, record.status, "", "",
-                                   record.errors});
+      events.push_back(
+          EngineEvent{EngineEvent::Kind::kInvalid, record.id, rel, record.status, "", "", record.errors});
       batch = JournalBatch{};
     } else {
       Status w = WriteFileAtomic(env_, Absolute(rel), *updated, &file.stamp);
@@ -647,7 +662,8 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
     path = Relative(dir + "/" + BaseName(rel));
     Result<FileStamp> moved = env_->Stat(Absolute(path));
     if (moved.ok()) stamp = *moved;
-    events.push_back(EngineEvent{EngineEvent::Kind::kArchived, record.id, path, "", StateName(current), "specd", ""});
+    events.push_back(
+        EngineEvent{EngineEvent::Kind::kArchived, record.id, path, "", StateName(current), "specd", ""});
   }
   record.path = path;
   record.content_hash = Sha256Hex(on_disk);
@@ -706,8 +722,8 @@ Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, con
     }
     PassReport report;
     Decision decision;
-    Result<Outcome> o = Act(record.path, file, record, false, Request{to, Via::kVerb, reason}, actor, &report,
-                            &decision);
+    Result<Outcome> o =
+        Act(record.path, file, record, false, Request{to, Via::kVerb, reason}, actor, &report, &decision);
     if (!o.ok()) return o.error();
     if (*o == Outcome::kDone) return decision;
     if (Result<PassReport> again = ReconcilePath(record.path); !again.ok()) return again.error();

@@ -19,7 +19,6 @@
 
 namespace specd {
 
-
 struct EngineOptions {
   ValidateOptions validate;
   int max_write_attempts = 8;  // re-read and re-apply this often when a file keeps changing
@@ -34,7 +33,7 @@ struct EngineOptions {
 
 struct PassReport {
   size_t files = 0;
-  size_t unchanged = 0;  // skipped on size, mtime and inode (not re-read)
+  size_t unchanged = 0;             // skipped on size, mtime and inode (not re-read)
   std::vector<EngineEvent> events;  // empty when the pass was asked not to keep them
   size_t event_count = 0;           // how many there were, kept or not
   // Invalid files left unjournaled because the caller asked to hold them
@@ -96,7 +95,8 @@ class SpecEngine {
   Result<T> Locked(Body body);
   Result<PassReport> ReconcileEverything(const ProgressFn& progress);
   void Merge(PassReport&& from, PassReport* to) const;
-  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor, const std::string& reason);
+  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor,
+                              const std::string& reason);
   Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
   Result<Outcome> Act(const std::string& rel, const Loaded& file, SpecRecord record, bool is_new,
                       std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
@@ -119,10 +119,9 @@ class SpecEngine {
   std::string root_;
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
-  std::vector<EngineEvent>* held_events_ = nullptr;  // set while Locked holds a journal group
+  std::vector<EngineEvent>* held_events_ = nullptr;               // set while Locked holds a journal group
   std::unordered_map<std::string, Loaded>* preloaded_ = nullptr;  // set by ReconcilePaths for its group
   bool keep_events_ = true;  // ReconcileAll's keep_events, for its duration
 };
-
 
 }  // namespace specd

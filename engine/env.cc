@@ -211,7 +211,8 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
   return WriteThenPlace(env, path, data, [&](const std::string& temp) -> Status {
     if (expect) {
       Result<FileStamp> now = env->Stat(path);
-      if (!now.ok() || !(*now == *expect)) return Error{path + " changed since it was read", ErrorCode::kConflict};
+      if (!now.ok() || !(*now == *expect))
+        return Error{path + " changed since it was read", ErrorCode::kConflict};
     }
     return env->RenameFile(temp, path);
   });

@@ -32,7 +32,7 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
-  virtual Status Sync() = 0;   // fsync
+  virtual Status Sync() = 0;  // fsync
   virtual Status Close() = 0;
 };
 
@@ -49,8 +49,7 @@ class Env {
   virtual Status MakeDirs(const std::string& dir) = 0;  // like mkdir -p
 
   // A new file in `dir` with a unique name starting with `prefix`.
-  virtual Result<std::unique_ptr<WritableFile>> NewTempFile(const std::string& dir,
-                                                            const std::string& prefix,
+  virtual Result<std::unique_ptr<WritableFile>> NewTempFile(const std::string& dir, const std::string& prefix,
                                                             std::string* path) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;  // atomic replace
   virtual Status RemoveFile(const std::string& path) = 0;

@@ -747,8 +747,8 @@ Result<std::vector<PathStamp>> Journal::ListStamps() {
       c.Prepare("SELECT path, size, mtime_ns, inode, ctime_ns FROM specs WHERE removed = 0 ORDER BY path");
   if (!st.ok()) return st.error();
   return Collect<PathStamp>(c, *st, "cannot list spec stamps", [](const Stmt& row) {
-    return PathStamp{row.Text(0), static_cast<uint64_t>(row.Int(1)), row.Int(2), static_cast<uint64_t>(row.Int(3)),
-                     row.Int(4)};
+    return PathStamp{row.Text(0), static_cast<uint64_t>(row.Int(1)), row.Int(2),
+                     static_cast<uint64_t>(row.Int(3)), row.Int(4)};
   });
 }
 
@@ -776,7 +776,8 @@ Status Journal::EndGroup(bool commit) {
   if (!in_group_) return Status::Ok();
   in_group_ = false;
   Conn c{db_.get(), path_, statements_.get()};
-  if (sqlite3_get_autocommit(c.db)) return commit ? c.Fail("the group's transaction was rolled back") : Status::Ok();
+  if (sqlite3_get_autocommit(c.db))
+    return commit ? c.Fail("the group's transaction was rolled back") : Status::Ok();
   if (commit) {
     Status s = c.Exec("COMMIT", "cannot commit a group of batches");
     if (!s.ok() && !sqlite3_get_autocommit(c.db)) sqlite3_exec(c.db, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -39,8 +39,8 @@ struct SpecRecord {
   bool removed = false;      // the file is gone; history kept
   std::string errors;        // the last validation errors as text lines ("" if valid)
   int64_t updated_ms = 0;
-  int64_t ctime_ns = 0;      // with size, mtime and inode: the stamp that says "unchanged"
-  std::string waiting;       // why the engine does not move it on ("" when nothing is missing)
+  int64_t ctime_ns = 0;  // with size, mtime and inode: the stamp that says "unchanged"
+  std::string waiting;   // why the engine does not move it on ("" when nothing is missing)
   bool operator==(const SpecRecord&) const = default;
 };
 

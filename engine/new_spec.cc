@@ -30,7 +30,8 @@ void ReplaceAll(std::string* text, const std::string& from, const std::string& t
 }
 
 // NNNs of spec-<date>-NNN files in `dir` and its subdirectories (one level).
-void UsedNumbers(Env* env, const std::string& dir, const std::string& prefix, std::set<int>* used, int depth = 0) {
+void UsedNumbers(Env* env, const std::string& dir, const std::string& prefix, std::set<int>* used,
+                 int depth = 0) {
   Result<std::vector<std::string>> names = env->ListDir(dir);
   if (!names.ok()) return;
   for (const std::string& n : *names) {

@@ -23,6 +23,8 @@ std::optional<std::string> FindRepoRoot(const std::string& start) {
   }
 }
 
-std::string SpecsDir(const std::string& repo_root) { return repo_root + "/.agents/specs"; }
+std::string SpecsDir(const std::string& repo_root) {
+  return repo_root + "/.agents/specs";
+}
 
 }  // namespace specd

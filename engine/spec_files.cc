@@ -15,10 +15,11 @@ namespace specd {
 
 bool IsSpecFileName(std::string_view name) {
   if (name.empty() || name[0] == '.') return false;
-  auto ends = [&](std::string_view ext) { return name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext; };
+  auto ends = [&](std::string_view ext) {
+    return name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext;
+  };
   return ends(".yaml") || ends(".yml");
 }
-
 
 namespace {
 
@@ -46,8 +47,8 @@ std::string Join(const std::string& dir, const std::string& name) {
 
 bool Inside(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-                         path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
 
 std::string RealPath(const std::string& path) {
@@ -91,7 +92,8 @@ class Collector {
       return;
     }
     if (boundary_.empty() || !Inside(target, boundary_)) {
-      out_.push_back({path, "", "symlink points outside the repository (to " + target + "); not followed", false, true});
+      out_.push_back(
+          {path, "", "symlink points outside the repository (to " + target + "); not followed", false, true});
       return;
     }
     struct stat st;
@@ -137,8 +139,7 @@ class Collector {
 
 }  // namespace
 
-std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs,
-                                       const std::string& boundary) {
+std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs, const std::string& boundary) {
   Collector c(boundary);
   for (const std::string& in : inputs) c.Visit(in, true);
   return c.Take();

@@ -33,8 +33,7 @@ bool IsSpecFileName(std::string_view name);
 // walked for *.yaml and *.yml (sorted; .git and .agents/specs/templates/
 // left out unless named).
 // `boundary` is the directory symlinks may point into.
-std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs,
-                                       const std::string& boundary);
+std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs, const std::string& boundary);
 
 struct FileBytes {
   std::string data;

@@ -4,8 +4,12 @@ namespace specd {
 
 namespace {
 
-const Node* Get(const Document& doc, const Node& map, std::string_view key) { return doc.Field(map, key); }
-std::string Text(const Document& doc, const Node& map, std::string_view key) { return doc.FieldText(map, key); }
+const Node* Get(const Document& doc, const Node& map, std::string_view key) {
+  return doc.Field(map, key);
+}
+std::string Text(const Document& doc, const Node& map, std::string_view key) {
+  return doc.FieldText(map, key);
+}
 
 }  // namespace
 
@@ -28,7 +32,8 @@ SpecModel ReadSpecModel(const Document& doc) {
     for (NodeId id : log->items) {
       const Node& e = doc.node(id);
       m.change_log.push_back(ChangeLogEntry{Text(doc, e, "at"), Text(doc, e, "actor"), Text(doc, e, "from"),
-                                           Text(doc, e, "to"), Text(doc, e, "reason"), Text(doc, e, "trace")});
+                                            Text(doc, e, "to"), Text(doc, e, "reason"),
+                                            Text(doc, e, "trace")});
     }
   }
   if (const Node* p = Get(doc, root, "progress"); p && p->kind == NodeKind::kMap) {
@@ -53,9 +58,14 @@ std::vector<std::pair<std::string, int64_t>> DeriveProgress(const std::vector<Ta
     blocked += t.status == "blocked";
   }
   int64_t total = static_cast<int64_t>(tasks.size());
-  return {{"total", total},         {"pending", pending}, {"inProgress", in_progress},
-          {"diffSubmitted", submitted}, {"reviewed", reviewed}, {"done", done},
-          {"failed", failed},       {"blocked", blocked},
+  return {{"total", total},
+          {"pending", pending},
+          {"inProgress", in_progress},
+          {"diffSubmitted", submitted},
+          {"reviewed", reviewed},
+          {"done", done},
+          {"failed", failed},
+          {"blocked", blocked},
           {"percent", total ? done * 100 / total : 0}};
 }
 

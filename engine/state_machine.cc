@@ -9,8 +9,8 @@ namespace {
 using S = SpecState;
 
 constexpr std::array<const char*, kSpecStateCount> kNames = {
-    "draft", "review", "approved", "planning", "in-progress", "diff-submitted",
-    "reviewed", "completed", "failed", "blocked", "cancelled"};
+    "draft",    "review",    "approved", "planning", "in-progress", "diff-submitted",
+    "reviewed", "completed", "failed",   "blocked",  "cancelled"};
 
 // Who may make each edge, and how (SPEC_FORMAT.md, "Spec states").
 struct Edge {
@@ -19,14 +19,16 @@ struct Edge {
   Role role;
   bool by_file_edit;  // may be made by editing `status` in the file
   bool needs_reason;
-  const char* how;    // said when someone else tries it
+  const char* how;  // said when someone else tries it
 };
 
 constexpr Edge kEdges[] = {
-    {S::kDraft, S::kReview, Role::kAuthor, true, false, "edit status to review, or run `specd request-review ID`"},
+    {S::kDraft, S::kReview, Role::kAuthor, true, false,
+     "edit status to review, or run `specd request-review ID`"},
     {S::kReview, S::kApproved, Role::kReviewer, false, false, "a reviewer runs `specd approve ID`"},
     {S::kReview, S::kDraft, Role::kReviewer, false, true, "a reviewer runs `specd reject ID --reason TEXT`"},
-    {S::kApproved, S::kPlanning, Role::kEngine, false, false, "the engine moves an approved spec to planning"},
+    {S::kApproved, S::kPlanning, Role::kEngine, false, false,
+     "the engine moves an approved spec to planning"},
     {S::kPlanning, S::kInProgress, Role::kEngine, false, false,
      "the engine starts it when the plan is sound and a task is claimed"},
     {S::kInProgress, S::kDiffSubmitted, Role::kEngine, false, false,
@@ -34,9 +36,12 @@ constexpr Edge kEdges[] = {
     {S::kDiffSubmitted, S::kReviewed, Role::kReviewer, false, false, "a reviewer runs `specd approve ID`"},
     {S::kReviewed, S::kCompleted, Role::kEngine, false, false,
      "the engine completes it once the diffs are committed"},
-    {S::kReviewed, S::kInProgress, Role::kReviewer, false, true, "a reviewer runs `specd reject ID --reason TEXT`"},
-    {S::kInProgress, S::kBlocked, Role::kWorker, false, true, "the engine or a worker blocks it, with a reason"},
-    {S::kDiffSubmitted, S::kBlocked, Role::kWorker, false, true, "the engine or a worker blocks it, with a reason"},
+    {S::kReviewed, S::kInProgress, Role::kReviewer, false, true,
+     "a reviewer runs `specd reject ID --reason TEXT`"},
+    {S::kInProgress, S::kBlocked, Role::kWorker, false, true,
+     "the engine or a worker blocks it, with a reason"},
+    {S::kDiffSubmitted, S::kBlocked, Role::kWorker, false, true,
+     "the engine or a worker blocks it, with a reason"},
     {S::kBlocked, S::kInProgress, Role::kWorker, false, false, "the engine or a worker unblocks it"},
     {S::kFailed, S::kPlanning, Role::kPerson, false, false, "a person runs `specd reopen ID`"},
 };
@@ -54,7 +59,9 @@ bool RoleMayAct(Role edge_role, Role who) {
   return edge_role == Role::kWorker && who == Role::kEngine;
 }
 
-std::string Arrow(S from, S to) { return std::string(StateName(from)) + " -> " + StateName(to); }
+std::string Arrow(S from, S to) {
+  return std::string(StateName(from)) + " -> " + StateName(to);
+}
 
 int CountTasks(const SpecFacts& f, std::initializer_list<std::string_view> statuses) {
   int n = 0;
@@ -121,7 +128,9 @@ std::vector<TaskChange> ReworkTasks(const SpecFacts& f) {
 
 }  // namespace
 
-const char* StateName(SpecState s) { return kNames[static_cast<size_t>(s)]; }
+const char* StateName(SpecState s) {
+  return kNames[static_cast<size_t>(s)];
+}
 
 std::optional<SpecState> ParseState(std::string_view name) {
   for (size_t i = 0; i < kNames.size(); ++i) {
@@ -130,15 +139,22 @@ std::optional<SpecState> ParseState(std::string_view name) {
   return std::nullopt;
 }
 
-bool IsTerminal(SpecState s) { return s == S::kCompleted || s == S::kCancelled; }
+bool IsTerminal(SpecState s) {
+  return s == S::kCompleted || s == S::kCancelled;
+}
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kAuthor: return "author";
-    case Role::kReviewer: return "reviewer";
-    case Role::kEngine: return "engine";
-    case Role::kWorker: return "worker";
-    case Role::kPerson: return "person";
+    case Role::kAuthor:
+      return "author";
+    case Role::kReviewer:
+      return "reviewer";
+    case Role::kEngine:
+      return "engine";
+    case Role::kWorker:
+      return "worker";
+    case Role::kPerson:
+      return "person";
   }
   return "?";
 }
@@ -165,10 +181,13 @@ Decision Decide(SpecState from, const SpecFacts& facts, const Request& req, cons
   }
   if (to == S::kCancelled) {
     if (req.via == Via::kFileEdit) {
-      return Refuse(from, to, Arrow(from, to) + " cannot be made by editing the file: a person runs "
-                                               "`specd cancel ID --reason TEXT`");
+      return Refuse(from, to,
+                    Arrow(from, to) +
+                        " cannot be made by editing the file: a person runs "
+                        "`specd cancel ID --reason TEXT`");
     }
-    if (actor.role != Role::kPerson) return Refuse(from, to, "only a person cancels a spec: `specd cancel ID --reason TEXT`");
+    if (actor.role != Role::kPerson)
+      return Refuse(from, to, "only a person cancels a spec: `specd cancel ID --reason TEXT`");
     if (req.reason.empty()) return Refuse(from, to, "cancelling needs a reason (--reason)");
     return Allow(from, to, req.reason);
   }
@@ -182,14 +201,16 @@ Decision Decide(SpecState from, const SpecFacts& facts, const Request& req, cons
     for (const Edge& e : kEdges) {
       if (e.from == from) next += std::string(next.empty() ? "" : ", ") + StateName(e.to);
     }
-    return Refuse(from, to, Arrow(from, to) + " is not a step of the spec life cycle (from " +
-                                StateName(from) + " it goes to " + next + ", or cancelled)");
+    return Refuse(from, to,
+                  Arrow(from, to) + " is not a step of the spec life cycle (from " + StateName(from) +
+                      " it goes to " + next + ", or cancelled)");
   }
   if (req.via == Via::kFileEdit && !edge->by_file_edit) {
     return Refuse(from, to, Arrow(from, to) + " cannot be made by editing the file: " + edge->how);
   }
   if (req.via != Via::kFileEdit && !RoleMayAct(edge->role, actor.role)) {
-    return Refuse(from, to, Arrow(from, to) + " is not the " + RoleName(actor.role) + "'s to make: " + edge->how);
+    return Refuse(from, to,
+                  Arrow(from, to) + " is not the " + RoleName(actor.role) + "'s to make: " + edge->how);
   }
   if (edge->needs_reason && req.reason.empty()) {
     return Refuse(from, to, Arrow(from, to) + " needs a reason (--reason)");
@@ -212,11 +233,20 @@ EngineStep NextEngineStep(SpecState current, const SpecFacts& facts) {
   S to;
   const char* reason;
   switch (current) {
-    case S::kApproved: to = S::kPlanning, reason = "approved: planning starts"; break;
-    case S::kPlanning: to = S::kInProgress, reason = "the plan is sound and a task is claimed"; break;
-    case S::kInProgress: to = S::kDiffSubmitted, reason = "every task has submitted a diff"; break;
-    case S::kReviewed: to = S::kCompleted, reason = "the diffs are committed"; break;
-    default: return step;
+    case S::kApproved:
+      to = S::kPlanning, reason = "approved: planning starts";
+      break;
+    case S::kPlanning:
+      to = S::kInProgress, reason = "the plan is sound and a task is claimed";
+      break;
+    case S::kInProgress:
+      to = S::kDiffSubmitted, reason = "every task has submitted a diff";
+      break;
+    case S::kReviewed:
+      to = S::kCompleted, reason = "the diffs are committed";
+      break;
+    default:
+      return step;
   }
   std::string guard = GuardProblem(current, to, facts);
   if (!guard.empty()) {

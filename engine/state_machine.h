@@ -12,8 +12,17 @@
 namespace specd {
 
 enum class SpecState : uint8_t {
-  kDraft, kReview, kApproved, kPlanning, kInProgress, kDiffSubmitted,
-  kReviewed, kCompleted, kFailed, kBlocked, kCancelled,
+  kDraft,
+  kReview,
+  kApproved,
+  kPlanning,
+  kInProgress,
+  kDiffSubmitted,
+  kReviewed,
+  kCompleted,
+  kFailed,
+  kBlocked,
+  kCancelled,
 };
 inline constexpr int kSpecStateCount = 11;
 
@@ -47,7 +56,7 @@ struct TaskFact {
 
 // What the engine knows about the spec when it decides.
 struct SpecFacts {
-  bool valid = true;                       // schema and spec rules pass
+  bool valid = true;  // schema and spec rules pass
   std::vector<TaskFact> tasks;
   std::vector<std::string> plan_problems;  // dependency cycles, unknown ids, bad paths
   // Facts from parts not built yet (the merge pipeline, the git manager,

@@ -57,8 +57,7 @@ ValidateReport ValidateSpecFiles(const std::vector<SpecFile>& files, const Valid
                                  int threads) {
   ValidateReport report;
   report.files.resize(files.size());
-  size_t n = threads > 0 ? static_cast<size_t>(threads)
-                         : std::max(1u, std::thread::hardware_concurrency());
+  size_t n = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
   n = std::min(n, files.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -70,10 +69,18 @@ ValidateReport ValidateSpecFiles(const std::vector<SpecFile>& files, const Valid
   for (std::thread& t : pool) t.join();
   for (const FileResult& r : report.files) {
     switch (r.outcome) {
-      case Outcome::kValid: ++report.valid; break;
-      case Outcome::kInvalid: ++report.invalid; break;
-      case Outcome::kSkipped: ++report.skipped; break;
-      case Outcome::kUnreadable: ++report.unreadable; break;
+      case Outcome::kValid:
+        ++report.valid;
+        break;
+      case Outcome::kInvalid:
+        ++report.invalid;
+        break;
+      case Outcome::kSkipped:
+        ++report.skipped;
+        break;
+      case Outcome::kUnreadable:
+        ++report.unreadable;
+        break;
     }
   }
   return report;

@@ -3,8 +3,7 @@
 namespace specd {
 
 std::string FormatText(const Diagnostic& d) {
-  std::string out = d.file + ":" + std::to_string(d.line) + ":" +
-                    std::to_string(d.column) + ": " +
+  std::string out = d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
                     (d.severity == Severity::kError ? "error: " : "warning: ");
   if (!d.pointer.empty()) out += d.pointer + ": ";
   out += d.message;

@@ -12,8 +12,8 @@ enum class Severity { kError, kWarning };
 
 struct Diagnostic {
   std::string file;
-  int line = 1;    // 1-based
-  int column = 1;  // 1-based, in characters
+  int line = 1;         // 1-based
+  int column = 1;       // 1-based, in characters
   std::string pointer;  // JSON pointer, "" for the document itself
   std::string keyword;  // schema keyword or specd rule name
   std::string message;

@@ -8,17 +8,28 @@
 
 namespace specd {
 
-enum class ErrorCode { kOther, kConflict };
+// What a caller can act on. Every fallible function at a layer boundary
+// returns Result<T> or Status; none signals failure with an empty string, a
+// bool or an exception.
+enum class ErrorCode {
+  kOther,          // anything else: report it
+  kConflict,       // the file (or row) changed under us: re-read and re-apply
+  kNotFound,       // no such file, spec, task or ref
+  kPermission,     // the OS or a rule refused access
+  kAlreadyExists,  // what was to be created is there already
+  kBusy,           // another process holds the lock: try again later
+  kInvalid,        // bad input: a usage error, a file that does not validate
+};
 
 struct Error {
   std::string message;
-  ErrorCode code = ErrorCode::kOther;  // kConflict: the file changed under us; re-read
+  ErrorCode code = ErrorCode::kOther;
 };
 
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }

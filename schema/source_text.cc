@@ -64,7 +64,8 @@ SourceText::SourceText(std::string_view bytes) : bytes_(bytes), body_(bytes) {
 
 std::optional<SourceText::EncodingProblem> SourceText::CheckEncoding() const {
   if (bytes_.substr(0, 2) == "\xFF\xFE" || bytes_.substr(0, 2) == "\xFE\xFF") {
-    return EncodingProblem{0, "the file is UTF-16 (it starts with a UTF-16 byte order mark); spec files are UTF-8"};
+    return EncodingProblem{
+        0, "the file is UTF-16 (it starts with a UTF-16 byte order mark); spec files are UTF-8"};
   }
   const auto* p = reinterpret_cast<const unsigned char*>(body_.data());
   const size_t n = body_.size();
@@ -80,8 +81,8 @@ std::optional<SourceText::EncodingProblem> SourceText::CheckEncoding() const {
       continue;
     }
     if (c < 0x80) {
-      return EncodingProblem{bom_ + i, "control byte " + Hex(c) +
-                                           " is not allowed in YAML (is this a binary file?)"};
+      return EncodingProblem{bom_ + i,
+                             "control byte " + Hex(c) + " is not allowed in YAML (is this a binary file?)"};
     }
     uint32_t cp = 0;
     size_t len = Utf8SequenceLength(p + i, n - i, &cp);

@@ -8,7 +8,9 @@ namespace specd {
 
 namespace {
 
-const Node* Field(const Document& doc, const Node& map, std::string_view key) { return doc.Field(map, key); }
+const Node* Field(const Document& doc, const Node& map, std::string_view key) {
+  return doc.Field(map, key);
+}
 
 const Node* StringField(const Document& doc, const Node& map, std::string_view key) {
   const Node* n = doc.Field(map, key);
@@ -33,10 +35,9 @@ std::vector<Item> UniqueIds(const Document& doc, const char* list, std::vector<F
     if (!id) continue;
     auto [it, inserted] = first.emplace(id->text, i);
     if (!inserted) {
-      out->push_back(Finding{id->offset, "/" + std::string(list) + "/" + std::to_string(i) + "/id",
-                             "unique-id",
-                             "duplicate id '" + id->text + "' (also " + list + "[" +
-                                 std::to_string(it->second) + "])"});
+      out->push_back(
+          Finding{id->offset, "/" + std::string(list) + "/" + std::to_string(i) + "/id", "unique-id",
+                  "duplicate id '" + id->text + "' (also " + list + "[" + std::to_string(it->second) + "])"});
       continue;
     }
     items.push_back(Item{id->text, i, &item});
@@ -44,8 +45,7 @@ std::vector<Item> UniqueIds(const Document& doc, const char* list, std::vector<F
   return items;
 }
 
-void CheckPaths(const Document& doc, const Node& task, const std::string& base,
-                std::vector<Finding>* out) {
+void CheckPaths(const Document& doc, const Node& task, const std::string& base, std::vector<Finding>* out) {
   auto check = [&](const Node& n, const std::string& pointer) {
     if (n.kind != NodeKind::kString) return;
     std::string why = RepoPathProblem(n.text);
@@ -84,9 +84,9 @@ void CheckSpecRules(const Document& doc, std::string_view expected_id, std::vect
   const Node& root = doc.root();
   if (!expected_id.empty()) {
     if (const Node* id = StringField(doc, root, "id"); id && id->text != expected_id) {
-      out->push_back(Finding{id->offset, "/id", "id-matches-filename",
-                             "id '" + id->text + "' does not match the file name '" +
-                                 std::string(expected_id) + "'"});
+      out->push_back(
+          Finding{id->offset, "/id", "id-matches-filename",
+                  "id '" + id->text + "' does not match the file name '" + std::string(expected_id) + "'"});
     }
   }
   std::vector<Item> reqs = UniqueIds(doc, "requirements", out);
@@ -162,8 +162,7 @@ void CheckSpecRules(const Document& doc, std::string_view expected_id, std::vect
           if (on) cycle += tasks[p].id + " -> ";
         }
         cycle += tasks[e.to].id;
-        out->push_back(Finding{e.node->offset, e.pointer, "dependency-cycle",
-                               "dependency cycle: " + cycle});
+        out->push_back(Finding{e.node->offset, e.pointer, "dependency-cycle", "dependency cycle: " + cycle});
       } else if (color[e.to] == kWhite) {
         color[e.to] = kGrey;
         path.push_back(e.to);

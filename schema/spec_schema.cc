@@ -1,17 +1,16 @@
 #include "schema/spec_schema.h"
 
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validator.hpp>
-
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <unordered_map>
 #include <stdexcept>
+#include <unordered_map>
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
 
 #include "schema/schema_text.h"
 
@@ -19,17 +18,24 @@ namespace specd {
 
 using Json = nlohmann::json;
 
-std::string_view BuiltinSchemaText() { return kSpecSchemaJson; }
+std::string_view BuiltinSchemaText() {
+  return kSpecSchemaJson;
+}
 
 namespace {
 
 Json ToJson(const Document& doc, const Node& n) {
   switch (n.kind) {
-    case NodeKind::kNull: return nullptr;
-    case NodeKind::kBool: return n.boolean;
-    case NodeKind::kInt: return n.integer;
-    case NodeKind::kFloat: return n.number;
-    case NodeKind::kString: return n.text;
+    case NodeKind::kNull:
+      return nullptr;
+    case NodeKind::kBool:
+      return n.boolean;
+    case NodeKind::kInt:
+      return n.integer;
+    case NodeKind::kFloat:
+      return n.number;
+    case NodeKind::kString:
+      return n.text;
     case NodeKind::kSeq: {
       Json a = Json::array();
       for (NodeId id : n.items) a.push_back(ToJson(doc, doc.node(id)));
@@ -61,8 +67,7 @@ std::string Shorten(const std::string& s) {
   return s.substr(0, cut) + "...";
 }
 
-std::string Join(const std::vector<std::string>& parts, const std::string& sep,
-                 const std::string& last_sep) {
+std::string Join(const std::vector<std::string>& parts, const std::string& sep, const std::string& last_sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i > 0) out += (i + 1 == parts.size()) ? last_sep : sep;
@@ -73,13 +78,19 @@ std::string Join(const std::vector<std::string>& parts, const std::string& sep,
 
 std::string DescribeValue(const Node& n) {
   switch (n.kind) {
-    case NodeKind::kNull: return "null";
-    case NodeKind::kBool: return std::string("boolean ") + (n.boolean ? "true" : "false");
+    case NodeKind::kNull:
+      return "null";
+    case NodeKind::kBool:
+      return std::string("boolean ") + (n.boolean ? "true" : "false");
     case NodeKind::kInt:
-    case NodeKind::kFloat: return std::string(NodeKindName(n.kind)) + " " + n.text;
-    case NodeKind::kString: return "'" + Shorten(n.text) + "'";
-    case NodeKind::kMap: return "a mapping";
-    case NodeKind::kSeq: return "a list";
+    case NodeKind::kFloat:
+      return std::string(NodeKindName(n.kind)) + " " + n.text;
+    case NodeKind::kString:
+      return "'" + Shorten(n.text) + "'";
+    case NodeKind::kMap:
+      return "a mapping";
+    case NodeKind::kSeq:
+      return "a list";
   }
   return "?";
 }
@@ -203,7 +214,8 @@ struct SpecSchema::Impl {
                      [this](const Json& j) -> const Json& { return Deref(j); });
       }
       if (c->contains("properties") && (*c)["properties"].is_object()) {
-        for (auto p = (*c)["properties"].begin(); p != (*c)["properties"].end(); ++p) props.push_back(p.key());
+        for (auto p = (*c)["properties"].begin(); p != (*c)["properties"].end(); ++p)
+          props.push_back(p.key());
       }
       has_items = has_items || (c->contains("items") && (*c)["items"].is_object());
     }
@@ -471,7 +483,8 @@ void SpecSchema::Impl::CheckFieldNames(const Document& doc, const Node& n, const
         std::string msg = "unknown field '" + e.key + "'";
         std::string best = Suggest(e.key, view->names);
         msg += best.empty() ? " (extension fields start with 'x-')" : " (did you mean '" + best + "'?)";
-        out->push_back(Finding{e.key_offset, pointer + "/" + EscapePointerToken(e.key), "propertyNames", msg});
+        out->push_back(
+            Finding{e.key_offset, pointer + "/" + EscapePointerToken(e.key), "propertyNames", msg});
         continue;
       }
       const Node& value = doc.node(e.value);

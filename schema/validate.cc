@@ -56,8 +56,7 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::stri
 }
 
 std::vector<Diagnostic> ValidateSpecText(std::string_view raw, const std::string& display_path,
-                                         const ValidateOptions& options, Document* doc,
-                                         bool* loaded) {
+                                         const ValidateOptions& options, Document* doc, bool* loaded) {
   *loaded = false;
   // YAML takes a CR on its own as a line break; yaml-cpp 0.7 keeps it in the
   // scalar. Read it as the "\n" it is (same length: offsets stay true).
@@ -71,7 +70,8 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view raw, const std::string
   if (!normalized.empty()) bytes = normalized;
   SourceText source(bytes);
   auto one = [&](size_t offset, const char* keyword, std::string message) {
-    return std::vector<Diagnostic>{Place(source, display_path, Finding{offset, "", keyword, std::move(message)})};
+    return std::vector<Diagnostic>{
+        Place(source, display_path, Finding{offset, "", keyword, std::move(message)})};
   };
   if (bytes.size() > options.limits.max_bytes) {
     return {FileTooLarge(display_path, bytes.size(), options.limits.max_bytes)};

@@ -16,8 +16,8 @@ class SpecSchema;
 
 struct ValidateOptions {
   LoadLimits limits;
-  bool syntax_only = false;           // encoding and YAML rules only
-  bool reference_parser = false;      // yaml-cpp for every file, no fast path
+  bool syntax_only = false;            // encoding and YAML rules only
+  bool reference_parser = false;       // yaml-cpp for every file, no fast path
   const SpecSchema* schema = nullptr;  // null: the built-in schema
 };
 
@@ -34,7 +34,6 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::stri
 // The same, and hands back the loaded document (valid YAML or not, check
 // `loaded`), for callers that go on to act on the spec.
 std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::string& display_path,
-                                         const ValidateOptions& options, Document* doc,
-                                         bool* loaded);
+                                         const ValidateOptions& options, Document* doc, bool* loaded);
 
 }  // namespace specd

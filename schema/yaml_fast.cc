@@ -110,9 +110,7 @@ class FastParser {
     return true;
   }
 
-  bool IsSeqEntry(size_t p, size_t end) const {
-    return t_[p] == '-' && (p + 1 == end || t_[p + 1] == ' ');
-  }
+  bool IsSeqEntry(size_t p, size_t end) const { return t_[p] == '-' && (p + 1 == end || t_[p + 1] == ' '); }
 
   // The position of the ':' that ends a plain key starting at p, or npos.
   size_t KeyColon(size_t p, size_t end) const {

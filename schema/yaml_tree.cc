@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <istream>
 #include <limits>
 #include <memory>
@@ -21,13 +21,20 @@ namespace specd {
 
 const char* NodeKindName(NodeKind kind) {
   switch (kind) {
-    case NodeKind::kNull: return "null";
-    case NodeKind::kBool: return "boolean";
-    case NodeKind::kInt: return "integer";
-    case NodeKind::kFloat: return "number";
-    case NodeKind::kString: return "string";
-    case NodeKind::kMap: return "mapping";
-    case NodeKind::kSeq: return "list";
+    case NodeKind::kNull:
+      return "null";
+    case NodeKind::kBool:
+      return "boolean";
+    case NodeKind::kInt:
+      return "integer";
+    case NodeKind::kFloat:
+      return "number";
+    case NodeKind::kString:
+      return "string";
+    case NodeKind::kMap:
+      return "mapping";
+    case NodeKind::kSeq:
+      return "list";
   }
   return "?";
 }
@@ -112,32 +119,32 @@ class TreeBuilder : public YAML::EventHandler {
       Fail(mark.pos, "yaml-alias", "alias *" + name + " refers to no anchor &" + name + " defined before it");
     }
     if (anchors_[anchor].open) {
-      Fail(mark.pos, "yaml-alias",
-           "alias *" + name + " refers to a node that contains it (a cycle)");
+      Fail(mark.pos, "yaml-alias", "alias *" + name + " refers to a node that contains it (a cycle)");
     }
     const Anchor& a = anchors_[anchor];
     const Node& target = doc_->nodes_[a.node];
     if (ExpectingKey()) {
       if (!target.is_scalar()) {
-        Fail(mark.pos, "yaml-key", "mapping keys must be scalars; alias *" + name + " is " +
-                                       WithArticle(target.kind));
+        Fail(mark.pos, "yaml-key",
+             "mapping keys must be scalars; alias *" + name + " is " + WithArticle(target.kind));
       }
       AddKey(target.text, mark.pos);
       return;
     }
     if (total_nodes_ + a.nodes > limits_.max_nodes) {
       Fail(mark.pos, "yaml-alias",
-           "alias *" + name + " expands the document past " +
-               std::to_string(limits_.max_nodes) + " nodes (limit --max-nodes)");
+           "alias *" + name + " expands the document past " + std::to_string(limits_.max_nodes) +
+               " nodes (limit --max-nodes)");
     }
     if (total_bytes_ + a.bytes > limits_.max_expanded_bytes) {
       Fail(mark.pos, "yaml-alias",
-           "alias *" + name + " expands the document past " +
-               std::to_string(limits_.max_expanded_bytes) + " bytes");
+           "alias *" + name + " expands the document past " + std::to_string(limits_.max_expanded_bytes) +
+               " bytes");
     }
     if (static_cast<int>(stack_.size()) + a.height > limits_.max_depth) {
-      Fail(mark.pos, "limit", "alias *" + name + " nests the document deeper than " +
-                                  std::to_string(limits_.max_depth) + " levels (limit --max-depth)");
+      Fail(mark.pos, "limit",
+           "alias *" + name + " nests the document deeper than " + std::to_string(limits_.max_depth) +
+               " levels (limit --max-depth)");
     }
     Count(a.nodes, a.bytes, mark.pos);
     Attach(a.node, 0, a.nodes, a.bytes, a.height);
@@ -221,7 +228,8 @@ class TreeBuilder : public YAML::EventHandler {
     std::string msg = e.msg;
     size_t line = LineStart(std::min(offset, text_.size()));
     if (line < text_.size() && text_[line] == '\t') {
-      return Finding{line, Pointer(), "yaml-syntax", "tabs are not allowed for indentation; indent with spaces"};
+      return Finding{line, Pointer(), "yaml-syntax",
+                     "tabs are not allowed for indentation; indent with spaces"};
     }
     bool seq_flow = msg == YAML::ErrorMsg::END_OF_SEQ_FLOW;
     if (seq_flow || msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
@@ -242,11 +250,17 @@ class TreeBuilder : public YAML::EventHandler {
       std::string name = AliasName(offset);
       msg = "alias *" + name + " refers to no anchor &" + name + " defined before it";
     } else if (msg == YAML::ErrorMsg::MAP_VALUE) {
-      msg = "a 'key: value' pair is not allowed here; check the indentation, or quote a value that contains ': '";
+      msg =
+          "a 'key: value' pair is not allowed here; check the indentation, or quote a value that contains ': "
+          "'";
     } else if (msg == YAML::ErrorMsg::END_OF_MAP) {
-      msg = "this line does not fit the mapping above it: expected 'key: value' at the same indentation as its other keys";
+      msg =
+          "this line does not fit the mapping above it: expected 'key: value' at the same indentation as its "
+          "other keys";
     } else if (msg == YAML::ErrorMsg::END_OF_SEQ) {
-      msg = "this line does not fit the list above it: expected '- ' at the same indentation as its other items";
+      msg =
+          "this line does not fit the list above it: expected '- ' at the same indentation as its other "
+          "items";
     } else if (msg == YAML::ErrorMsg::BLOCK_ENTRY) {
       msg = "a list item ('- ') is not allowed here; check the indentation";
     } else if (msg.empty()) {
@@ -262,9 +276,9 @@ class TreeBuilder : public YAML::EventHandler {
     bool expect_key = true;  // maps only
     size_t nodes = 1;        // expanded size of this subtree so far
     size_t bytes = 0;
-    int height = 1;          // levels of nesting, this one included
-    bool flow = false;       // [..] or {..}
-    bool is_key = false;     // used as a mapping key: refused at its end
+    int height = 1;            // levels of nesting, this one included
+    bool flow = false;         // [..] or {..}
+    bool is_key = false;       // used as a mapping key: refused at its end
     bool refused_key = false;  // a map whose current key was a list or mapping
     YAML::anchor_t anchor = 0;
     std::unique_ptr<std::unordered_set<std::string>> keys;  // large maps only
@@ -300,12 +314,12 @@ class TreeBuilder : public YAML::EventHandler {
     total_nodes_ += nodes;
     total_bytes_ += bytes;
     if (total_nodes_ > limits_.max_nodes) {
-      Fail(offset, "limit", "the document has more than " + std::to_string(limits_.max_nodes) +
-                                " nodes (limit --max-nodes)");
+      Fail(offset, "limit",
+           "the document has more than " + std::to_string(limits_.max_nodes) + " nodes (limit --max-nodes)");
     }
     if (total_bytes_ > limits_.max_expanded_bytes) {
-      Fail(offset, "limit", "the document's scalars exceed " +
-                                std::to_string(limits_.max_expanded_bytes) + " bytes");
+      Fail(offset, "limit",
+           "the document's scalars exceed " + std::to_string(limits_.max_expanded_bytes) + " bytes");
     }
   }
 
@@ -353,8 +367,8 @@ class TreeBuilder : public YAML::EventHandler {
     bool is_key = ExpectingKey();
     CheckContainerTag(tag, kind, offset);
     if (Depth() >= limits_.max_depth) {
-      Fail(offset, "limit", "nesting is deeper than " + std::to_string(limits_.max_depth) +
-                                " levels (limit --max-depth)");
+      Fail(offset, "limit",
+           "nesting is deeper than " + std::to_string(limits_.max_depth) + " levels (limit --max-depth)");
     }
     NodeId id = NewNode(kind, offset);
     Count(1, 0, offset);
@@ -452,9 +466,9 @@ class TreeBuilder : public YAML::EventHandler {
     }
     if (duplicate) {
       const MapEntry* first = map.Find(key);
-      throw Stop{Finding{offset, Pointer() + "/" + EscapePointerToken(key), "yaml-duplicate-key",
-                             "duplicate key '" + key + "' (first defined at " +
-                                 LineColumn(first->key_offset) + ")"}};
+      throw Stop{
+          Finding{offset, Pointer() + "/" + EscapePointerToken(key), "yaml-duplicate-key",
+                  "duplicate key '" + key + "' (first defined at " + LineColumn(first->key_offset) + ")"}};
     }
     map.entries.push_back(MapEntry{key, offset, 0});
     frame.expect_key = false;
@@ -468,8 +482,8 @@ class TreeBuilder : public YAML::EventHandler {
     size_t end = i;
     while (end < text_.size() && end - i < 128) {
       char c = text_[end];
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '[' || c == ']' ||
-          c == '{' || c == '}') {
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '[' || c == ']' || c == '{' ||
+          c == '}') {
         break;
       }
       ++end;
@@ -543,8 +557,8 @@ class TreeBuilder : public YAML::EventHandler {
     size_t p = offset + key.size();
     while (p < text_.size() && text_[p] == ' ') ++p;
     if (p < text_.size() && text_[p] == ':') return;
-    throw Stop{Finding{offset, Pointer(), "yaml-syntax",
-                       "'" + key + "' has no ':'; expected a 'key: value' pair"}};
+    throw Stop{
+        Finding{offset, Pointer(), "yaml-syntax", "'" + key + "' has no ':'; expected a 'key: value' pair"}};
   }
 
   std::string_view text_;
@@ -563,8 +577,7 @@ bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc, Fi
   return (fast_path && LoadYamlFast(text, limits, doc)) || LoadYamlReference(text, limits, doc, problem);
 }
 
-bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document* doc,
-                       Finding* problem) {
+bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document* doc, Finding* problem) {
   *doc = Document();
   MemoryBuf buf(text);
   std::istream in(&buf);
@@ -579,7 +592,7 @@ bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document
     if (parser.HandleNextDocument(builder) && builder.documents() < 2) {
       // An explicit empty second document ("---" alone) emits no start event.
       *problem = Finding{text.size(), "", "yaml-multiple-documents",
-                             "a second YAML document follows; a spec file holds exactly one"};
+                         "a second YAML document follows; a spec file holds exactly one"};
       return false;
     }
   } catch (const Stop& stop) {

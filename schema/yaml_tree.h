@@ -33,22 +33,21 @@ struct Node {
   bool boolean = false;
   int64_t integer = 0;
   double number = 0;
-  size_t offset = 0;    // byte offset of the node in the source
-  std::string text;     // scalar value as written, after unescaping
-  std::vector<NodeId> items;       // kSeq
-  std::vector<MapEntry> entries;   // kMap, in source order
+  size_t offset = 0;              // byte offset of the node in the source
+  std::string text;               // scalar value as written, after unescaping
+  std::vector<NodeId> items;      // kSeq
+  std::vector<MapEntry> entries;  // kMap, in source order
 
   bool is_scalar() const { return kind != NodeKind::kMap && kind != NodeKind::kSeq; }
   const MapEntry* Find(std::string_view key) const;
 };
 
 struct LoadLimits {
-  size_t max_bytes = 1 << 20;        // file size
-  int max_depth = 64;                // nesting of mappings and sequences
-  size_t max_nodes = 100'000;        // nodes after alias expansion
+  size_t max_bytes = 1 << 20;           // file size
+  int max_depth = 64;                   // nesting of mappings and sequences
+  size_t max_nodes = 100'000;           // nodes after alias expansion
   size_t max_expanded_bytes = 8 << 20;  // scalar bytes after alias expansion
 };
-
 
 class Document {
  public:
@@ -78,8 +77,7 @@ bool LoadYaml(std::string_view text, const LoadLimits& limits, Document* doc, Fi
               bool fast_path = true);
 
 // yaml-cpp's parser: every YAML construct, every error with its position.
-bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document* doc,
-                       Finding* problem);
+bool LoadYamlReference(std::string_view text, const LoadLimits& limits, Document* doc, Finding* problem);
 
 // The fast path (yaml_fast.cc): true only when `doc` is exactly what
 // LoadYamlReference would build. false means "not sure", never "invalid".

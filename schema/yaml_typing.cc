@@ -16,7 +16,7 @@ namespace {
 bool IsDigits(std::string_view s, int base) {
   if (s.empty()) return false;
   for (char c : s) {
-    bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+    bool ok = base == 16  ? std::isxdigit(static_cast<unsigned char>(c)) != 0
               : base == 8 ? (c >= '0' && c <= '7')
                           : (c >= '0' && c <= '9');
     if (!ok) return false;

@@ -5,9 +5,9 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config git
   libyaml-cpp-dev libvalijson-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev libgit2-dev libspdlog-dev
+  libsqlite3-dev libgit2-dev libspdlog-dev libxxhash-dev
   libgtest-dev libgmock-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

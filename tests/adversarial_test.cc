@@ -6,8 +6,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/test_util.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +19,7 @@
 #include "schema/diagnostic.h"
 #include "schema/validate.h"
 #include "schema/yaml_tree.h"
+#include "tests/test_util.h"
 #include "tests/tree_compare.h"
 
 namespace specd {
@@ -52,7 +51,9 @@ std::string Keyword(std::string_view bytes, const ValidateOptions& options = {})
   return count;
 }
 
-std::string Line(const std::string& rest) { return std::string(kName) + ":" + rest; }
+std::string Line(const std::string& rest) {
+  return std::string(kName) + ":" + rest;
+}
 
 // "/0" repeated: the pointer of the innermost of `depth` nested lists.
 std::string ZeroPointer(int depth) {
@@ -120,7 +121,8 @@ TEST(Adversarial, UnclosedFlowCollectionIsASyntaxError) {
   // yaml-cpp hands out the tokens of an unverified simple key at the end of
   // the stream (a mapping start, then the open list as its key); the loader
   // must still call this what it is, as it does for "id: [1" elsewhere.
-  EXPECT_THAT(Lines("[a, b"), ElementsAre(Line("1:1: error: the list started here with '[' is not closed with ']'")));
+  EXPECT_THAT(Lines("[a, b"),
+              ElementsAre(Line("1:1: error: the list started here with '[' is not closed with ']'")));
   EXPECT_EQ(Keyword("[a, b"), "yaml-syntax");
   EXPECT_THAT(Lines("{a: 1"),
               ElementsAre(Line("1:1: error: the mapping started here with '{' is not closed with '}'")));
@@ -129,7 +131,8 @@ TEST(Adversarial, UnclosedFlowCollectionIsASyntaxError) {
 TEST(Adversarial, UnclosedFlowListAroundAClosedOne) {
   // "tasks: [[a], [b]" with the last ']' forgotten: the inner lists close
   // while yaml-cpp still takes them for keys of a mapping it made up.
-  EXPECT_THAT(Lines("[[1]"), ElementsAre(Line("1:1: error: the list started here with '[' is not closed with ']'")));
+  EXPECT_THAT(Lines("[[1]"),
+              ElementsAre(Line("1:1: error: the list started here with '[' is not closed with ']'")));
   EXPECT_THAT(Lines("a: [[1]\n"),
               ElementsAre(Line("1:4: error: /a: the list started here with '[' is not closed with ']'")));
 }
@@ -155,9 +158,13 @@ TEST(Adversarial, CommentOnlyFile) {
 }
 
 TEST(Adversarial, BinaryBytes) {
-  const std::string elf("\x7F" "ELF\x02\x01\x01\x00\x00\x00\x00\x00", 12);
-  EXPECT_THAT(Lines(elf),
-              ElementsAre(Line("1:1: error: control byte 0x7f is not allowed in YAML (is this a binary file?)")));
+  const std::string elf(
+      "\x7F"
+      "ELF\x02\x01\x01\x00\x00\x00\x00\x00",
+      12);
+  EXPECT_THAT(
+      Lines(elf),
+      ElementsAre(Line("1:1: error: control byte 0x7f is not allowed in YAML (is this a binary file?)")));
   EXPECT_EQ(Keyword(elf), "encoding");
   const std::string png("\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR", 16);
   EXPECT_THAT(Lines(png),
@@ -170,8 +177,9 @@ TEST(Adversarial, BinaryBytes) {
 
 TEST(Adversarial, NulByte) {
   const std::string text("id: a\0b\n", 8);
-  EXPECT_THAT(Lines(text),
-              ElementsAre(Line("1:6: error: control byte 0x00 is not allowed in YAML (is this a binary file?)")));
+  EXPECT_THAT(
+      Lines(text),
+      ElementsAre(Line("1:6: error: control byte 0x00 is not allowed in YAML (is this a binary file?)")));
   EXPECT_EQ(Keyword(text), "encoding");
 }
 
@@ -244,7 +252,8 @@ TEST(Adversarial, DuplicateKey) {
               ElementsAre(Line("2:1: error: /id: duplicate key 'id' (first defined at line 1, column 1)")));
   EXPECT_EQ(Keyword("id: x\nid: y\n"), "yaml-duplicate-key");
   EXPECT_THAT(Lines(std::string(kValidSpec) + "metadata: {}\n"),
-              ElementsAre(Line("14:1: error: /metadata: duplicate key 'metadata' (first defined at line 4, column 1)")));
+              ElementsAre(Line(
+                  "14:1: error: /metadata: duplicate key 'metadata' (first defined at line 4, column 1)")));
 }
 
 TEST(Adversarial, ScalarOrListAtTheRoot) {
@@ -304,8 +313,9 @@ TEST(Adversarial, HundredThousandUnclosedBracketsHitTheDepthLimit) {
 
 TEST(Adversarial, SixtyFourMegabyteScalarHitsTheFileSizeLimit) {
   const std::string text = "id: " + std::string(size_t{64} << 20, 'a') + "\n";
-  EXPECT_THAT(Lines(text),
-              ElementsAre(Line("1:1: error: the file is 67108869 bytes; the limit is 1048576 (--max-bytes)")));
+  EXPECT_THAT(
+      Lines(text),
+      ElementsAre(Line("1:1: error: the file is 67108869 bytes; the limit is 1048576 (--max-bytes)")));
   EXPECT_EQ(Keyword(text), "limit");
 }
 
@@ -412,9 +422,10 @@ TEST(AdversarialDeathTest, LoneCarriageReturnBeforeAScalar) {
   // fixtures/fuzz-regressions/crash-bb20083a.yaml: "\r$\n". The fast YAML
   // path threw its internal GiveUp outside its try block (std::terminate).
   // A lone CR is a line break in YAML, so the '$' stands on line 2.
-  EXPECT_EXIT(ExitWithVerdict("\r$\n", {},
-                              {Line("2:1: error: the document must be a mapping of spec fields, not a string")}),
-              ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(
+      ExitWithVerdict("\r$\n", {},
+                      {Line("2:1: error: the document must be a mapping of spec fields, not a string")}),
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST(AdversarialDeathTest, EverySavedFuzzRegressionRunsToCompletion) {

@@ -4,8 +4,6 @@
 // edits between the steps are made the way an editor makes them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include "tests/process_util.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +23,7 @@
 #include "engine/engine.h"
 #include "engine/env.h"
 #include "engine/journal.h"
+#include "tests/process_util.h"
 
 namespace specd {
 namespace {

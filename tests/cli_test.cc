@@ -2,15 +2,12 @@
 // executable (SPECD_BINARY) run in a chosen directory, its stdout, stderr
 // and exit status captured.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "tests/process_util.h"
 
 #include <cerrno>
 #include <climits>
@@ -26,6 +23,7 @@
 #include <vector>
 
 #include "engine/repo.h"
+#include "tests/process_util.h"
 
 namespace specd {
 namespace {
@@ -115,8 +113,9 @@ TEST(Cli, ExitTwoWhenAFileCannotBeRead) {
   MakeRepo(t.path());
   Output o = Specd(t.path(), {"validate", "missing.yaml", ".agents/specs/active/spec-2026-01-01-001.yaml"});
   EXPECT_EQ(o.exit_code, 2);
-  EXPECT_EQ(o.out, "missing.yaml:1:1: error: No such file or directory\n"
-                   "2 files: 1 valid, 0 invalid, 1 unreadable\n");
+  EXPECT_EQ(o.out,
+            "missing.yaml:1:1: error: No such file or directory\n"
+            "2 files: 1 valid, 0 invalid, 1 unreadable\n");
 }
 
 TEST(Cli, ExitTwoForAFilePermissionsKeepClosed) {
@@ -128,8 +127,9 @@ TEST(Cli, ExitTwoForAFilePermissionsKeepClosed) {
   std::optional<Output> o = RunSpecd(t.path(), {"validate", "spec-2026-01-01-001.yaml"}, ::geteuid() == 0);
   if (!o) GTEST_SKIP() << "running as root and cannot drop privileges to test EACCES";
   EXPECT_EQ(o->exit_code, 2);
-  EXPECT_EQ(o->out, "spec-2026-01-01-001.yaml:1:1: error: cannot open: Permission denied\n"
-                    "1 file: 0 valid, 0 invalid, 1 unreadable\n");
+  EXPECT_EQ(o->out,
+            "spec-2026-01-01-001.yaml:1:1: error: cannot open: Permission denied\n"
+            "1 file: 0 valid, 0 invalid, 1 unreadable\n");
 }
 
 TEST(Cli, UnknownOptionIsAUsageError) {
@@ -138,7 +138,8 @@ TEST(Cli, UnknownOptionIsAUsageError) {
   Output o = Specd(t.path(), {"validate", "--bogus"});
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_EQ(o.out, "");
-  EXPECT_EQ(o.err, "The following argument was not expected: --bogus\nRun with --help for more information.\n");
+  EXPECT_EQ(o.err,
+            "The following argument was not expected: --bogus\nRun with --help for more information.\n");
 }
 
 TEST(Cli, BadFormatIsAUsageError) {
@@ -227,8 +228,8 @@ TEST(Cli, JsonOutputForSkippedAndRefusedFiles) {
                {"column", 1},
                {"pointer", ""},
                {"keyword", "symlink"},
-               {"message", "symlink points outside the repository (to " + t / "outside/secret.yaml" +
-                               "); not followed"},
+               {"message",
+                "symlink points outside the repository (to " + t / "outside/secret.yaml" + "); not followed"},
                {"severity", "error"}}}}},
            {{"path", "pipe.yaml"},
             {"outcome", "skipped"},
@@ -338,13 +339,15 @@ TEST(Cli, SyntaxOnlyIgnoresSchemaErrorsButNotYamlErrors) {
   Write(t / "dup.yaml", std::string(kValidSpec) + "status: review\n");
   Output yaml = Specd(t.path(), {"validate", "--syntax-only", "dup.yaml"});
   EXPECT_EQ(yaml.exit_code, 1);
-  EXPECT_EQ(yaml.out, "dup.yaml:14:1: error: /status: duplicate key 'status' (first defined at line 3, column 1)\n"
-                      "1 file: 0 valid, 1 invalid\n");
+  EXPECT_EQ(yaml.out,
+            "dup.yaml:14:1: error: /status: duplicate key 'status' (first defined at line 3, column 1)\n"
+            "1 file: 0 valid, 1 invalid\n");
   Write(t / "two.yaml", std::string(kValidSpec) + "---\n" + kValidSpec);
   Output docs = Specd(t.path(), {"validate", "--syntax-only", "two.yaml"});
   EXPECT_EQ(docs.exit_code, 1);
-  EXPECT_EQ(docs.out, "two.yaml:14:1: error: a second YAML document starts here; a spec file holds exactly one\n"
-                      "1 file: 0 valid, 1 invalid\n");
+  EXPECT_EQ(docs.out,
+            "two.yaml:14:1: error: a second YAML document starts here; a spec file holds exactly one\n"
+            "1 file: 0 valid, 1 invalid\n");
 }
 
 TEST(Cli, MaxBytesLimitsTheFileSize) {
@@ -396,7 +399,8 @@ TEST(Cli, ValidationNeverModifiesAFile) {
   const std::string active = t / ".agents/specs/active/";
   Write(active + "spec-2026-01-01-003.yaml", "\xEF\xBB\xBF" + WithId(kValidSpec, "spec-2026-01-01-003"));
   std::string crlf;
-  for (char c : WithId(kValidSpec, "spec-2026-01-01-004")) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (char c : WithId(kValidSpec, "spec-2026-01-01-004"))
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
   Write(active + "spec-2026-01-01-004.yaml", crlf);
   Write(active + "spec-2026-01-01-005.yaml", std::string("id: x\n\x00\x01", 8));
   Write(active + "spec-2026-01-01-006.yaml", "a: &a [x, *a]\n");

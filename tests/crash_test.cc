@@ -15,8 +15,6 @@
 // run's duration), which also lands inside SQLite's commit. The seed is
 // printed; SPECD_CRASH_SEED=N repeats a run.
 #include <gtest/gtest.h>
-
-#include "tests/test_util.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +39,7 @@
 #include "engine/spec_model.h"
 #include "schema/validate.h"
 #include "tests/fake_env.h"
+#include "tests/test_util.h"
 
 namespace specd {
 namespace {

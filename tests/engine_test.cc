@@ -7,8 +7,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include "tests/test_util.h"
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +25,7 @@
 #include "engine/journal.h"
 #include "schema/validate.h"
 #include "tests/fake_env.h"
+#include "tests/test_util.h"
 
 namespace specd {
 namespace {
@@ -758,7 +757,9 @@ TEST_F(EngineTest, HeldInvalidFileIsNotJournaledAndTheFinalContentIsActedOn) {
   Result<PassReport> done = engine_->ReconcilePath(kRel, /*hold_invalid=*/true);
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_EQ(done->held, std::vector<std::string>{});
-  EXPECT_EQ(Lines(done->events), std::vector<std::string>{"spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
+  EXPECT_EQ(
+      Lines(done->events),
+      std::vector<std::string>{"spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
   EXPECT_EQ(Failures(), std::vector<std::string>{});
   EXPECT_EQ(Record().generation, 1);
 }
@@ -1104,8 +1105,8 @@ TEST_F(EngineTest, AnUnreadableFileDoesNotStopThePassOrTheRemovals) {
   ASSERT_EQ(r->failed.size(), 1u);
   EXPECT_EQ(r->failed[0].path, kRel);
   EXPECT_EQ(r->failed[0].message, "cannot read: Input/output error (injected)");
-  EXPECT_EQ(Lines(r->events), std::vector<std::string>{
-                                  "spec-2026-02-18-002: file removed (" + other + "), history kept"});
+  EXPECT_EQ(Lines(r->events),
+            std::vector<std::string>{"spec-2026-02-18-002: file removed (" + other + "), history kept"});
   EXPECT_TRUE(Record("spec-2026-02-18-002").removed);
   EXPECT_EQ(Reconcile(), std::vector<std::string>{
                              "spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
@@ -1443,18 +1444,19 @@ class EngineFromGitTest : public EngineTest {
 TEST_F(EngineFromGitTest, TeammatesChangeLogEntriesAreJournaledByGitAndTheFileIsLeftAlone) {
   const std::string review = InReview();
   std::string pulled = Replace(review, "status: review #", "status: approved #");
-  pulled = Replace(pulled, "# The end.\n",
-                   LogEntry(kT0 + 2 * kMinute, "rex", "review", "approved", "", "f00dfeedf00dfeed") +
-                       "# The end.\n");
+  pulled = Replace(
+      pulled, "# The end.\n",
+      LogEntry(kT0 + 2 * kMinute, "rex", "review", "approved", "", "f00dfeedf00dfeed") + "# The end.\n");
   Edit(pulled);
   env_.SetNowMillis(kT0 + 3 * kMinute);
-  EXPECT_EQ(ReconcileFromGit(), std::vector<std::string>{
-                                    "spec-2026-02-18-001: review -> approved (git: recorded from the file's changeLog)"});
+  EXPECT_EQ(ReconcileFromGit(),
+            std::vector<std::string>{
+                "spec-2026-02-18-001: review -> approved (git: recorded from the file's changeLog)"});
   EXPECT_EQ(File(), pulled);  // no approved -> planning written into git's file
   std::vector<std::string> rows = Transitions();
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[2], Row(kId, "review", "approved", "git", "by rex: recorded from the file", kT0 + 2 * kMinute,
-                         trace_, pulled, 3));
+  EXPECT_EQ(rows[2], Row(kId, "review", "approved", "git", "by rex: recorded from the file",
+                         kT0 + 2 * kMinute, trace_, pulled, 3));
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
   EXPECT_EQ(Record().status, "approved");
   EXPECT_EQ(ReconcileFromGit(), std::vector<std::string>{});  // caught up: nothing twice
@@ -1465,9 +1467,9 @@ TEST_F(EngineFromGitTest, StatusChangesWithoutAChainAreRecordedNotRefused) {
   const std::string back = Replace(review, "status: review #", "status: draft #");  // a reviewer's, by hand
   Edit(back);
   env_.SetNowMillis(kT0 + 2 * kMinute);
-  EXPECT_EQ(ReconcileFromGit(),
-            std::vector<std::string>{"spec-2026-02-18-001: review -> draft (git: by ada: status edited in the "
-                                     "file, brought in by git)"});
+  EXPECT_EQ(ReconcileFromGit(), std::vector<std::string>{
+                                    "spec-2026-02-18-001: review -> draft (git: by ada: status edited in the "
+                                    "file, brought in by git)"});
   EXPECT_EQ(File(), back);
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
 
@@ -1475,19 +1477,21 @@ TEST_F(EngineFromGitTest, StatusChangesWithoutAChainAreRecordedNotRefused) {
   const std::string done = Replace(back, "status: draft #", "status: completed #");
   Edit(done);
   env_.SetNowMillis(kT0 + 3 * kMinute);
-  EXPECT_EQ(ReconcileFromGit(),
-            std::vector<std::string>{"spec-2026-02-18-001: draft -> completed (git: by ada: status edited in the "
-                                     "file, brought in by git (draft -> completed is not a step of the spec life "
-                                     "cycle))"});
+  EXPECT_EQ(
+      ReconcileFromGit(),
+      std::vector<std::string>{"spec-2026-02-18-001: draft -> completed (git: by ada: status edited in the "
+                               "file, brought in by git (draft -> completed is not a step of the spec life "
+                               "cycle))"});
   EXPECT_EQ(File(), done);
   EXPECT_EQ(Record().status, "completed");
   EXPECT_EQ(Record().path, kRel);
   std::vector<std::string> rows = Transitions();
   ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[3], Row(kId, "draft", "completed", "git",
-                         "by ada: status edited in the file, brought in by git (draft -> completed is not a step "
-                         "of the spec life cycle)",
-                         kT0 + 3 * kMinute, trace_, done, 4));
+  EXPECT_EQ(rows[3],
+            Row(kId, "draft", "completed", "git",
+                "by ada: status edited in the file, brought in by git (draft -> completed is not a step "
+                "of the spec life cycle)",
+                kT0 + 3 * kMinute, trace_, done, 4));
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
 }
 

@@ -4,6 +4,7 @@
 // prints for it (the file named as it is inside the folder). Also: the
 // templates validate once filled in, and every demo spec is valid.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
@@ -17,8 +18,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <sys/wait.h>
 
 #include "schema/diagnostic.h"
 #include "schema/validate.h"
@@ -37,7 +36,9 @@ std::string ReadBytes(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-bool IsSpecFile(const fs::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
+bool IsSpecFile(const fs::path& p) {
+  return p.extension() == ".yaml" || p.extension() == ".yml";
+}
 
 // Every diagnostic as `specd validate` prints it, one per line.
 std::string Diagnose(const std::string& bytes, const std::string& display_path) {
@@ -152,8 +153,7 @@ TEST(FixtureDiscovery, TestNamesAreUnique) {
 // --- templates ----------------------------------------------------------------
 
 const char* const kTemplates[] = {"feature.yaml", "fix.yaml", "refactor.yaml"};
-constexpr char kSchemaLine[] =
-    "# yaml-language-server: $schema=/usr/local/share/specd/spec.schema.json";
+constexpr char kSchemaLine[] = "# yaml-language-server: $schema=/usr/local/share/specd/spec.schema.json";
 
 std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -211,8 +211,8 @@ std::vector<fs::path> DemoSpecs() {
   std::vector<fs::path> specs;
   std::error_code ec;
   fs::path specs_dir = kFixtures / "demo" / ".agents" / "specs";
-  for (auto it = fs::recursive_directory_iterator(specs_dir, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(specs_dir, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
     if (it->is_directory() && it->path().filename() == "templates") {
       it.disable_recursion_pending();
       continue;
@@ -234,8 +234,8 @@ TEST(Demo, EverySpecIsValid) {
 TEST(Demo, ValidateWithRepoReportsAllValid) {
   size_t n = DemoSpecs().size();
   ASSERT_GT(n, 0u);
-  std::string command = std::string("\"") + SPECD_BINARY + "\" validate --repo \"" +
-                        (kFixtures / "demo").string() + "\" 2>&1";
+  std::string command =
+      std::string("\"") + SPECD_BINARY + "\" validate --repo \"" + (kFixtures / "demo").string() + "\" 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string out;

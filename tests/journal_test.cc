@@ -5,8 +5,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "tests/test_util.h"
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +21,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "tests/test_util.h"
 
 namespace specd {
 namespace {
@@ -406,12 +406,14 @@ TEST_F(JournalTest, WatchLogRoundTripsInOrder) {
   MustApply({.watch = {WatchRecord{0, 1'771'400'000'500, "overflow", "rescanned 1203 files, 17 changed"}}});
   Result<std::vector<WatchRecord>> log = journal_->WatchLog();
   ASSERT_TRUE(log.ok()) << log.error().message;
-  EXPECT_THAT(*log, ElementsAre(WatchRecord{1, 1'771'400'000'000, "started", "watching 3 directories"},
-                                WatchRecord{2, 1'771'400'000'500, "overflow", "rescanned 1203 files, 17 changed"}));
+  EXPECT_THAT(*log,
+              ElementsAre(WatchRecord{1, 1'771'400'000'000, "started", "watching 3 directories"},
+                          WatchRecord{2, 1'771'400'000'500, "overflow", "rescanned 1203 files, 17 changed"}));
 }
 
 TEST_F(JournalTest, ListStampsHasTheLiveSpecsByPath) {
-  SpecRecord b = FullSpec("spec-2026-02-18-002"), a = FullSpec("spec-2026-02-18-001"), gone = FullSpec("spec-2026-02-18-003");
+  SpecRecord b = FullSpec("spec-2026-02-18-002"), a = FullSpec("spec-2026-02-18-001"),
+             gone = FullSpec("spec-2026-02-18-003");
   a.ctime_ns = 42;
   gone.removed = true;
   MustApply({.upserts = {b, a, gone}});

@@ -66,7 +66,8 @@ struct RunOptions {
 // Runs `program` (looked up in PATH when it has no slash) with `args` in
 // `cwd`. nullopt when the child could not drop to nobody as asked.
 inline std::optional<Output> RunProcess(const std::string& cwd, const std::string& program,
-                                        const std::vector<std::string>& args, const RunOptions& options = {}) {
+                                        const std::vector<std::string>& args,
+                                        const RunOptions& options = {}) {
   TempDir io("specd-io");
   const std::string out_path = io / "stdout", err_path = io / "stderr", in_path = io / "stdin";
   {

@@ -2,19 +2,18 @@
 // directories: real symlinks, real FIFOs (if a FIFO were opened for a
 // blocking read, the test would hang: that is the check), real permission
 // errors.
+#include "engine/spec_files.h"
+
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "tests/test_util.h"
 
 #include <cerrno>
 #include <climits>
@@ -28,9 +27,9 @@
 #include <vector>
 
 #include "engine/repo.h"
-#include "engine/spec_files.h"
 #include "engine/validate_run.h"
 #include "schema/diagnostic.h"
+#include "tests/test_util.h"
 
 namespace specd {
 namespace {
@@ -50,7 +49,9 @@ std::string ValidSpec(const std::string& id) {
 
 using ::specd::testing::TempDir;
 
-void MakeDirs(const std::string& path) { fs::create_directories(path); }
+void MakeDirs(const std::string& path) {
+  fs::create_directories(path);
+}
 
 void Write(const std::string& path, const std::string& bytes) {
   fs::create_directories(fs::path(path).parent_path());
@@ -89,7 +90,8 @@ std::vector<Outcome> Outcomes(const ValidateReport& report) {
   return out;
 }
 
-ValidateReport CollectAndValidate(const std::vector<std::string>& inputs, const std::string& boundary, int threads = 1) {
+ValidateReport CollectAndValidate(const std::vector<std::string>& inputs, const std::string& boundary,
+                                  int threads = 1) {
   return ValidateSpecFiles(CollectSpecFiles(inputs, boundary), ValidateOptions{}, threads);
 }
 
@@ -240,12 +242,13 @@ TEST(CollectSpecFiles, SymlinkOutsideTheBoundaryIsRefusedAndCountsInvalid) {
 
   ValidateReport report = ValidateSpecFiles(files, ValidateOptions{}, 1);
   EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kInvalid, Outcome::kInvalid));
-  EXPECT_THAT(TextLines(report),
-              ElementsAre(t / "repo/specs/passwd.yaml" +
-                              ":1:1: error: symlink points outside the repository (to /etc/passwd); not followed",
-                          t / "repo/specs/spec-2026-01-01-001.yaml" +
-                              ":1:1: error: symlink points outside the repository (to " +
-                              t / "outside/secret.yaml" + "); not followed"));
+  EXPECT_THAT(
+      TextLines(report),
+      ElementsAre(t / "repo/specs/passwd.yaml" +
+                      ":1:1: error: symlink points outside the repository (to /etc/passwd); not followed",
+                  t / "repo/specs/spec-2026-01-01-001.yaml" +
+                      ":1:1: error: symlink points outside the repository (to " + t / "outside/secret.yaml" +
+                      "); not followed"));
   EXPECT_EQ(report.files[0].diagnostics[0].keyword, "symlink");
   EXPECT_EQ(SummaryLine(report), "2 files: 0 valid, 2 invalid");
   EXPECT_EQ(report.ExitCode(), 1);
@@ -272,7 +275,8 @@ TEST(CollectSpecFiles, DanglingSymlinkIsSkippedWithAWarning) {
   EXPECT_FALSE(files[0].io_error);
   ValidateReport report = ValidateSpecFiles(files, ValidateOptions{}, 1);
   EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kSkipped));
-  EXPECT_THAT(TextLines(report), ElementsAre(t / "specs/gone.yaml" + ":1:1: warning: dangling symlink; skipped"));
+  EXPECT_THAT(TextLines(report),
+              ElementsAre(t / "specs/gone.yaml" + ":1:1: warning: dangling symlink; skipped"));
   EXPECT_EQ(SummaryLine(report), "0 files: 0 valid, 0 invalid, 1 skipped");
   EXPECT_EQ(report.ExitCode(), 0);
 }
@@ -308,7 +312,8 @@ TEST(CollectSpecFiles, SymlinkToAFifoIsSkipped) {
   Fifo(t / "data/pipe");
   Symlink("../data/pipe", t / "specs/x.yaml");
   ValidateReport report = CollectAndValidate({t / "specs"}, t.path());
-  EXPECT_THAT(TextLines(report), ElementsAre(t / "specs/x.yaml" + ":1:1: warning: symlink to a FIFO; skipped"));
+  EXPECT_THAT(TextLines(report),
+              ElementsAre(t / "specs/x.yaml" + ":1:1: warning: symlink to a FIFO; skipped"));
   EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kSkipped));
 }
 
@@ -336,7 +341,8 @@ TEST(CollectSpecFiles, CharacterDeviceNamedYamlIsSkipped) {
     GTEST_SKIP() << "mknod of a character device needs CAP_MKNOD: " << std::strerror(errno);
   }
   ValidateReport report = CollectAndValidate({t / "specs"}, t.path());
-  EXPECT_THAT(TextLines(report), ElementsAre(path + ":1:1: warning: a character device, not a file; skipped"));
+  EXPECT_THAT(TextLines(report),
+              ElementsAre(path + ":1:1: warning: a character device, not a file; skipped"));
   EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kSkipped));
 }
 
@@ -424,8 +430,9 @@ TEST(ReadSpecFile, SixtyFourMegabyteFileIsNotRead) {
   EXPECT_EQ(r->size, uint64_t{64} << 20);
   EXPECT_EQ(r->data, "");
   ValidateReport report = CollectAndValidate({path}, t.path());
-  EXPECT_THAT(TextLines(report),
-              ElementsAre(path + ":1:1: error: the file is 67108864 bytes; the limit is 1048576 (--max-bytes)"));
+  EXPECT_THAT(
+      TextLines(report),
+      ElementsAre(path + ":1:1: error: the file is 67108864 bytes; the limit is 1048576 (--max-bytes)"));
   EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kInvalid));
 }
 
@@ -476,7 +483,9 @@ TEST(CollectSpecFiles, MissingPathIsUnreadable) {
 TEST(ValidateSpecFiles, OneBadFileDoesNotStopTheOthers) {
   TempDir t;
   const std::string s = t / "repo/specs";
-  Write(s + "/a-binary.yaml", std::string("\x7F" "ELF\x02\x01\x01\x00", 8));
+  Write(s + "/a-binary.yaml", std::string("\x7F"
+                                          "ELF\x02\x01\x01\x00",
+                                          8));
   Write(s + "/b-dup.yaml", "id: x\nid: y\n");
   Write(s + "/c-empty.yaml", "");
   Fifo(s + "/d-fifo.yaml");
@@ -492,14 +501,14 @@ TEST(ValidateSpecFiles, OneBadFileDoesNotStopTheOthers) {
                 ElementsAre(s + "/a-binary.yaml", s + "/b-dup.yaml", s + "/c-empty.yaml", s + "/d-fifo.yaml",
                             s + "/e-escape.yaml", s + "/spec-2026-01-01-001.yaml",
                             s + "/spec-2026-01-01-002.yaml", s + "/z-bomb.yaml", t / "repo/missing.yaml"));
-    EXPECT_THAT(Outcomes(report),
-                ElementsAre(Outcome::kInvalid, Outcome::kInvalid, Outcome::kInvalid, Outcome::kSkipped,
-                            Outcome::kInvalid, Outcome::kValid, Outcome::kValid, Outcome::kInvalid,
-                            Outcome::kUnreadable));
+    EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kInvalid, Outcome::kInvalid, Outcome::kInvalid,
+                                              Outcome::kSkipped, Outcome::kInvalid, Outcome::kValid,
+                                              Outcome::kValid, Outcome::kInvalid, Outcome::kUnreadable));
     EXPECT_THAT(
         TextLines(report),
         ElementsAre(
-            s + "/a-binary.yaml:1:1: error: control byte 0x7f is not allowed in YAML (is this a binary file?)",
+            s + "/a-binary.yaml:1:1: error: control byte 0x7f is not allowed in YAML (is this a binary "
+                "file?)",
             s + "/b-dup.yaml:2:1: error: /id: duplicate key 'id' (first defined at line 1, column 1)",
             s + "/c-empty.yaml:1:1: error: the file is empty; a spec is a mapping of fields",
             s + "/d-fifo.yaml:1:1: warning: a FIFO, not a file; skipped",

@@ -63,8 +63,8 @@ TEST(StateMachine, EveryStateAgainstEveryRequest) {
           if (via == Via::kEngine && role != Role::kEngine) continue;
           Decision d = Decide(from, Permissive(), Request{to, via, "because"}, Actor{"someone", asker});
           EXPECT_EQ(d.allowed, ContractAllows(from, to, asker, via))
-              << StateName(from) << " -> " << StateName(to) << " by " << RoleName(asker)
-              << " via " << static_cast<int>(via) << ": " << d.reason;
+              << StateName(from) << " -> " << StateName(to) << " by " << RoleName(asker) << " via "
+              << static_cast<int>(via) << ": " << d.reason;
           EXPECT_FALSE(d.reason.empty());
           ++cases;
         }
@@ -75,20 +75,25 @@ TEST(StateMachine, EveryStateAgainstEveryRequest) {
 }
 
 TEST(StateMachine, AnAgentEditingDraftToCompletedIsRefused) {
-  Decision d = Decide(S::kDraft, Permissive(), Request{S::kCompleted, Via::kFileEdit, ""}, Actor{"agent-7", Role::kAuthor});
+  Decision d = Decide(S::kDraft, Permissive(), Request{S::kCompleted, Via::kFileEdit, ""},
+                      Actor{"agent-7", Role::kAuthor});
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason,
-            "draft -> completed is not a step of the spec life cycle (from draft it goes to review, or cancelled)");
+  EXPECT_EQ(
+      d.reason,
+      "draft -> completed is not a step of the spec life cycle (from draft it goes to review, or cancelled)");
 }
 
 TEST(StateMachine, AnEditThatIsAReviewersDecisionSaysWhichVerb) {
-  Decision d = Decide(S::kReview, Permissive(), Request{S::kApproved, Via::kFileEdit, ""}, Actor{"alice", Role::kAuthor});
+  Decision d = Decide(S::kReview, Permissive(), Request{S::kApproved, Via::kFileEdit, ""},
+                      Actor{"alice", Role::kAuthor});
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason, "review -> approved cannot be made by editing the file: a reviewer runs `specd approve ID`");
+  EXPECT_EQ(d.reason,
+            "review -> approved cannot be made by editing the file: a reviewer runs `specd approve ID`");
 }
 
 TEST(StateMachine, RequestingReviewByEditingTheFileIsAllowed) {
-  Decision d = Decide(S::kDraft, Permissive(), Request{S::kReview, Via::kFileEdit, ""}, Actor{"alice", Role::kAuthor});
+  Decision d =
+      Decide(S::kDraft, Permissive(), Request{S::kReview, Via::kFileEdit, ""}, Actor{"alice", Role::kAuthor});
   EXPECT_TRUE(d.allowed);
   EXPECT_EQ(d.from, S::kDraft);
   EXPECT_EQ(d.to, S::kReview);
@@ -99,22 +104,32 @@ TEST(StateMachine, AnInvalidSpecCannotGoToReview) {
   f.valid = false;
   Decision d = Decide(S::kDraft, f, Request{S::kReview, Via::kVerb, ""}, Actor{"alice", Role::kAuthor});
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.reason, "draft -> review must wait: the spec does not validate; run `specd validate` and fix it first");
+  EXPECT_EQ(d.reason,
+            "draft -> review must wait: the spec does not validate; run `specd validate` and fix it first");
 }
 
 TEST(StateMachine, RejectionsAndCancellationsNeedAReason) {
-  EXPECT_EQ(Decide(S::kReview, Permissive(), Request{S::kDraft, Via::kVerb, ""}, Actor{"rev", Role::kReviewer}).reason,
-            "review -> draft needs a reason (--reason)");
-  EXPECT_EQ(Decide(S::kPlanning, Permissive(), Request{S::kCancelled, Via::kVerb, ""}, Actor{"p", Role::kPerson}).reason,
-            "cancelling needs a reason (--reason)");
-  EXPECT_EQ(Decide(S::kBlocked, Permissive(), Request{S::kInProgress, Via::kVerb, ""}, Actor{"w", Role::kWorker}).allowed,
-            true);  // unblocking clears the reason; none is needed
-  EXPECT_EQ(Decide(S::kInProgress, Permissive(), Request{S::kBlocked, Via::kVerb, ""}, Actor{"w", Role::kWorker}).reason,
-            "in-progress -> blocked needs a reason (--reason)");
+  EXPECT_EQ(
+      Decide(S::kReview, Permissive(), Request{S::kDraft, Via::kVerb, ""}, Actor{"rev", Role::kReviewer})
+          .reason,
+      "review -> draft needs a reason (--reason)");
+  EXPECT_EQ(
+      Decide(S::kPlanning, Permissive(), Request{S::kCancelled, Via::kVerb, ""}, Actor{"p", Role::kPerson})
+          .reason,
+      "cancelling needs a reason (--reason)");
+  EXPECT_EQ(
+      Decide(S::kBlocked, Permissive(), Request{S::kInProgress, Via::kVerb, ""}, Actor{"w", Role::kWorker})
+          .allowed,
+      true);  // unblocking clears the reason; none is needed
+  EXPECT_EQ(
+      Decide(S::kInProgress, Permissive(), Request{S::kBlocked, Via::kVerb, ""}, Actor{"w", Role::kWorker})
+          .reason,
+      "in-progress -> blocked needs a reason (--reason)");
 }
 
 TEST(StateMachine, TerminalStatesAreFinal) {
-  Decision d = Decide(S::kCompleted, Permissive(), Request{S::kCancelled, Via::kVerb, "x"}, Actor{"p", Role::kPerson});
+  Decision d =
+      Decide(S::kCompleted, Permissive(), Request{S::kCancelled, Via::kVerb, "x"}, Actor{"p", Role::kPerson});
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, "the spec is completed; that is final");
 }
@@ -143,7 +158,8 @@ TEST(StateMachine, ApprovedMovesToPlanningAtOnce) {
 
 TEST(StateMachine, DiffSubmittedGuard) {
   SpecFacts f;
-  f.tasks = {{"TASK-001", "diff-submitted", true}, {"TASK-002", "in-progress", true}, {"TASK-003", "done", true}};
+  f.tasks = {
+      {"TASK-001", "diff-submitted", true}, {"TASK-002", "in-progress", true}, {"TASK-003", "done", true}};
   EXPECT_EQ(NextEngineStep(S::kInProgress, f).waiting, "1 of 3 tasks have not submitted a diff");
   f.tasks[1].status = "diff-submitted";
   f.diffs_apply = false;
@@ -156,8 +172,9 @@ TEST(StateMachine, DiffSubmittedGuard) {
 TEST(StateMachine, ReviewGatesAndCommitGuards) {
   SpecFacts f = Permissive();
   f.gates_pass = false;
-  EXPECT_EQ(Decide(S::kDiffSubmitted, f, Request{S::kReviewed, Via::kVerb, ""}, Actor{"r", Role::kReviewer}).reason,
-            "diff-submitted -> reviewed must wait: the automatic gates have not passed");
+  EXPECT_EQ(
+      Decide(S::kDiffSubmitted, f, Request{S::kReviewed, Via::kVerb, ""}, Actor{"r", Role::kReviewer}).reason,
+      "diff-submitted -> reviewed must wait: the automatic gates have not passed");
   f = Permissive();
   f.committed = false;
   EXPECT_EQ(NextEngineStep(S::kReviewed, f).waiting, "the diffs have not been committed yet");
@@ -165,8 +182,10 @@ TEST(StateMachine, ReviewGatesAndCommitGuards) {
 
 TEST(StateMachine, RejectingReviewedWorkSendsItsTasksBackToPending) {
   SpecFacts f;
-  f.tasks = {{"TASK-001", "reviewed", true}, {"TASK-002", "done", true}, {"TASK-003", "diff-submitted", true}};
-  Decision d = Decide(S::kReviewed, f, Request{S::kInProgress, Via::kVerb, "tests fail"}, Actor{"r", Role::kReviewer});
+  f.tasks = {
+      {"TASK-001", "reviewed", true}, {"TASK-002", "done", true}, {"TASK-003", "diff-submitted", true}};
+  Decision d =
+      Decide(S::kReviewed, f, Request{S::kInProgress, Via::kVerb, "tests fail"}, Actor{"r", Role::kReviewer});
   ASSERT_TRUE(d.allowed) << d.reason;
   ASSERT_EQ(d.task_changes.size(), 2u);
   EXPECT_EQ(d.task_changes[0].task_id, "TASK-001");
@@ -176,8 +195,11 @@ TEST(StateMachine, RejectingReviewedWorkSendsItsTasksBackToPending) {
 }
 
 TEST(StateMachine, ChangesBroughtByGitFollowTheGraphOnly) {
-  EXPECT_TRUE(Decide(S::kReview, SpecFacts{}, Request{S::kApproved, Via::kSync, ""}, Actor{"git", Role::kAuthor}).allowed);
-  Decision d = Decide(S::kDraft, SpecFacts{}, Request{S::kCompleted, Via::kSync, ""}, Actor{"git", Role::kAuthor});
+  EXPECT_TRUE(
+      Decide(S::kReview, SpecFacts{}, Request{S::kApproved, Via::kSync, ""}, Actor{"git", Role::kAuthor})
+          .allowed);
+  Decision d =
+      Decide(S::kDraft, SpecFacts{}, Request{S::kCompleted, Via::kSync, ""}, Actor{"git", Role::kAuthor});
   EXPECT_FALSE(d.allowed);
   EXPECT_EQ(d.reason, "draft -> completed is not a step of the spec life cycle");
 }

@@ -17,7 +17,8 @@ inline std::string TreeDifference(const Document& a, NodeId ia, const Document& 
   if (x.kind != y.kind) {
     return at(std::string("kind ") + NodeKindName(x.kind) + " vs " + NodeKindName(y.kind));
   }
-  if (x.offset != y.offset) return at("offset " + std::to_string(x.offset) + " vs " + std::to_string(y.offset));
+  if (x.offset != y.offset)
+    return at("offset " + std::to_string(x.offset) + " vs " + std::to_string(y.offset));
   if (x.is_scalar()) {
     if (x.text != y.text && x.kind != NodeKind::kNull) return at("text '" + x.text + "' vs '" + y.text + "'");
     if (x.quoted != y.quoted) return at("quoted differs");

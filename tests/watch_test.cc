@@ -58,7 +58,9 @@ std::string SpecText(const std::string& id, const std::string& status = "draft")
 }
 
 // What an event line says, without its time ("14:04:49.346  ").
-std::string EventText(const std::string& line) { return line.size() > 14 ? line.substr(14) : line; }
+std::string EventText(const std::string& line) {
+  return line.size() > 14 ? line.substr(14) : line;
+}
 
 // The whole file in one open/write/close (what a plain `>` redirect does).
 void WriteFile(const std::string& path, const std::string& bytes) {
@@ -119,7 +121,8 @@ class WatchTest : public ::testing::Test {
     Result<std::vector<TransitionRecord>> ts = j->Transitions(id);
     EXPECT_TRUE(ts.ok());
     if (ts.ok()) {
-      for (const TransitionRecord& t : *ts) out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
+      for (const TransitionRecord& t : *ts)
+        out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
     }
     return out;
   }
@@ -155,7 +158,8 @@ TEST_F(WatchTest, StartsRegistersWhatIsThereAndStopsCleanlyOnSigterm) {
   const std::string a = Id(1);
   testing::Write(PathOf(a), SpecText(a));
   auto w = Start();
-  EXPECT_NE(ready_.find(" info specd watch: watching " + Active() + " (inotify, 1 specs, 1 changed since last seen); ready in "),
+  EXPECT_NE(ready_.find(" info specd watch: watching " + Active() +
+                        " (inotify, 1 specs, 1 changed since last seen); ready in "),
             std::string::npos)
       << ready_;
   EXPECT_EQ(w->LinesWith(": registered at").size(), 1u);
@@ -171,7 +175,8 @@ TEST_F(WatchTest, StartsRegistersWhatIsThereAndStopsCleanlyOnSigterm) {
   EXPECT_EQ((*log)[0].kind, "started");
   EXPECT_EQ((*log)[0].detail, "watching " + Active() + " (inotify, 1 specs, 1 changed since last seen)");
   EXPECT_EQ((*log)[1].kind, "stopped");
-  EXPECT_EQ((*log)[1].detail, "stopped by SIGTERM after 0 passes over 0 files (0 unchanged), 0 rescans, 0 overflows");
+  EXPECT_EQ((*log)[1].detail,
+            "stopped by SIGTERM after 0 passes over 0 files (0 unchanged), 0 rescans, 0 overflows");
 
   // A restart knows the file: nothing changed since last seen.
   auto again = Start();
@@ -186,8 +191,8 @@ TEST_F(WatchTest, ASecondWatcherOnTheSameRepositoryExitsTwoNamingTheFirst) {
   EXPECT_EQ(second.exit_code, 2);
   EXPECT_EQ(second.out, "");
   EXPECT_EQ(second.err, "specd watch: another specd watch (pid " + std::to_string(first->pid()) +
-                            ") is already watching this repository; stop it first (its lock is " + repo_.path() +
-                            "/.git/specd/watch.lock)\n");
+                            ") is already watching this repository; stop it first (its lock is " +
+                            repo_.path() + "/.git/specd/watch.lock)\n");
   // The first one goes on undisturbed.
   const std::string a = Id(1);
   RenameSave(PathOf(a), SpecText(a));  // one event, so one pass
@@ -225,11 +230,12 @@ TEST_F(WatchTest, RenameSaveIsOneEditWrittenBackOnce) {
   // The file: the author's bytes, updatedAt and one changeLog entry.
   const std::string bytes = ReadAll(PathOf(a));
   static const std::regex kTime("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z");
-  std::string expected = Replace(SpecText(a, "review"), "  author: tester\n",
-                                 "  author: tester\n  updatedAt: \"<at>\"\n");
-  expected += "changeLog:\n  - at: \"<at>\"\n    actor: tester\n    from: draft\n    to: review\n"
-              "    reason: status edited in the file\n    trace: " +
-              (*rec)->trace_id + "\n";
+  std::string expected =
+      Replace(SpecText(a, "review"), "  author: tester\n", "  author: tester\n  updatedAt: \"<at>\"\n");
+  expected +=
+      "changeLog:\n  - at: \"<at>\"\n    actor: tester\n    from: draft\n    to: review\n"
+      "    reason: status edited in the file\n    trace: " +
+      (*rec)->trace_id + "\n";
   EXPECT_EQ(std::regex_replace(bytes, kTime, "<at>"), expected);
   EXPECT_EQ(Sha256Hex(bytes), (*rec)->content_hash);
   EXPECT_FALSE(fs::exists(Active() + "/.goutputstream-ABC123"));
@@ -267,7 +273,8 @@ TEST_F(WatchTest, SelfWritesDoNotLoop) {
   const std::string bytes = ReadAll(PathOf(a));
   EXPECT_EQ((*rec)->written_hash, Sha256Hex(bytes));
   size_t entries = 0;
-  for (size_t at = bytes.find("\n  - at: "); at != std::string::npos; at = bytes.find("\n  - at: ", at + 1)) ++entries;
+  for (size_t at = bytes.find("\n  - at: "); at != std::string::npos; at = bytes.find("\n  - at: ", at + 1))
+    ++entries;
   EXPECT_EQ(entries, 1u) << bytes;
   EXPECT_EQ(bytes.find("changeLog:"), bytes.rfind("changeLog:"));
 }
@@ -312,8 +319,9 @@ TEST_F(WatchTest, EditorTemporaryNamesNeverReachTheJournal) {
   auto w = Start({"--log-level", "debug"});
   const std::string a = Id(1);
   // Each with a whole, valid spec inside: were it looked at, it would show.
-  for (const std::string& name : {"." + a + ".yaml.swp", a + ".yaml~", "#" + a + ".yaml#", ".#" + a + ".yaml",
-                                 std::string("4913"), std::string(".subl1234.tmp"), ".specd-tmp-" + a + ".yaml"}) {
+  for (const std::string& name :
+       {"." + a + ".yaml.swp", a + ".yaml~", "#" + a + ".yaml#", ".#" + a + ".yaml", std::string("4913"),
+        std::string(".subl1234.tmp"), ".specd-tmp-" + a + ".yaml"}) {
     WriteFile(Active() + "/" + name, SpecText(a));
     RenameSave(Active() + "/" + name, SpecText(a, "review"));
   }
@@ -322,8 +330,9 @@ TEST_F(WatchTest, EditorTemporaryNamesNeverReachTheJournal) {
   EXPECT_EQ(EventText(w->WaitForLine(b + ": ")), b + ": registered at draft");
   // A full pass ignores them as well.
   w->Signal(SIGHUP);
-  EXPECT_NE(w->WaitForLine("rescanned").find("info specd watch: SIGHUP: rescanned 1 files, 0 changed, 0 events ("),
-            std::string::npos);
+  EXPECT_NE(
+      w->WaitForLine("rescanned").find("info specd watch: SIGHUP: rescanned 1 files, 0 changed, 0 events ("),
+      std::string::npos);
   EXPECT_EQ(Stop(w.get()), "1 passes over 1 files (0 unchanged), 1 rescans, 0 overflows");
   EXPECT_EQ(w->Count(a), 0u) << w->output();
 
@@ -350,9 +359,10 @@ TEST_F(WatchTest, AHalfWrittenFileIsHeldNotReportedAndActedOnWhenFinished) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::write(fd, bytes.data(), half), static_cast<ssize_t>(half));
   // Quiet for the settle time: a first look, which holds it.
-  EXPECT_NE(w->WaitForLine("does not validate yet")
-                .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
-            std::string::npos);
+  EXPECT_NE(
+      w->WaitForLine("does not validate yet")
+          .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
+      std::string::npos);
   ASSERT_EQ(::write(fd, bytes.data() + half, bytes.size() - half), static_cast<ssize_t>(bytes.size() - half));
   ASSERT_EQ(::close(fd), 0);
   EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": registered at draft");
@@ -440,14 +450,17 @@ TEST_F(WatchTest, AKernelQueueOverflowIsRescannedAndNothingIsLost) {
   for (int i = 0; i < files; ++i) WriteFile(PathOf(Id(i)), SpecText(Id(i)));
   w->Signal(SIGCONT);
   EXPECT_NE(w->WaitForLine("events were lost")
-                .find("warning specd watch: the kernel's event queue overflowed (fs.inotify.max_queued_events): events "
+                .find("warning specd watch: the kernel's event queue overflowed "
+                      "(fs.inotify.max_queued_events): events "
                       "were lost; rescanning everything"),
             std::string::npos);
   const std::string rescanned = w->WaitForLine("rescanned", 300'000);
   const std::string n = std::to_string(files);
-  EXPECT_NE(rescanned.find("info specd watch: the kernel's event queue overflowed (fs.inotify.max_queued_events): "
-                           "rescanned " + n + " files, " + n + " changed, " + n + " events ("),
-            std::string::npos)
+  EXPECT_NE(
+      rescanned.find("info specd watch: the kernel's event queue overflowed (fs.inotify.max_queued_events): "
+                     "rescanned " +
+                     n + " files, " + n + " changed, " + n + " events ("),
+      std::string::npos)
       << rescanned;
   EXPECT_EQ(w->Count(": registered at draft"), static_cast<size_t>(files));
   EXPECT_EQ(Stop(w.get()), "0 passes over 0 files (0 unchanged), 1 rescans, 1 overflows");
@@ -481,8 +494,8 @@ TEST_F(WatchTest, SigtermMidBurstThenARestartLosesNothing) {
   EXPECT_LT(first_run, static_cast<size_t>(kFiles));  // stopped part-way
 
   auto again = Start();
-  EXPECT_NE(ready_.find("(inotify, " + std::to_string(kFiles) + " specs, " + std::to_string(kFiles - first_run) +
-                        " changed since last seen)"),
+  EXPECT_NE(ready_.find("(inotify, " + std::to_string(kFiles) + " specs, " +
+                        std::to_string(kFiles - first_run) + " changed since last seen)"),
             std::string::npos)
       << ready_;
   EXPECT_EQ(again->Count(": registered at draft"), kFiles - first_run);
@@ -506,8 +519,7 @@ TEST_F(WatchTest, ActiveDeletedAndRecreatedIsWatchedAgain) {
   testing::Write(PathOf(a), SpecText(a));
   auto w = Start();
   fs::remove_all(Active());
-  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")),
-            a + ": file removed (" + Rel(a) + "), history kept");
+  EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": file removed (" + Rel(a) + "), history kept");
   fs::create_directory(Active());
   // Whole at once: the rescan that the new directory sets off may find the
   // file before its watch does, and a full pass holds nothing.
@@ -553,16 +565,18 @@ TEST_F(WatchTest, AFileStillBeingWrittenInATreeThatAppearsIsHeldNotReported) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::write(fd, bytes.data(), half), static_cast<ssize_t>(half));
   ASSERT_EQ(::rename(staging.c_str(), Active().c_str()), 0);
-  EXPECT_NE(w->WaitForLine("does not validate yet")
-                .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
-            std::string::npos);
+  EXPECT_NE(
+      w->WaitForLine("does not validate yet")
+          .find("debug specd watch: " + Rel(a) + " does not validate yet; looking again once it is quiet"),
+      std::string::npos);
   ASSERT_EQ(::write(fd, bytes.data() + half, bytes.size() - half), static_cast<ssize_t>(bytes.size() - half));
   ASSERT_EQ(::close(fd), 0);
   EXPECT_EQ(EventText(w->WaitForLine(a + ": ")), a + ": registered at draft");
   // The new tree's full pass, after the file settled: nothing left to do.
-  EXPECT_NE(w->WaitForLine("rescanned")
-                .find("info specd watch: .agents/specs/active appeared: rescanned 1 files, 0 changed, 0 events ("),
-            std::string::npos)
+  EXPECT_NE(
+      w->WaitForLine("rescanned")
+          .find("info specd watch: .agents/specs/active appeared: rescanned 1 files, 0 changed, 0 events ("),
+      std::string::npos)
       << w->output();
   EXPECT_EQ(Stop(w.get()), "2 passes over 2 files (0 unchanged), 1 rescans, 0 overflows");
   EXPECT_EQ(w->Count("invalid"), 0u) << w->output();
@@ -609,7 +623,8 @@ TEST_F(WatchTest, ANewSubdirectoryWithFilesAlreadyInsideIsPickedUp) {
   EXPECT_EQ(specs[1].path, std::string(kActive) + "/team/" + Id(2) + ".yaml");
   EXPECT_EQ(specs[2].path, std::string(kActive) + "/team/" + Id(3) + ".yaml");
   EXPECT_EQ(specs[3].path, std::string(kActive) + "/x/y/" + Id(4) + ".yaml");
-  for (const std::string& id : {Id(1), Id(3)}) EXPECT_EQ(Transitions(j.get(), id), Lines{" -> draft " + kRegistered});
+  for (const std::string& id : {Id(1), Id(3)})
+    EXPECT_EQ(Transitions(j.get(), id), Lines{" -> draft " + kRegistered});
   for (const std::string& id : {Id(2), Id(4)}) {
     EXPECT_EQ(Transitions(j.get(), id), (Lines{" -> draft " + kRegistered, kEdited}));
   }

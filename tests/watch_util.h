@@ -16,9 +16,9 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "tests/process_util.h"
-#include <vector>
 
 namespace specd::testing {
 
@@ -75,8 +75,8 @@ class WatchProcess {
         if (lines_[cursor_].find(needle) != std::string::npos) return lines_[cursor_++];
       }
       if (!ReadMore(deadline)) {
-        ADD_FAILURE() << "no line with '" << needle << "' from specd watch " << (eof_ ? "(it exited)" : "(hang guard)")
-                      << "; all it wrote:\n"
+        ADD_FAILURE() << "no line with '" << needle << "' from specd watch "
+                      << (eof_ ? "(it exited)" : "(hang guard)") << "; all it wrote:\n"
                       << output_;
         return "";
       }

@@ -128,11 +128,11 @@ TEST(SettlerTest, AWriterComingBackMakesAHeldPathAFirstLookAgain) {
 TEST(SettlerTest, HoldingAPendingPathKeepsItAFirstLookAndTheLaterTime) {
   Settler s(20);
   s.Note(FsEvent{"/r/a.yaml", Kind::kChanging}, 200);  // due 220
-  s.Hold("/r/a.yaml", 210, 210);                            // would be due 230
+  s.Hold("/r/a.yaml", 210, 210);                       // would be due 230
   EXPECT_EQ(Taken(&s, 229), Paths{});
   EXPECT_EQ(Taken(&s, 230), Paths{"/r/a.yaml"});
   s.Note(FsEvent{"/r/b.yaml", Kind::kChanging}, 200);  // due 220
-  s.Hold("/r/b.yaml", 190, 190);                            // would be due 210: the later stays
+  s.Hold("/r/b.yaml", 190, 190);                       // would be due 210: the later stays
   EXPECT_EQ(Taken(&s, 219), Paths{});
   EXPECT_EQ(Taken(&s, 220), Paths{"/r/b.yaml"});
 }
@@ -163,23 +163,24 @@ TEST(SettlerTest, ZeroSettleMakesEverythingDueAtOnce) {
 // Names
 
 TEST(WatchedNamesTest, EditorTemporariesAndSpecdsOwnAreIgnored) {
-  for (const char* name : {".x.yaml.swp", ".x.yaml.swo", ".x.yaml.swx", "x.yaml~", "#x.yaml#", ".#x.yaml", "4913",
-                           ".subl1234.tmp", ".subl.tmp", ".specd-tmp-spec-2026-01-01-001.yaml", ""}) {
+  for (const char* name : {".x.yaml.swp", ".x.yaml.swo", ".x.yaml.swx", "x.yaml~", "#x.yaml#", ".#x.yaml",
+                           "4913", ".subl1234.tmp", ".subl.tmp", ".specd-tmp-spec-2026-01-01-001.yaml", ""}) {
     EXPECT_TRUE(IsIgnoredName(name)) << "'" << name << "'";
     EXPECT_FALSE(IsWatchedName(name)) << "'" << name << "'";
   }
 }
 
 TEST(WatchedNamesTest, SpecFileNamesAreWatched) {
-  for (const char* name : {"spec-2026-01-01-001.yaml", "x.yaml", "x.yml", "#x.yaml", "x~y.yaml", "4913.yaml",
-                           "subl1.yaml"}) {
+  for (const char* name :
+       {"spec-2026-01-01-001.yaml", "x.yaml", "x.yml", "#x.yaml", "x~y.yaml", "4913.yaml", "subl1.yaml"}) {
     EXPECT_FALSE(IsIgnoredName(name)) << name;
     EXPECT_TRUE(IsWatchedName(name)) << name;
   }
 }
 
 TEST(WatchedNamesTest, OtherNamesAreNotWatchedNorIgnored) {
-  for (const char* name : {"README.md", "x.json", "x.yaml.bak", "yaml", ".yaml", "x.swp", "4914", ".x.yaml"}) {
+  for (const char* name :
+       {"README.md", "x.json", "x.yaml.bak", "yaml", ".yaml", "x.swp", "4914", ".x.yaml"}) {
     EXPECT_FALSE(IsWatchedName(name)) << name;
   }
   // Not an editor's temporary, only not a spec.
@@ -234,7 +235,7 @@ TEST(WatchLockTest, ASecondAcquireFailsNamingTheHoldersPid) {
                                         ") is already watching this repository; stop it first (its lock is " +
                                         path + ")");
   EXPECT_EQ(ReadAll(path), std::to_string(::getpid()) + "\n");  // the holder's pid is left alone
-  first->reset();  // let go
+  first->reset();                                               // let go
   Result<std::unique_ptr<WatchLock>> third = WatchLock::Acquire(path);
   ASSERT_TRUE(third.ok()) << third.error().message;
 }

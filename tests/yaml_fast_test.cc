@@ -17,9 +17,9 @@ const char* const kAccepted[] = {
     "id: spec-2026-02-18-001\nversion: \"1.0.0\"\n",
     "# leading comment\n---\na: 1\n",
     "a:\n  b:\n    c: deep\n  d: [x, \"y\" , 'z''s' ]  # trailing\n",
-    "a:\nb: x\n",                                 // a null marked at the next token
+    "a:\nb: x\n",                                      // a null marked at the next token
     "list:\n  -\n  - \n  - k: v\n    j: w\nend: 1\n",  // empty entries, compact mapping
-    "same:\n- s1\n- s2\nnext: 1\n",               // a sequence at its key's indentation
+    "same:\n- s1\n- s2\nnext: 1\n",                    // a sequence at its key's indentation
     "lit: |\n  line one\n\n  line three\n\nnext: 1\n",
     "strip: |-\n  kept\n  text\n\n\nnext: 2\n",
     "crlf: value\r\nother:\r\n  - a\r\n  - b\r\n",
@@ -51,24 +51,24 @@ TEST(YamlFast, TakesTheFastPathForOrdinarySpecs) {
 
 TEST(YamlFast, DeclinesWhatItDoesNotHandle) {
   const char* const declined[] = {
-      "a: &x 1\nb: *x\n",               // anchors and aliases
-      "a: !!str 5\n",                   // tags
-      "a: {b: 1}\n",                    // flow mappings
-      "a: \"esc\\n\"\n",                // escapes
-      "a: one\n  two\n",                // multi-line plain scalar
-      "a: >\n  folded\n",               // folded scalar
-      "a: 1\na: 2\n",                   // duplicate key (yaml-cpp path reports it)
-      "a: 1\n---\nb: 2\n",              // a second document
-      "a:\tb\n",                        // a tab
-      "<<: {}\n",                       // merge key
-      "a: [1,\n  2]\n",                 // multi-line flow
-      "a: b: c\n",                      // a map value where a scalar ends
-      "just a scalar\n",                // root scalar
-      "a: |\n  no final newline",       // literal block at end of file without a break
-      "a:",                             // null at the end
-      "a: x\x01y\n",                    // control byte
-      "a: 1\r",                         // a final lone CR (fuzzer): yaml-cpp keeps it in the scalar
-      "- [o?]",                         // yaml-cpp rejects this flow scalar (fuzzer)
+      "a: &x 1\nb: *x\n",          // anchors and aliases
+      "a: !!str 5\n",              // tags
+      "a: {b: 1}\n",               // flow mappings
+      "a: \"esc\\n\"\n",           // escapes
+      "a: one\n  two\n",           // multi-line plain scalar
+      "a: >\n  folded\n",          // folded scalar
+      "a: 1\na: 2\n",              // duplicate key (yaml-cpp path reports it)
+      "a: 1\n---\nb: 2\n",         // a second document
+      "a:\tb\n",                   // a tab
+      "<<: {}\n",                  // merge key
+      "a: [1,\n  2]\n",            // multi-line flow
+      "a: b: c\n",                 // a map value where a scalar ends
+      "just a scalar\n",           // root scalar
+      "a: |\n  no final newline",  // literal block at end of file without a break
+      "a:",                        // null at the end
+      "a: x\x01y\n",               // control byte
+      "a: 1\r",                    // a final lone CR (fuzzer): yaml-cpp keeps it in the scalar
+      "- [o?]",                    // yaml-cpp rejects this flow scalar (fuzzer)
   };
   for (const char* text : declined) {
     Document doc;

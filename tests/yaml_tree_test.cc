@@ -29,12 +29,15 @@ TEST(TypePlainScalar, FollowsTheYaml12CoreSchema) {
     const char* text;
     NodeKind kind;
   } cases[] = {
-      {"yes", NodeKind::kString},  {"no", NodeKind::kString},     {"on", NodeKind::kString},
-      {"off", NodeKind::kString},  {"true", NodeKind::kBool},     {"False", NodeKind::kBool},
-      {"null", NodeKind::kNull},   {"~", NodeKind::kNull},        {"017", NodeKind::kInt},
-      {"-3", NodeKind::kInt},      {"0x1F", NodeKind::kInt},      {"0o17", NodeKind::kInt},
-      {"1.0", NodeKind::kFloat},   {"1e3", NodeKind::kFloat},     {".inf", NodeKind::kFloat},
-      {"1.0.0", NodeKind::kString}, {"2h", NodeKind::kString},    {"0x", NodeKind::kString},
+      {"yes", NodeKind::kString},        {"no", NodeKind::kString},
+      {"on", NodeKind::kString},         {"off", NodeKind::kString},
+      {"true", NodeKind::kBool},         {"False", NodeKind::kBool},
+      {"null", NodeKind::kNull},         {"~", NodeKind::kNull},
+      {"017", NodeKind::kInt},           {"-3", NodeKind::kInt},
+      {"0x1F", NodeKind::kInt},          {"0o17", NodeKind::kInt},
+      {"1.0", NodeKind::kFloat},         {"1e3", NodeKind::kFloat},
+      {".inf", NodeKind::kFloat},        {"1.0.0", NodeKind::kString},
+      {"2h", NodeKind::kString},         {"0x", NodeKind::kString},
       {"2026-02-18", NodeKind::kString},
   };
   for (const Case& c : cases) {

@@ -7,10 +7,9 @@
 
 #include <cstdio>
 #include <map>
+#include <string>
 #include <utility>
 #include <vector>
-
-#include <string>
 
 #include "engine/env.h"
 #include "engine/spec_files.h"
@@ -27,11 +26,11 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 bool IsIgnoredName(std::string_view name) {
   if (name.empty()) return true;
-  if (name.rfind(kTempPrefix, 0) == 0) return true;                         // specd's own
-  if (name == "4913") return true;                                          // vim probes the directory
-  if (EndsWith(name, "~")) return true;                                     // backups
+  if (name.rfind(kTempPrefix, 0) == 0) return true;                                // specd's own
+  if (name == "4913") return true;                                                 // vim probes the directory
+  if (EndsWith(name, "~")) return true;                                            // backups
   if (name.size() >= 2 && name.front() == '#' && name.back() == '#') return true;  // emacs auto-save
-  if (name.rfind(".#", 0) == 0) return true;                                // emacs lock
+  if (name.rfind(".#", 0) == 0) return true;                                       // emacs lock
   if (name.front() == '.' && name.size() >= 5 && name[name.size() - 4] == '.' &&
       name.substr(name.size() - 3, 2) == "sw") {
     return true;  // vim swap: .x.swp, .x.swo, ...
@@ -40,23 +39,38 @@ bool IsIgnoredName(std::string_view name) {
   return false;
 }
 
-bool IsWatchedName(std::string_view name) { return IsSpecFileName(name) && !IsIgnoredName(name); }
+bool IsWatchedName(std::string_view name) {
+  return IsSpecFileName(name) && !IsIgnoredName(name);
+}
 
 std::string_view RemoteFileSystemName(int64_t magic) {
   switch (static_cast<uint32_t>(magic)) {
-    case 0x6969u: return "nfs";
-    case 0x517Bu: return "smb";
-    case 0xFF534D42u: return "cifs";
-    case 0xFE534D42u: return "smb2";
-    case 0x65735546u: return "fuse";
-    case 0x01021997u: return "9p (v9fs)";
-    case 0x00C36400u: return "ceph";
-    case 0x5346414Fu: return "afs";
-    case 0x73757245u: return "coda";
-    case 0x786F4256u: return "vboxsf";
-    case 0x47504653u: return "gpfs";
-    case 0x0BD00BD0u: return "lustre";
-    default: return "";
+    case 0x6969u:
+      return "nfs";
+    case 0x517Bu:
+      return "smb";
+    case 0xFF534D42u:
+      return "cifs";
+    case 0xFE534D42u:
+      return "smb2";
+    case 0x65735546u:
+      return "fuse";
+    case 0x01021997u:
+      return "9p (v9fs)";
+    case 0x00C36400u:
+      return "ceph";
+    case 0x5346414Fu:
+      return "afs";
+    case 0x73757245u:
+      return "coda";
+    case 0x786F4256u:
+      return "vboxsf";
+    case 0x47504653u:
+      return "gpfs";
+    case 0x0BD00BD0u:
+      return "lustre";
+    default:
+      return "";
   }
 }
 

@@ -30,8 +30,8 @@ struct WatchBatch {
   // The kernel dropped events (queue overflow), or the tree changed shape
   // (a watched directory moved or deleted): only a full pass is exact.
   bool rescan = false;
-  std::string rescan_reason;  // for the log and the journal
-  bool overflow = false;      // rescan because the kernel's queue overflowed
+  std::string rescan_reason;       // for the log and the journal
+  bool overflow = false;           // rescan because the kernel's queue overflowed
   std::vector<std::string> notes;  // what a person would want in the log
 };
 

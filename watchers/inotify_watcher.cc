@@ -22,9 +22,9 @@ namespace specd {
 
 namespace {
 
-constexpr uint32_t kTreeMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY |
-                               IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW |
-                               IN_EXCL_UNLINK;
+constexpr uint32_t kTreeMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+                               IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
+                               IN_DONT_FOLLOW | IN_EXCL_UNLINK;
 constexpr uint32_t kAnchorMask =
     IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
 
@@ -77,7 +77,7 @@ class InotifyWatcher : public FileWatcher {
 
  private:
   struct Dir {
-    std::string rel;     // relative to root_
+    std::string rel;      // relative to root_
     bool anchor = false;  // above the trees: only names on the way down count
   };
 
@@ -101,7 +101,8 @@ class InotifyWatcher : public FileWatcher {
     std::string_view name = ev.len ? std::string_view(ev.name) : std::string_view();
     if (dir.anchor) {
       if (IsOnTheWayDown(dir.rel, name)) {
-        Structural(batch, Join(dir.rel, name) + ((ev.mask & (IN_CREATE | IN_MOVED_TO)) ? " appeared" : " went away"));
+        Structural(batch, Join(dir.rel, name) +
+                              ((ev.mask & (IN_CREATE | IN_MOVED_TO)) ? " appeared" : " went away"));
       }
       return;
     }
@@ -135,7 +136,8 @@ class InotifyWatcher : public FileWatcher {
   void Structural(WatchBatch* batch, const std::string& why) {
     if (!batch->rescan) batch->rescan_reason = why;
     batch->rescan = true;
-    if (std::find(batch->notes.begin(), batch->notes.end(), why) == batch->notes.end()) batch->notes.push_back(why);
+    if (std::find(batch->notes.begin(), batch->notes.end(), why) == batch->notes.end())
+      batch->notes.push_back(why);
   }
 
   static bool IsOnTheWayDown(const std::string& dir, std::string_view name) {

@@ -31,8 +31,9 @@ Status JournalTail::Drain(EventSink* sink) {
     if (!rows.ok()) return rows.error();
     for (const TransitionRecord& t : *rows) {
       transitions_ = t.seq;
-      sink->OnEvent(EngineEvent{t.from.empty() ? EngineEvent::Kind::kRegistered : EngineEvent::Kind::kTransition,
-                                t.spec_id, "", t.from, t.to, t.actor, t.reason});
+      sink->OnEvent(
+          EngineEvent{t.from.empty() ? EngineEvent::Kind::kRegistered : EngineEvent::Kind::kTransition,
+                      t.spec_id, "", t.from, t.to, t.actor, t.reason});
     }
     if (rows->size() < static_cast<size_t>(kPage)) break;
   }
@@ -41,7 +42,8 @@ Status JournalTail::Drain(EventSink* sink) {
     if (!rows.ok()) return rows.error();
     for (const RefusalRecord& r : *rows) {
       refusals_ = r.seq;
-      sink->OnEvent(EngineEvent{EngineEvent::Kind::kRefused, r.spec_id, "", r.from, r.requested, r.actor, r.reason});
+      sink->OnEvent(
+          EngineEvent{EngineEvent::Kind::kRefused, r.spec_id, "", r.from, r.requested, r.actor, r.reason});
     }
     if (rows->size() < static_cast<size_t>(kPage)) break;
   }

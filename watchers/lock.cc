@@ -30,12 +30,15 @@ Result<std::unique_ptr<WatchLock>> WatchLock::Acquire(const std::string& path) {
                  " is already watching this repository; stop it first (its lock is " + path + ")"};
   }
   std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     // The lock is held all the same; only the courtesy of naming the pid is lost.
   }
   return std::unique_ptr<WatchLock>(new WatchLock(fd));
 }
 
-WatchLock::~WatchLock() { ::close(fd_); }
+WatchLock::~WatchLock() {
+  ::close(fd_);
+}
 
 }  // namespace specd

@@ -36,7 +36,7 @@ class Settler {
 
   struct Due {
     std::string path;
-    bool last_look = false;  // held before: an invalid file is now an error
+    bool last_look = false;     // held before: an invalid file is now an error
     int64_t held_since_ms = 0;  // when it was first held (last_look only)
   };
   // The paths due at `now_ms`, removed from the pending set, sorted.

@@ -32,14 +32,20 @@ int64_t MonotonicMs() {
 }  // namespace
 
 WatchService::WatchService(SpecEngine* engine, Journal* journal, WatchOptions options, SdNotifier* notifier)
-    : engine_(engine), journal_(journal), options_(std::move(options)), notifier_(notifier), tail_(journal),
+    : engine_(engine),
+      journal_(journal),
+      options_(std::move(options)),
+      notifier_(notifier),
+      tail_(journal),
       settler_(options_.settle_ms) {}
 
 WatchService::~WatchService() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
 }
 
-int64_t WatchService::Now() const { return MonotonicMs(); }
+int64_t WatchService::Now() const {
+  return MonotonicMs();
+}
 
 void WatchService::LogWatch(const std::string& kind, const std::string& detail) {
   JournalBatch batch;
@@ -59,7 +65,8 @@ Status WatchService::Start() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
-  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Error{std::string("sigprocmask: ") + std::strerror(errno)};
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0)
+    return Error{std::string("sigprocmask: ") + std::strerror(errno)};
   signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd_ < 0) return Error{std::string("signalfd: ") + std::strerror(errno)};
 
@@ -68,9 +75,10 @@ Status WatchService::Start() {
     std::string remote = RemoteFileSystemAt(engine_->ActiveDir());
     if (!remote.empty()) {
       poll_ms = options_.auto_poll_ms;
-      spdlog::info("{} is on {}, where inotify does not see writes made by other machines: polling every {} ms "
-                   "(--poll MS to choose the interval)",
-                   engine_->ActiveDir(), remote, poll_ms);
+      spdlog::info(
+          "{} is on {}, where inotify does not see writes made by other machines: polling every {} ms "
+          "(--poll MS to choose the interval)",
+          engine_->ActiveDir(), remote, poll_ms);
     }
   }
   Result<std::unique_ptr<FileWatcher>> w =
@@ -104,7 +112,8 @@ Status WatchService::Rescan(const std::string& kind, const std::string& why) {
   stats_.events += r->event_count;
   const size_t changed = r->files - r->unchanged;
   const std::string detail = why + ": rescanned " + std::to_string(r->files) + " files, " +
-                             std::to_string(changed) + " changed, " + std::to_string(r->event_count) + " events";
+                             std::to_string(changed) + " changed, " + std::to_string(r->event_count) +
+                             " events";
   if (kind == "safety-rescan" && r->event_count == 0) {
     spdlog::debug("{} ({} ms)", detail, Now() - start);
   } else {
@@ -124,8 +133,9 @@ Status WatchService::Run() {
     stats_.events += first->event_count;
     RetryFailed(*first);
     ShowJournal();
-    ready = "watching " + engine_->ActiveDir() + " (" + watcher_->name() + ", " + std::to_string(first->files) +
-            " specs, " + std::to_string(first->files - first->unchanged) + " changed since last seen)";
+    ready = "watching " + engine_->ActiveDir() + " (" + watcher_->name() + ", " +
+            std::to_string(first->files) + " specs, " + std::to_string(first->files - first->unchanged) +
+            " changed since last seen)";
   }
   ::malloc_trim(0);  // the first pass's buffers: give them back before settling in
   spdlog::info("{}; ready in {} ms", ready, Now() - t0);
@@ -265,10 +275,10 @@ Status WatchService::Run() {
     }
   }
   notifier_->Stopping();
-  const std::string bye = "stopped by " + stop_signal + " after " + std::to_string(stats_.passes) + " passes over " +
-                          std::to_string(stats_.examined) + " files (" + std::to_string(stats_.unchanged) +
-                          " unchanged), " + std::to_string(stats_.rescans) + " rescans, " +
-                          std::to_string(stats_.overflows) + " overflows";
+  const std::string bye =
+      "stopped by " + stop_signal + " after " + std::to_string(stats_.passes) + " passes over " +
+      std::to_string(stats_.examined) + " files (" + std::to_string(stats_.unchanged) + " unchanged), " +
+      std::to_string(stats_.rescans) + " rescans, " + std::to_string(stats_.overflows) + " overflows";
   spdlog::info("{}", bye);
   LogWatch("stopped", bye);
   return Status::Ok();

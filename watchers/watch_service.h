@@ -23,20 +23,20 @@
 #include "engine/journal.h"
 #include "watchers/file_watcher.h"
 #include "watchers/journal_tail.h"
-#include "watchers/settle.h"
 #include "watchers/sd_notify.h"
+#include "watchers/settle.h"
 
 namespace specd {
 
 struct WatchOptions {
   int64_t settle_ms = 20;
-  int64_t poll_ms = 0;            // > 0: poll at this interval instead of inotify
-  int64_t auto_poll_ms = 1000;    // the interval when a remote file system makes polling necessary
+  int64_t poll_ms = 0;             // > 0: poll at this interval instead of inotify
+  int64_t auto_poll_ms = 1000;     // the interval when a remote file system makes polling necessary
   int64_t rescan_ms = 5 * 60'000;  // the safety rescan; 0: never
-  int64_t retry_ms = 1000;        // a path the engine could not finish is tried again after this
-  int64_t max_hold_ms = 60'000;   // an invalid file still open for writing is an error after this
-  int64_t open_check_ms = 250;    // how often a held file still open for writing is looked at
-  ProgressFn startup_progress;    // during the first pass
+  int64_t retry_ms = 1000;         // a path the engine could not finish is tried again after this
+  int64_t max_hold_ms = 60'000;    // an invalid file still open for writing is an error after this
+  int64_t open_check_ms = 250;     // how often a held file still open for writing is looked at
+  ProgressFn startup_progress;     // during the first pass
   // Told of every transition and refusal journaled while the service runs,
   // by any process (JournalTail), once it is committed.
   EventSink* live_view = nullptr;

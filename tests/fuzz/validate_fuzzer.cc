@@ -20,8 +20,8 @@
 //            '\n' (fixtures/fuzz-regressions/crash-e1d61b48.yaml, "a: 1\r")
 //   question the fast-path comparison for texts with a '?' (the fast path
 //            takes "- [o?]", yaml-cpp refuses it: crash-967dea65.yaml)
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -39,8 +39,7 @@ namespace {
 constexpr char kDisplayName[] = "spec-2026-01-01-001.yaml";
 
 [[noreturn]] void Broken(const char* what, const specd::Diagnostic& d) {
-  std::fprintf(stderr, "validate_fuzzer: broken invariant (%s): %s\n", what,
-               specd::FormatText(d).c_str());
+  std::fprintf(stderr, "validate_fuzzer: broken invariant (%s): %s\n", what, specd::FormatText(d).c_str());
   std::abort();
 }
 
@@ -152,8 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckDiagnostics(text, d);
     if (loaded && !CheckDocument(doc, syntax.limits)) {
       if (Skipping("cyclic")) return 0;
-      std::fprintf(stderr, "validate_fuzzer: broken invariant: the loaded document contains itself "
-                           "(%zu diagnostics)\n", d.size());
+      std::fprintf(stderr,
+                   "validate_fuzzer: broken invariant: the loaded document contains itself "
+                   "(%zu diagnostics)\n",
+                   d.size());
       std::abort();
     }
     std::string_view body = text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
@@ -161,7 +162,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         !(Skipping("question") && body.find('?') != std::string_view::npos)) {
       std::string why = specd::testing::FastPathDisagreement(body, syntax.limits);
       if (!why.empty()) {
-        std::fprintf(stderr, "validate_fuzzer: the fast YAML path disagrees with yaml-cpp: %s\n", why.c_str());
+        std::fprintf(stderr, "validate_fuzzer: the fast YAML path disagrees with yaml-cpp: %s\n",
+                     why.c_str());
         std::abort();
       }
     }
@@ -174,6 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // full check passes the syntax-only one.
   bool has_error = false;
   for (const specd::Diagnostic& d : diags) has_error |= d.severity == specd::Severity::kError;
-  if (!has_error && !syntax_diags.empty()) Broken("syntax-only finds what the full check did not", syntax_diags[0]);
+  if (!has_error && !syntax_diags.empty())
+    Broken("syntax-only finds what the full check did not", syntax_diags[0]);
   return 0;
 }
