@@ -10,6 +10,7 @@ const std::vector<Command>& Commands() {
       {"status", "Specs by state, with errors, and where the journal is", SetupStatus},
       {"show", "One spec: status, tasks, errors", SetupShow},
       {"log", "A spec's transitions and refused changes", SetupLog},
+      {"events", "The event log of every spec, in order; --follow keeps printing", SetupEvents},
       {"reconcile", "Bring journal and files into line once, then exit", SetupReconcile},
       {"failures", "Recorded failures most like a description", SetupFailures},
       {"service", "Install, remove or inspect the systemd user unit running specd watch", SetupService},

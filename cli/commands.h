@@ -22,6 +22,7 @@ Run SetupNew(CLI::App* sub);
 Run SetupStatus(CLI::App* sub);
 Run SetupShow(CLI::App* sub);
 Run SetupLog(CLI::App* sub);
+Run SetupEvents(CLI::App* sub);
 Run SetupReconcile(CLI::App* sub);
 Run SetupFailures(CLI::App* sub);
 Run SetupService(CLI::App* sub);

@@ -13,7 +13,9 @@
 
 #include "engine/env.h"
 #include "engine/events.h"
+#include "engine/facts.h"
 #include "engine/journal.h"
+#include "engine/plan.h"
 #include "engine/state_machine.h"
 #include "schema/validate.h"
 
@@ -53,8 +55,11 @@ using ProgressFn = std::function<void(size_t done, size_t total)>;
 class SpecEngine {
  public:
   SpecEngine(Env* env, Journal* journal, std::string repo_root, EngineOptions options = {});
+  ~SpecEngine();
 
   void AddSink(EventSink* sink) { sinks_.push_back(sink); }
+  // Asked for its facts about every valid spec before the planner decides.
+  void AddFactSource(FactSource* source) { fact_sources_.push_back(source); }
 
   // Every spec under .agents/specs/active/: new files registered, edited
   // ones re-validated and acted on, deleted ones recorded as removed.
@@ -88,38 +93,47 @@ class SpecEngine {
   std::string ActiveDir() const;
 
  private:
-  struct Loaded;
+  struct Loaded;  // one file as read and validated (engine/loaded.h)
   enum class Outcome { kDone, kRetry };
 
+  // Passes (engine.cc).
   template <typename T, typename Body>
   Result<T> Locked(Body body);
   Result<PassReport> ReconcileEverything(const ProgressFn& progress);
   void Merge(PassReport&& from, PassReport* to) const;
-  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor,
-                              const std::string& reason);
   Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
-  Result<Outcome> Act(const std::string& rel, const Loaded& file, SpecRecord record, bool is_new,
-                      std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
-                      Decision* verb_decision);
-  Status RecordRemoved(const SpecRecord& record, PassReport* report);
   void ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
+  void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
+  void RemoveIfStale(const std::string& temp);
   Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
   bool Parse(const std::string& rel, Loaded* file) const;
-  void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
-  Status RecordStamp(SpecRecord record, const FileStamp& stamp);
-  void RemoveIfStale(const std::string& temp);
+
+  // Facts (facts.cc): what the planner is given.
+  Result<PlanInput> Gather(const std::string& rel, const Loaded& file, std::optional<SpecRecord> record,
+                           Source source);
   bool StatusEditIsTheOnlyProblem(const Loaded& file, const std::string& legal, const std::string& rel) const;
+  std::optional<std::string> DuplicateOf(const std::string& rel, const SpecRecord& record);
+
+  // Apply (apply.cc): a plan carried out, file and journal together.
+  Result<Outcome> ApplyPlan(const Loaded& file, const PlanInput& in, SpecPlan plan, PassReport* report);
+  Status ArchiveFile(const std::string& rel, const std::string& dir, std::string* moved_to);
+  Status RecordRemoved(const SpecRecord& record, PassReport* report);
+  Status RecordStamp(SpecRecord record, const FileStamp& stamp);
   void Emit(PassReport* report, EngineEvent event);
+
+  // Verbs (verbs.cc).
+  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor, const std::string& reason);
+
   std::string Relative(const std::string& path) const;
   std::string Absolute(const std::string& rel) const;
-  std::string Now() const;
 
   Env* env_;
   Journal* journal_;
   std::string root_;
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
-  std::vector<EngineEvent>* held_events_ = nullptr;               // set while Locked holds a journal group
+  std::vector<FactSource*> fact_sources_;
+  std::vector<EngineEvent>* held_events_ = nullptr;  // set while Locked holds a journal group
   std::unordered_map<std::string, Loaded>* preloaded_ = nullptr;  // set by ReconcilePaths for its group
   bool keep_events_ = true;  // ReconcileAll's keep_events, for its duration
 };

@@ -42,6 +42,41 @@ std::string FormatTimestamp(int64_t unix_ms) {
   return buf;
 }
 
+std::optional<EngineEvent::Kind> ParseEventKind(std::string_view name) {
+  for (auto k : {EngineEvent::Kind::kRegistered, EngineEvent::Kind::kTransition, EngineEvent::Kind::kRefused,
+                 EngineEvent::Kind::kInvalid, EngineEvent::Kind::kRemoved, EngineEvent::Kind::kArchived,
+                 EngineEvent::Kind::kWaiting, EngineEvent::Kind::kEdited}) {
+    if (name == EventKindName(k)) return k;
+  }
+  return std::nullopt;
+}
+
+EventRecord ToEventRecord(const EngineEvent& e, int64_t at_ms, const std::string& trace_id) {
+  EventRecord r;
+  r.at_ms = at_ms;
+  r.kind = EventKindName(e.kind);
+  r.spec_id = e.spec_id;
+  r.path = e.path;
+  r.from = e.from;
+  r.to = e.to;
+  r.actor = e.actor;
+  r.reason = e.reason;
+  r.trace_id = trace_id;
+  return r;
+}
+
+EngineEvent FromEventRecord(const EventRecord& r) {
+  EngineEvent e;
+  e.kind = ParseEventKind(r.kind).value_or(EngineEvent::Kind::kEdited);
+  e.spec_id = r.spec_id;
+  e.path = r.path;
+  e.from = r.from;
+  e.to = r.to;
+  e.actor = r.actor;
+  e.reason = r.reason;
+  return e;
+}
+
 const char* EventKindName(EngineEvent::Kind kind) {
   switch (kind) {
     case EngineEvent::Kind::kRegistered:

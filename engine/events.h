@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "engine/journal.h"
 
 namespace specd {
 
@@ -19,6 +22,7 @@ struct EngineEvent {
   std::string from, to, actor, reason;
 };
 const char* EventKindName(EngineEvent::Kind kind);
+std::optional<EngineEvent::Kind> ParseEventKind(std::string_view name);
 std::string DescribeEvent(const EngineEvent& e);  // one line for people
 
 class EventSink {
@@ -26,6 +30,13 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void OnEvent(const EngineEvent& event) = 0;
 };
+
+// An event as the journal's event log keeps it (at `at_ms`, under the
+// spec's trace), and back: every event the engine produces is one row,
+// written with the change it reports (engine/apply.cc), read by specd watch
+// and specd events.
+EventRecord ToEventRecord(const EngineEvent& e, int64_t at_ms, const std::string& trace_id);
+EngineEvent FromEventRecord(const EventRecord& r);
 
 // RFC 3339 UTC with seconds, as written into changeLog and updatedAt.
 std::string FormatTimestamp(int64_t unix_ms);

@@ -771,6 +771,20 @@ Status Journal::BeginGroup() {
   return Status::Ok();
 }
 
+Status Journal::Mark() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!in_group_) return Error{"journal " + path_ + ": a mark needs a group"};
+  Conn c{db_.get(), path_, statements_.get()};
+  return c.Exec("SAVEPOINT change", "cannot mark the journal");
+}
+
+Status Journal::Unmark(bool keep) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Conn c{db_.get(), path_, statements_.get()};
+  if (!keep) sqlite3_exec(c.db, "ROLLBACK TO change", nullptr, nullptr, nullptr);
+  return c.Exec("RELEASE change", "cannot release the journal's mark");
+}
+
 Status Journal::EndGroup(bool commit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!in_group_) return Status::Ok();

@@ -157,6 +157,11 @@ class Journal {
   // EndGroup. EndGroup(false) rolls the whole group back.
   Status BeginGroup();
   Status EndGroup(bool commit = true);
+  // Inside a group: a mark that later batches can be undone back to, as one
+  // (what a spec's apply step uses: its rows go in before its file is
+  // written, and come out again if the write fails). Unmark(true) keeps them.
+  Status Mark();
+  Status Unmark(bool keep);
 
  private:
   struct DbCloser {

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
+
+#include "schema/source_text.h"
+#include "schema/yaml_tree.h"
 
 namespace specd {
 
@@ -43,7 +47,14 @@ FileResult CheckOne(const SpecFile& f, const ValidateOptions& options) {
   if (bytes->too_large) {
     r.diagnostics.push_back(FileTooLarge(f.display_path, bytes->size, options.limits.max_bytes));
   } else {
-    r.diagnostics = ValidateSpecText(bytes->data, f.display_path, options);
+    Document doc;
+    bool loaded = false;
+    r.diagnostics = ValidateSpecText(bytes->data, f.display_path, options, &doc, &loaded);
+    const Node* id = loaded && !doc.empty() && doc.root().kind == NodeKind::kMap ? doc.Field(doc.root(), "id") : nullptr;
+    if (id && id->kind == NodeKind::kString) {
+      r.spec_id = id->text;
+      SourceText(bytes->data).Position(id->offset, &r.id_line, &r.id_column);
+    }
   }
   bool error = std::any_of(r.diagnostics.begin(), r.diagnostics.end(),
                            [](const Diagnostic& d) { return d.severity == Severity::kError; });
@@ -51,7 +62,32 @@ FileResult CheckOne(const SpecFile& f, const ValidateOptions& options) {
   return r;
 }
 
+// Two files of one repository's spec tree with the same id: an error on each.
+void CheckUniqueIds(std::vector<FileResult>* files) {
+  std::map<std::string, std::vector<FileResult*>> by_id;
+  for (FileResult& r : *files) {
+    if (!r.spec_id.empty() && r.path.find(".agents/specs/") != std::string::npos) by_id[r.spec_id].push_back(&r);
+  }
+  for (auto& [id, same] : by_id) {
+    if (same.size() < 2) continue;
+    for (FileResult* r : same) {
+      FileResult* other = same[0] == r ? same[1] : same[0];
+      Diagnostic d = PathDiagnostic(r->path, "unique-spec-id", DuplicateIdMessage(id, other->path), Severity::kError);
+      d.pointer = "/id";
+      d.line = r->id_line;
+      d.column = r->id_column;
+      r->diagnostics.push_back(std::move(d));
+      r->outcome = Outcome::kInvalid;
+    }
+  }
+}
+
 }  // namespace
+
+std::string DuplicateIdMessage(const std::string& id, const std::string& other_path) {
+  return "spec id '" + id + "' is also in " + other_path +
+         ": one id, one file (rename or remove one; specd acts on neither until then)";
+}
 
 ValidateReport ValidateSpecFiles(const std::vector<SpecFile>& files, const ValidateOptions& options,
                                  int threads) {
@@ -67,6 +103,7 @@ ValidateReport ValidateSpecFiles(const std::vector<SpecFile>& files, const Valid
   for (size_t t = 1; t < n; ++t) pool.emplace_back(work);
   work();  // the calling thread works too
   for (std::thread& t : pool) t.join();
+  CheckUniqueIds(&report.files);
   for (const FileResult& r : report.files) {
     switch (r.outcome) {
       case Outcome::kValid:

@@ -17,6 +17,8 @@ struct FileResult {
   std::string path;
   Outcome outcome = Outcome::kValid;
   std::vector<Diagnostic> diagnostics;
+  std::string spec_id;  // the id the file declares ("" when it has none)
+  int id_line = 1, id_column = 1;
 };
 
 struct ValidateReport {
@@ -28,9 +30,15 @@ struct ValidateReport {
   int ExitCode() const { return unreadable ? 2 : invalid ? 1 : 0; }
 };
 
-// threads <= 0: one per core.
+// threads <= 0: one per core. Files under a repository's .agents/specs/
+// that declare the same spec id are each an error naming the other: one id,
+// one file.
 ValidateReport ValidateSpecFiles(const std::vector<SpecFile>& files, const ValidateOptions& options,
                                  int threads = 0);
+
+// "spec id 'X' is also in OTHER: one id, one file (...)": validate's, the
+// engine's and the hooks' words for a spec id held by two files.
+std::string DuplicateIdMessage(const std::string& id, const std::string& other_path);
 
 // The closing line: "2000 files: 1998 valid, 2 invalid".
 std::string SummaryLine(const ValidateReport& report);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/plan.h"
 #include "engine/spec_model.h"
 #include "engine/state_machine.h"
 #include "schema/source_text.h"
@@ -52,32 +53,6 @@ size_t ChangeLogOffset(const Document& doc, size_t index) {
   return doc.node(log->items[index]).offset;
 }
 
-// The staged changeLog's trailing entries that HEAD does not have, from the
-// first one leaving HEAD's status, when they chain from there to the staged
-// status along life-cycle edges (what specd's verbs and engine steps write).
-// Earlier new entries record what HEAD already holds: a status edit
-// committed by hand, written into the changeLog by specd since. Indices.
-std::optional<std::vector<size_t>> NewChain(const std::vector<ChangeLogEntry>& log,
-                                            const std::vector<ChangeLogEntry>& head_log,
-                                            const std::string& from, const std::string& to) {
-  std::set<std::tuple<std::string, std::string, std::string>> known;
-  for (const ChangeLogEntry& e : head_log) known.insert({e.at, e.from, e.to});
-  size_t start = log.size();
-  while (start > 0 && !known.count({log[start - 1].at, log[start - 1].from, log[start - 1].to})) --start;
-  for (; start < log.size(); ++start) {
-    if (log[start].from != from) continue;
-    std::vector<size_t> tail;
-    std::string cur = from;
-    for (size_t i = start; i < log.size(); ++i) {
-      std::optional<SpecState> a = ParseState(log[i].from), b = ParseState(log[i].to);
-      if (log[i].from != cur || !a || !b || !IsLifeCycleEdge(*a, *b)) break;
-      cur = log[i].to;
-      tail.push_back(i);
-    }
-    if (tail.size() == log.size() - start && cur == to) return tail;
-  }
-  return std::nullopt;
-}
 
 // "specd approve ID" in the state machine's advice, with the spec's id.
 std::string WithId(std::string text, const std::string& id) {
@@ -136,20 +111,25 @@ class Checker {
     if (spec.head && !ReadHead(*spec.head, options_, &head)) return;  // nothing to compare with
     const std::optional<SpecState> from = ParseState(head.status);
     if (!from || *from == *to) return;
-    const std::string id = model.id.empty() ? ExpectedSpecId(blob.path) : model.id;
-    if (std::optional<std::vector<size_t>> chain =
-            NewChain(model.change_log, head.change_log, head.status, model.status)) {
-      CheckJournaled(blob, doc, model, *chain, id, out);
+    // What the engine would do with this file if HEAD's version were the
+    // last legal one: the one planner decides, the hook only reports.
+    PlanInput in;
+    in.rel = blob.path;
+    in.id = model.id.empty() ? ExpectedSpecId(blob.path) : model.id;
+    in.model = model;
+    in.record = SpecRecord{};
+    in.record->id = in.id;
+    in.record->status = head.status;
+    in.known_log = head.change_log;
+    SpecPlan plan = PlanSpec(in);
+    if (!plan.caught_up.empty()) {
+      CheckJournaled(blob, doc, model, plan.caught_up, in.id, out);
       return;
     }
-    SpecFacts facts;  // validity is reported on its own; this is about the edit
-    facts.tasks = model.tasks;
-    const std::string author = model.author.empty() ? "author" : model.author;
-    Decision d = Decide(*from, facts, Request{*to, Via::kFileEdit, ""}, Actor{author, Role::kAuthor});
-    if (d.allowed) return;
-    std::string message = Refusal(*from, *to, d.reason, id);
+    if (plan.batch.refusals.empty()) return;
+    std::string message = Refusal(*from, *to, plan.batch.refusals.front().reason, in.id);
     message += spec.head ? " (HEAD has " + head.status + ")" : " (a new spec starts as draft)";
-    out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
+out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
   }
 
   // Entries under this clone's trace are specd's own from here, so this

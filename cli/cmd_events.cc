@@ -1,0 +1,98 @@
+// specd events: the journal's event log, every spec, in order. With
+// --follow it keeps printing as any process (the watcher, a verb, a hook)
+// journals more, like `tail -f`; --since SEQ resumes after a seq a script
+// saw last.
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+
+namespace specd::cli {
+
+namespace {
+
+constexpr int kPage = 1000;
+volatile std::sig_atomic_t g_stop = 0;
+
+void OnSignal(int) { g_stop = 1; }
+
+void Print(const EventRecord& e, bool json) {
+  if (json) {
+    nlohmann::ordered_json j = {{"seq", e.seq},    {"at", FormatTimestamp(e.at_ms)}, {"kind", e.kind},
+                                {"spec", e.spec_id}, {"task", e.task_id},           {"path", e.path},
+                                {"from", e.from},  {"to", e.to},                    {"actor", e.actor},
+                                {"reason", e.reason}, {"trace", e.trace_id}};
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  } else {
+    std::cout << '#' << e.seq << "  " << FormatTimestamp(e.at_ms) << "  " << DescribeEvent(FromEventRecord(e))
+              << '\n';
+  }
+}
+
+// Prints every event after *seq; false when the journal cannot be read.
+bool Drain(Journal* journal, int64_t* seq, bool json) {
+  for (;;) {
+    Result<std::vector<EventRecord>> rows = journal->EventsAfter(*seq, kPage);
+    if (!rows.ok()) {
+      std::fprintf(stderr, "specd events: %s\n", rows.error().message.c_str());
+      return false;
+    }
+    for (const EventRecord& e : *rows) {
+      Print(e, json);
+      *seq = e.seq;
+    }
+    std::cout.flush();
+    if (rows->size() < static_cast<size_t>(kPage)) return true;
+  }
+}
+
+// Waits until the journal's directory changes (a commit writes the WAL), a
+// second has passed (the fallback where inotify is not to be had), or a
+// signal came.
+void WaitForChange(int inotify_fd) {
+  struct pollfd p = {inotify_fd, POLLIN, 0};
+  if (::poll(&p, 1, 1000) > 0) {
+    char buf[4096];
+    while (::read(inotify_fd, buf, sizeof buf) > 0) {
+    }
+  }
+}
+
+}  // namespace
+
+Run SetupEvents(CLI::App* sub) {
+  auto repo = std::make_shared<RepoOptions>();
+  auto since = std::make_shared<int64_t>(0);
+  auto follow = std::make_shared<bool>(false);
+  AddRepoOptions(sub, repo.get(), true);
+  sub->add_option("--since", *since, "Only events after this seq")->check(CLI::NonNegativeNumber);
+  sub->add_flag("-f,--follow", *follow, "Keep printing events as they are journaled (until interrupted)");
+  return [repo, since, follow] {
+    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    if (!ctx) return kExitUsage;
+    int64_t seq = *since;
+    if (!Drain(ctx->journal.get(), &seq, repo->json)) return kExitUsage;
+    if (!*follow) return kExitOk;
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    const std::string path = ctx->journal->path();
+    const std::string dir = path.substr(0, path.find_last_of('/'));
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0) ::inotify_add_watch(fd, dir.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+    while (!g_stop) {
+      WaitForChange(fd);
+      if (!g_stop && !Drain(ctx->journal.get(), &seq, repo->json)) break;
+    }
+    if (fd >= 0) ::close(fd);
+    return g_stop ? kExitOk : kExitUsage;
+  };
+}
+
+}  // namespace specd::cli
