@@ -305,7 +305,7 @@ Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* 
   if (!bytes.ok()) return bytes.error();
   file->bytes = std::move(*bytes);
   file->stamp = stamp;
-  file->hash = Sha256Hex(file->bytes);
+  file->hash = ContentHash(file->bytes);
   return Status::Ok();
 }
 
@@ -527,7 +527,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
 
   SpecState current = file_status ? *file_status : *ParseState(record.status);
   if (is_new || record.status.empty()) {
-    record.trace_id = Sha256Hex(record.id + "@" + now).substr(0, 16);
+    record.trace_id = NewTraceId();
     batch.transitions.push_back(TransitionRecord{0, record.id, record.trace_id, "specd", "",
                                                  StateName(current), "registered", now_ms, file.hash});
     events.push_back(
@@ -644,7 +644,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
       if (!w.ok() && w.error().code == ErrorCode::kConflict) return Outcome::kRetry;  // re-read, re-apply
       if (!w.ok()) return w.error();
       on_disk = std::move(*updated);
-      record.written_hash = Sha256Hex(on_disk);
+      record.written_hash = ContentHash(on_disk);
       Result<FileStamp> after = env_->Stat(Absolute(rel));
       if (!after.ok()) return after.error();
       stamp = *after;
@@ -666,7 +666,7 @@ Result<SpecEngine::Outcome> SpecEngine::Act(const std::string& rel, const Loaded
         EngineEvent{EngineEvent::Kind::kArchived, record.id, path, "", StateName(current), "specd", ""});
   }
   record.path = path;
-  record.content_hash = Sha256Hex(on_disk);
+  record.content_hash = ContentHash(on_disk);
   SetStamp(&record, stamp);
   for (TransitionRecord& t : batch.transitions) {
     if (t.content_hash.empty()) t.content_hash = record.content_hash;
