@@ -222,7 +222,7 @@ Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* 
   if (!bytes.ok()) return bytes.error();
   file->bytes = std::move(*bytes);
   file->stamp = stamp;
-  file->hash = Sha256Hex(file->bytes);
+  file->hash = ContentHash(file->bytes);
   return Status::Ok();
 }
 

@@ -17,18 +17,17 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/hash.h"
 #include "schema/result.h"
-
-struct sqlite3;
 
 namespace specd {
 
-class JournalStatements;  // journal.cc
+class SqliteDb;  // engine/sqlite_db.h
 
 struct SpecRecord {
   std::string id;    // spec id
   std::string path;  // repo-relative path of the file, e.g. .agents/specs/active/spec-2026-02-18-001.yaml
-  std::string content_hash;  // hex SHA-256 of the file bytes ("" when unknown)
+  std::string content_hash;  // ContentHash of the file bytes ("" when unknown: re-hash, not an edit)
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
@@ -79,6 +78,18 @@ struct WatchRecord {
   bool operator==(const WatchRecord&) const = default;
 };
 
+// One entry of the event log: everything the engine reports (and, later,
+// other producers), every spec, one sequence. `specd events` and `specd
+// watch` read it; a publisher can resume from a seq.
+struct EventRecord {
+  int64_t seq = 0;  // assigned by the journal, one sequence for every event, strictly increasing
+  int64_t at_ms = 0;
+  std::string kind;  // "registered", "transition", "refused", "invalid", "waiting", "archived",
+                     // "removed", "edited" (EventKindName of engine/events.h) and later kinds
+  std::string spec_id, task_id, path, from, to, actor, reason, trace_id;
+  bool operator==(const EventRecord&) const = default;
+};
+
 // The part of a spec record that says whether its file changed: what a pass
 // over every file needs, without the rest (100,000 of them fit in a few MB).
 struct PathStamp {
@@ -91,13 +102,15 @@ struct PathStamp {
 
 // One atomic unit of journal changes: all applied in one BEGIN IMMEDIATE
 // transaction, or none. Applied in this order: upserts, transitions,
-// refusals, failures (so a batch may add a spec and its first transition).
+// refusals, failures, watch, events (so a batch may add a spec and its first
+// transition, and its events are written with the change they report).
 struct JournalBatch {
   std::vector<SpecRecord> upserts;            // each stores the whole record as given, keyed by id
   std::vector<TransitionRecord> transitions;  // spec_id must name a spec (in the journal or this batch)
   std::vector<RefusalRecord> refusals;        // likewise
   std::vector<FailureRecord> failures;        // spec_id is free text ("" allowed)
   std::vector<WatchRecord> watch;
+  std::vector<EventRecord> events;  // applied last, same transaction/savepoint
 };
 
 // What Apply assigned, in batch order.
@@ -105,6 +118,7 @@ struct AppliedIds {
   std::vector<int64_t> transition_seqs;
   std::vector<int64_t> refusal_seqs;
   std::vector<int64_t> failure_ids;
+  std::vector<int64_t> event_seqs;
 };
 
 // Thread-safe: a mutex serialises the calls on one Journal. Each process (and
@@ -114,7 +128,9 @@ class Journal {
   // Opens (creating the file and its directory, migrating) the journal at
   // `path`: WAL, synchronous=FULL, busy_timeout 5000 ms, foreign_keys on. A
   // journal written by a newer specd (higher schema version) is an Error and
-  // is left untouched.
+  // is left untouched. Every call's Error says what failed: kBusy when another
+  // process held the lock past the timeout; a damaged file names its path and
+  // says that moving it aside rebuilds the journal from the spec files.
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
   ~Journal();
   Journal(const Journal&) = delete;
@@ -146,6 +162,11 @@ class Journal {
   // view (specd watch) shows of what any process journaled.
   Result<std::vector<TransitionRecord>> TransitionsAfter(int64_t seq, int limit);
   Result<std::vector<RefusalRecord>> RefusalsAfter(int64_t seq, int limit);
+  // The event log: every spec's events after `seq`, oldest first, at most
+  // `limit`; one spec's, oldest first; the highest seq (0 when none).
+  Result<std::vector<EventRecord>> EventsAfter(int64_t seq, int limit);
+  Result<std::vector<EventRecord>> SpecEvents(const std::string& spec_id);
+  Result<int64_t> LastEventSeq();
   // Live specs only, ordered by path.
   Result<std::vector<PathStamp>> ListStamps();
   Result<std::vector<WatchRecord>> WatchLog();  // oldest first
@@ -164,18 +185,12 @@ class Journal {
   Status Unmark(bool keep);
 
  private:
-  struct DbCloser {
-    void operator()(sqlite3* db) const;
-  };
-  using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-
-  Journal(std::string path, DbPtr db, std::unique_ptr<JournalStatements> statements);
+  explicit Journal(std::unique_ptr<SqliteDb> db);
 
   const std::string path_;
   std::mutex mu_;
   // Guarded by mu_: statements and transactions must not interleave.
-  DbPtr db_;
-  std::unique_ptr<JournalStatements> statements_;  // finalized before db_ closes
+  std::unique_ptr<SqliteDb> db_;
   bool in_group_ = false;
 };
 
@@ -191,8 +206,5 @@ class Journal {
 //    gitignored (and is never a spec: it is outside .agents/specs).
 // A pure function of the file system (reads .git; no libgit2, no GIT_DIR).
 std::string JournalPathFor(const std::string& repo_root);
-
-// Hex SHA-256 (lower case) of `bytes` (FIPS 180-4).
-std::string Sha256Hex(std::string_view bytes);
 
 }  // namespace specd

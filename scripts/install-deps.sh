@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config git
   libyaml-cpp-dev libvalijson-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev libgit2-dev libspdlog-dev libxxhash-dev
+  libsqlite3-dev libgit2-dev libspdlog-dev libxxhash-dev libssl-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev clang-format
 )

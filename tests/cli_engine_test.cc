@@ -240,7 +240,7 @@ TEST_F(CliEngineTest, JsonOutputsParse) {
                       "transition review->approved rex '' 3",
                       "transition approved->planning specd 'approved: planning starts' 4"}));
   // The last transition's hash is the file's.
-  EXPECT_EQ(l[3]["contentHash"], Sha256Hex(File(id)));
+  EXPECT_EQ(l[3]["contentHash"], ContentHash(File(id)));
 }
 
 // ---------------------------------------------------------------------------

@@ -336,7 +336,7 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
   SpecEngine engine(&env, j->get(), root);
   Result<std::optional<SpecRecord>> before = (*j)->GetSpec(kId);
   ASSERT_TRUE(before.ok() && before->has_value());
-  stats->journal_behind += (*before)->content_hash != Sha256Hex(bytes);
+  stats->journal_behind += (*before)->content_hash != ContentHash(bytes);
   Result<PassReport> pass = engine.ReconcileAll();
   ASSERT_TRUE(pass.ok()) << pass.error().message;
   std::string said = "the restart's reconcile said:";
@@ -356,7 +356,7 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
   ASSERT_TRUE(rec.ok() && rec->has_value());
   const SpecRecord& r = **rec;
   EXPECT_EQ(r.status, file_status);
-  EXPECT_EQ(r.content_hash, Sha256Hex(final_bytes));
+  EXPECT_EQ(r.content_hash, ContentHash(final_bytes));
   EXPECT_EQ(r.path, final_rel);
   EXPECT_EQ(r.errors, "");
   EXPECT_FALSE(r.removed);

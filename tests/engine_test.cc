@@ -44,11 +44,6 @@ std::string Ts(int64_t ms) {
   return FormatTimestamp(ms);
 }
 
-// The trace id the engine gives a spec registered at `ms`.
-std::string TraceFor(const std::string& id, int64_t ms) {
-  return Sha256Hex(id + "@" + Ts(ms)).substr(0, 16);
-}
-
 using ::specd::testing::TempDir;
 
 std::string ReadAll(const std::string& path) {
@@ -169,7 +164,7 @@ std::string Row(const RefusalRecord& r) {
 std::string Row(const std::string& id, const std::string& from, const std::string& to,
                 const std::string& actor, const std::string& reason, int64_t at, const std::string& trace,
                 const std::string& bytes, int64_t seq) {
-  TransitionRecord t{seq, id, trace, actor, from, to, reason, at, Sha256Hex(bytes)};
+  TransitionRecord t{seq, id, trace, actor, from, to, reason, at, ContentHash(bytes)};
   return Row(t);
 }
 
@@ -215,6 +210,8 @@ class EngineTest : public ::testing::Test {
     return engine_->RequestTransition(kId, to, Actor{actor, role}, reason);
   }
 
+  // The trace id the engine gave kId when it registered it (random: read back).
+  std::string Trace() { return Record().trace_id; }
   SpecRecord Record(const std::string& id = kId) {
     Result<std::optional<SpecRecord>> r = journal_->GetSpec(id);
     EXPECT_TRUE(r.ok() && r->has_value()) << id;
@@ -266,7 +263,7 @@ class EngineTest : public ::testing::Test {
     SpecRecord r = Record();
     std::string bytes = File(rel);
     EXPECT_EQ(r.path, rel);
-    EXPECT_EQ(r.content_hash, Sha256Hex(bytes));
+    EXPECT_EQ(r.content_hash, ContentHash(bytes));
     Result<FileStamp> st = Env::Default()->Stat(Path(rel));
     ASSERT_TRUE(st.ok());
     EXPECT_EQ(r.size, st->size);
@@ -292,7 +289,6 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<SpecEngine> engine_;
   RecordingSink sink_;
   PassReport last_;
-  const std::string trace_ = TraceFor(kId, kT0);
 };
 
 // ---------------------------------------------------------------------------
@@ -308,14 +304,14 @@ TEST_F(EngineTest, NewSpecIsRegisteredAtItsStatusAndLeftAsItIs) {
   EXPECT_EQ(r.id, kId);
   EXPECT_EQ(r.status, "draft");
   EXPECT_EQ(r.generation, 0);
-  EXPECT_EQ(r.trace_id, trace_);
+  EXPECT_EQ(r.trace_id.size(), 16u);  // random (NewTraceId), the same in every row below
   EXPECT_EQ(r.written_hash, "");
   EXPECT_EQ(r.errors, "");
   EXPECT_FALSE(r.removed);
   EXPECT_EQ(r.updated_ms, kT0);
   ExpectRecordMatchesFile();
   EXPECT_EQ(Transitions(),
-            std::vector<std::string>{Row(kId, "", "draft", "specd", "registered", kT0, trace_, kDraft, 1)});
+            std::vector<std::string>{Row(kId, "", "draft", "specd", "registered", kT0, Trace(), kDraft, 1)});
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
 }
 
@@ -368,7 +364,7 @@ TEST_F(EngineTest, SameSizeEditInTheSameClockTickIsSeen) {
 
   env_.SetNowMillis(kT0 + 2 * kMinute);
   Reconcile();
-  EXPECT_EQ(Record().content_hash, Sha256Hex(edited));
+  EXPECT_EQ(Record().content_hash, ContentHash(edited));
   EXPECT_EQ(Record().generation, 2);
   Result<Decision> d = Verb(SpecState::kApproved, "rex", Role::kReviewer);
   ASSERT_TRUE(d.ok()) << d.error().message;
@@ -398,7 +394,7 @@ TEST_F(EngineTest, AuthorEditsCountAsGenerationsSpecdsOwnWritesDoNot) {
   Edit(WithStatus(retitled, "review"));  // the author's second edit; specd writes back
   Reconcile();
   EXPECT_EQ(Record().generation, 2);
-  EXPECT_EQ(Record().written_hash, Sha256Hex(File()));
+  EXPECT_EQ(Record().written_hash, ContentHash(File()));
   Reconcile();  // specd's own write is not an edit
   EXPECT_EQ(last_.unchanged, 1u);
   EXPECT_EQ(Record().generation, 2);
@@ -422,12 +418,12 @@ TEST_F(EngineTest, LegalStatusEditIsRecordedWithTheAuthorAsActor) {
                              "spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
   const std::string expected =
       Written(kDraft, "review", kT0 + kMinute,
-              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", trace_));
+              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", Trace()));
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(Transitions(),
-            (std::vector<std::string>{Row(kId, "", "draft", "specd", "registered", kT0, trace_, kDraft, 1),
+            (std::vector<std::string>{Row(kId, "", "draft", "specd", "registered", kT0, Trace(), kDraft, 1),
                                       Row(kId, "draft", "review", "ada", "status edited in the file",
-                                          kT0 + kMinute, trace_, expected, 2)}));
+                                          kT0 + kMinute, Trace(), expected, 2)}));
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
   EXPECT_EQ(Record().status, "review");
   EXPECT_EQ(Record().generation, 1);
@@ -509,7 +505,7 @@ TEST_F(EngineTest, IllegalStatusEditThatAlsoBreaksATaskRuleIsRefusedNotCalledInv
   const std::string planning = File();
   EXPECT_EQ(planning,
             Written(kDraft, "planning", kT0,
-                    LogEntry(kT0, "specd", "approved", "planning", "approved: planning starts", trace_)));
+                    LogEntry(kT0, "specd", "approved", "planning", "approved: planning starts", Trace())));
   env_.SetNowMillis(kT0 + kMinute);
   std::string edited = Replace(planning, "status: planning #", "status: completed #");
   edited = Replace(edited, "# The end.\n", "# ada: we are done, I think\n# The end.\n");
@@ -546,17 +542,17 @@ TEST_F(EngineTest, ApprovedMovesToPlanningAtOnce) {
   const int64_t t2 = kT0 + 2 * kMinute;
   const std::string expected =
       Written(kDraft, "planning", t2,
-              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", trace_) +
-                  LogEntry(t2, "rex", "review", "approved", "", trace_) +
-                  LogEntry(t2, "specd", "approved", "planning", "approved: planning starts", trace_));
+              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", Trace()) +
+                  LogEntry(t2, "rex", "review", "approved", "", Trace()) +
+                  LogEntry(t2, "specd", "approved", "planning", "approved: planning starts", Trace()));
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(
       Transitions(),
       (std::vector<std::string>{
-          Row(kId, "", "draft", "specd", "registered", kT0, trace_, kDraft, 1),
-          Row(kId, "draft", "review", "ada", "status edited in the file", kT0 + kMinute, trace_, review, 2),
-          Row(kId, "review", "approved", "rex", "", t2, trace_, expected, 3),
-          Row(kId, "approved", "planning", "specd", "approved: planning starts", t2, trace_, expected, 4)}));
+          Row(kId, "", "draft", "specd", "registered", kT0, Trace(), kDraft, 1),
+          Row(kId, "draft", "review", "ada", "status edited in the file", kT0 + kMinute, Trace(), review, 2),
+          Row(kId, "review", "approved", "rex", "", t2, Trace(), expected, 3),
+          Row(kId, "approved", "planning", "specd", "approved: planning starts", t2, Trace(), expected, 4)}));
   EXPECT_EQ(Lines(sink_.events),
             (std::vector<std::string>{
                 "spec-2026-02-18-001: review -> approved (rex)",
@@ -602,14 +598,14 @@ TEST_F(EngineTest, PlanningWaitsForTasksThenForAClaimThenStarts) {
   expected = Replace(expected, "updatedAt: \"2026-02-18T10:01:00Z\"", "updatedAt: \"2026-02-18T10:02:00Z\"");
   expected = Replace(expected, "# The end.\n",
                      LogEntry(t2, "specd", "planning", "in-progress",
-                              "the plan is sound and a task is claimed", trace_, /*quoted_reason=*/true) +
+                              "the plan is sound and a task is claimed", Trace(), /*quoted_reason=*/true) +
                          "# The end.\n");
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(Record().status, "in-progress");
   std::vector<std::string> ts = Transitions();
   ASSERT_EQ(ts.size(), 3u);
   EXPECT_EQ(ts[2], Row(kId, "planning", "in-progress", "specd", "the plan is sound and a task is claimed", t2,
-                       trace_, expected, 3));
+                       Trace(), expected, 3));
 }
 
 // A dependency cycle is not a plan to wait on: the file does not validate,
@@ -701,12 +697,12 @@ TEST_F(EngineTest, InvalidFileFixedWithAStatusEditIsActedOnAndItsErrorsCleared) 
                              "spec-2026-02-18-001: draft -> review (ada: status edited in the file)"});
   const std::string expected =
       Written(kDraft, "review", kT0 + 2 * kMinute,
-              LogEntry(kT0 + 2 * kMinute, "ada", "draft", "review", "status edited in the file", trace_));
+              LogEntry(kT0 + 2 * kMinute, "ada", "draft", "review", "status edited in the file", Trace()));
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(Record().errors, "");
   EXPECT_EQ(Record().status, "review");
   EXPECT_EQ(Transitions().back(), Row(kId, "draft", "review", "ada", "status edited in the file",
-                                      kT0 + 2 * kMinute, trace_, expected, 2));
+                                      kT0 + 2 * kMinute, Trace(), expected, 2));
   std::vector<std::string> failures = Failures();
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0].substr(failures[0].find(" | resolution: ")),
@@ -863,8 +859,8 @@ TEST_F(EngineTest, CancelledSpecMovesToTheArchiveOfTheClocksMonth) {
   EXPECT_FALSE(fs::exists(Path()));
   const std::string expected =
       Written(kDraft, "cancelled", march,
-              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", trace_) +
-                  LogEntry(march, "pat", "review", "cancelled", "superseded by a wider spec", trace_));
+              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", Trace()) +
+                  LogEntry(march, "pat", "review", "cancelled", "superseded by a wider spec", Trace()));
   EXPECT_EQ(File(archived), expected);
   EXPECT_EQ(TempFiles(), std::vector<std::string>{});
   EXPECT_EQ(TempFiles(".agents/specs/archive/2026-03"), std::vector<std::string>{});
@@ -876,8 +872,8 @@ TEST_F(EngineTest, CancelledSpecMovesToTheArchiveOfTheClocksMonth) {
   EXPECT_EQ(r.status, "cancelled");
   EXPECT_FALSE(r.removed);
   ExpectRecordMatchesFile(archived);
-  EXPECT_EQ(Transitions().back(),
-            Row(kId, "review", "cancelled", "pat", "superseded by a wider spec", march, trace_, expected, 3));
+  EXPECT_EQ(Transitions().back(), Row(kId, "review", "cancelled", "pat", "superseded by a wider spec", march,
+                                      Trace(), expected, 3));
   // The next pass finds it in the archive, unchanged, and says nothing.
   env_.ResetCounts();
   EXPECT_EQ(Reconcile(), std::vector<std::string>{});
@@ -916,8 +912,8 @@ TEST_F(EngineTest, RejectFromReviewNeedsAReason) {
   const int64_t t2 = kT0 + 2 * kMinute;
   EXPECT_EQ(File(),
             Written(kDraft, "draft", t2,
-                    LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", trace_) +
-                        LogEntry(t2, "rex", "review", "draft", "REQ-001 needs a size limit", trace_)));
+                    LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", Trace()) +
+                        LogEntry(t2, "rex", "review", "draft", "REQ-001 needs a size limit", Trace())));
   EXPECT_EQ(Record().status, "draft");
 }
 
@@ -1006,7 +1002,7 @@ TEST_F(EngineTest, RejectingReviewedWorkSendsReviewedTasksBackToPending) {
       "  blocked: 0\n"
       "  percent: 50\n"
       "changeLog:\n" +
-      LogEntry(kT0 + kMinute, "rex", "reviewed", "in-progress", "TASK-001 misses the empty report", trace_);
+      LogEntry(kT0 + kMinute, "rex", "reviewed", "in-progress", "TASK-001 misses the empty report", Trace());
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(Lines(sink_.events),
             (std::vector<std::string>{
@@ -1032,7 +1028,7 @@ TEST_F(EngineTest, CrlfAndBomSurviveATransitionByteForByte) {
   Reconcile();
   EXPECT_EQ(File(), bom + crlf(Written(kDraft, "review", kT0 + kMinute,
                                        LogEntry(kT0 + kMinute, "ada", "draft", "review",
-                                                "status edited in the file", trace_))));
+                                                "status edited in the file", Trace()))));
   EXPECT_EQ(Record().status, "review");
 }
 
@@ -1140,10 +1136,10 @@ TEST_F(EngineTest, FailingDirectoryFsyncAfterTheRenameIsCaughtUpFromTheChangeLog
   ASSERT_EQ(ts.size(), 4u);
   // Journaled at the changeLog entries' own time (the interrupted write's),
   // so a later catch-up recognises them.
-  EXPECT_EQ(ts[2], Row(kId, "review", "approved", "rex", "recorded from the file", kT0 + 2 * kMinute, trace_,
+  EXPECT_EQ(ts[2], Row(kId, "review", "approved", "rex", "recorded from the file", kT0 + 2 * kMinute, Trace(),
                        written, 3));
   EXPECT_EQ(ts[3], Row(kId, "approved", "planning", "specd", "approved: planning starts", kT0 + 2 * kMinute,
-                       trace_, written, 4));
+                       Trace(), written, 4));
   EXPECT_EQ(Record().generation, gen) << "specd's own write counted as an author's edit";
 }
 
@@ -1236,7 +1232,7 @@ TEST_F(EngineTest, SpecCancelledElsewhereAndPulledIsArchivedAndStaysLive) {
   std::string pulled = Replace(review, "status: review #", "status: cancelled #");
   pulled =
       Replace(pulled, "# The end.\n",
-              LogEntry(march - kMinute, "pat", "review", "cancelled", "superseded by a wider spec", trace_) +
+              LogEntry(march - kMinute, "pat", "review", "cancelled", "superseded by a wider spec", Trace()) +
                   "# The end.\n");
   Edit(pulled);
   env_.SetNowMillis(march);
@@ -1278,16 +1274,16 @@ TEST_F(EngineTest, AuthorEditBetweenReadAndWriteSurvives) {
   std::string expected = Replace(authors, "status: review #", "status: planning #");
   expected = Replace(expected, "updatedAt: \"2026-02-18T10:01:00Z\"", "updatedAt: \"2026-02-18T10:02:00Z\"");
   expected = Replace(expected, "# The end.\n",
-                     LogEntry(t2, "rex", "review", "approved", "", trace_) +
-                         LogEntry(t2, "specd", "approved", "planning", "approved: planning starts", trace_) +
+                     LogEntry(t2, "rex", "review", "approved", "", Trace()) +
+                         LogEntry(t2, "specd", "approved", "planning", "approved: planning starts", Trace()) +
                          "# The end.\n");
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(TempFiles(), std::vector<std::string>{});
   std::vector<std::string> ts = Transitions();
   ASSERT_EQ(ts.size(), 4u);  // each transition once
-  EXPECT_EQ(ts[2], Row(kId, "review", "approved", "rex", "", t2, trace_, expected, 3));
+  EXPECT_EQ(ts[2], Row(kId, "review", "approved", "rex", "", t2, Trace(), expected, 3));
   EXPECT_EQ(ts[3],
-            Row(kId, "approved", "planning", "specd", "approved: planning starts", t2, trace_, expected, 4));
+            Row(kId, "approved", "planning", "specd", "approved: planning starts", t2, Trace(), expected, 4));
   EXPECT_EQ(Record().generation, 2);  // the author's edit counted
   ExpectRecordMatchesFile();
 }
@@ -1310,7 +1306,7 @@ TEST_F(EngineTest, AuthorEditDuringAReconcileWriteSurvives) {
   env_.SetHook(nullptr);
   std::string expected =
       Written(second_draft, "review", kT0 + kMinute,
-              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", trace_));
+              LogEntry(kT0 + kMinute, "ada", "draft", "review", "status edited in the file", Trace()));
   EXPECT_EQ(File(), expected);
   EXPECT_EQ(Transitions().size(), 2u);
 }
@@ -1456,7 +1452,7 @@ TEST_F(EngineFromGitTest, TeammatesChangeLogEntriesAreJournaledByGitAndTheFileIs
   std::vector<std::string> rows = Transitions();
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[2], Row(kId, "review", "approved", "git", "by rex: recorded from the file",
-                         kT0 + 2 * kMinute, trace_, pulled, 3));
+                         kT0 + 2 * kMinute, Trace(), pulled, 3));
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
   EXPECT_EQ(Record().status, "approved");
   EXPECT_EQ(ReconcileFromGit(), std::vector<std::string>{});  // caught up: nothing twice
@@ -1491,7 +1487,7 @@ TEST_F(EngineFromGitTest, StatusChangesWithoutAChainAreRecordedNotRefused) {
             Row(kId, "draft", "completed", "git",
                 "by ada: status edited in the file, brought in by git (draft -> completed is not a step "
                 "of the spec life cycle)",
-                kT0 + 3 * kMinute, trace_, done, 4));
+                kT0 + 3 * kMinute, Trace(), done, 4));
   EXPECT_EQ(Refusals(), std::vector<std::string>{});
 }
 

@@ -57,7 +57,7 @@ std::map<std::string, std::string> Listing(const std::string& dir) {
     out[e.path().filename().string()] = std::to_string(st.st_mode) + " " + std::to_string(st.st_size) + " " +
                                         std::to_string(st.st_mtim.tv_sec) + "." +
                                         std::to_string(st.st_mtim.tv_nsec) + " " +
-                                        Sha256Hex(ReadAll(e.path()));
+                                        ContentHash(ReadAll(e.path()));
   }
   return out;
 }

@@ -1,189 +1,47 @@
 // The journal on real SQLite files in a temporary directory: round trips of
-// every record, atomic batches, migrations, a second process writing at the
-// same time, full-text search, where the journal lives, and SHA-256.
+// every record, atomic batches, a second process writing at the same time,
+// full-text search, and where the journal lives (migrations:
+// journal_migration_test.cc; the event log: journal_events_test.cc).
 #include "engine/journal.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "tests/test_util.h"
+#include "tests/journal_test_util.h"
+#include "tests/process_util.h"
 
 namespace specd {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
+using ::specd::testing::Failure;
+using ::specd::testing::FullSpec;
+using ::specd::testing::JournalTest;
+using ::specd::testing::RawDb;
 using ::specd::testing::TempDir;
-
-void Write(const std::string& path, const std::string& bytes) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  ASSERT_TRUE(out.good()) << path;
-}
-
-// A raw connection, to build old or foreign journals by hand and to look at
-// what the journal wrote without going through its API.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) ADD_FAILURE() << sqlite3_errmsg(db_);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  void Exec(const std::string& sql) {
-    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
-  }
-  // The first column of the first row, as text ("" when there is no row).
-  std::string Query(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << sqlite3_errmsg(db_);
-      return "";
-    }
-    std::string out;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-// The v1 schema exactly as it shipped; a test journal written by that specd.
-constexpr char kV1Schema[] = R"sql(
-CREATE TABLE specs (
-  id TEXT NOT NULL PRIMARY KEY CHECK (id <> ''), path TEXT NOT NULL, content_hash TEXT NOT NULL,
-  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, status TEXT NOT NULL,
-  generation INTEGER NOT NULL, written_hash TEXT NOT NULL, trace_id TEXT NOT NULL,
-  removed INTEGER NOT NULL CHECK (removed IN (0, 1)), errors TEXT NOT NULL, updated_ms INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX specs_by_path ON specs (path);
-CREATE TABLE transitions (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, spec_id TEXT NOT NULL REFERENCES specs (id),
-  trace_id TEXT NOT NULL, actor TEXT NOT NULL, from_status TEXT NOT NULL, to_status TEXT NOT NULL,
-  reason TEXT NOT NULL, at_ms INTEGER NOT NULL, content_hash TEXT NOT NULL
-);
-CREATE INDEX transitions_by_spec ON transitions (spec_id, seq);
-CREATE TABLE refusals (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, spec_id TEXT NOT NULL REFERENCES specs (id),
-  actor TEXT NOT NULL, from_status TEXT NOT NULL, requested TEXT NOT NULL, reason TEXT NOT NULL,
-  at_ms INTEGER NOT NULL
-);
-CREATE INDEX refusals_by_spec ON refusals (spec_id, seq);
-INSERT INTO specs VALUES ('spec-2026-01-01-001', '.agents/specs/active/spec-2026-01-01-001.yaml', 'h1',
-  10, 20, 30, 'draft', 1, '', 'trace-1', 0, '', 40);
-INSERT INTO transitions (spec_id, trace_id, actor, from_status, to_status, reason, at_ms, content_hash)
-  VALUES ('spec-2026-01-01-001', 'trace-1', 'alice', '', 'draft', 'created', 40, 'h1');
-PRAGMA user_version = 1;
-)sql";
-
-// A spec record with every field set to something other than its default.
-SpecRecord FullSpec(const std::string& id) {
-  SpecRecord r;
-  r.id = id;
-  r.path = ".agents/specs/active/" + id + ".yaml";
-  r.content_hash = Sha256Hex(id);
-  r.size = 0xFFFF'FFFF'0000'1234ull;  // above INT64_MAX: stored bit for bit
-  r.mtime_ns = -1'234'567'890;        // before 1970
-  r.inode = 0xFFFF'FFFF'FFFF'FFF0ull;
-  r.status = "in-progress";
-  r.generation = 7;
-  r.written_hash = Sha256Hex("written " + id);
-  r.trace_id = "trace-" + id;
-  r.removed = false;
-  r.errors = "spec.yaml:3:9: /status: must be one of ...\nspec.yaml:9:1: /tasks: required\n";
-  r.updated_ms = 1'771'400'000'123;
-  return r;
-}
-
-TransitionRecord Transition(const std::string& spec_id, const std::string& from, const std::string& to) {
-  TransitionRecord t;
-  t.spec_id = spec_id;
-  t.trace_id = "trace-" + spec_id;
-  t.actor = "engine";
-  t.from = from;
-  t.to = to;
-  t.reason = "because " + to;
-  t.at_ms = 1'771'400'000'000;
-  t.content_hash = Sha256Hex(to);
-  return t;
-}
-
-FailureRecord Failure(const std::string& summary, const std::string& details, const std::string& resolution) {
-  FailureRecord f;
-  f.spec_id = "spec-2026-01-01-001";
-  f.task_id = "TASK-001";
-  f.summary = summary;
-  f.details = details;
-  f.resolution = resolution;
-  f.at_ms = 1'771'400'000'999;
-  return f;
-}
-
-class JournalTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    path_ = dir_ / "git/specd/journal.db";  // the directories do not exist yet
-    Result<std::unique_ptr<Journal>> j = Journal::Open(path_);
-    ASSERT_TRUE(j.ok()) << j.error().message;
-    journal_ = std::move(*j);
-  }
-
-  void MustApply(const JournalBatch& batch) {
-    Status s = journal_->Apply(batch);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-  }
-
-  std::vector<SpecRecord> List(bool include_removed = false) {
-    Result<std::vector<SpecRecord>> specs = journal_->ListSpecs(include_removed);
-    EXPECT_TRUE(specs.ok()) << specs.error().message;
-    return specs.ok() ? *specs : std::vector<SpecRecord>();
-  }
-
-  std::vector<FailureRecord> Search(const std::string& text, int limit = 10) {
-    Result<std::vector<FailureRecord>> found = journal_->SearchFailures(text, limit);
-    EXPECT_TRUE(found.ok()) << text << ": " << found.error().message;
-    return found.ok() ? *found : std::vector<FailureRecord>();
-  }
-
-  std::vector<std::string> SearchSummaries(const std::string& text) {
-    std::vector<std::string> out;
-    for (const FailureRecord& f : Search(text)) out.push_back(f.summary);
-    return out;
-  }
-
-  TempDir dir_;
-  std::string path_;
-  std::unique_ptr<Journal> journal_;
-};
+using ::specd::testing::Transition;
+using ::specd::testing::Write;
 
 TEST_F(JournalTest, OpenCreatesAWalJournalAtTheCurrentVersion) {
   EXPECT_EQ(journal_->path(), path_);
-  EXPECT_EQ(Journal::SchemaVersion(), 4);
+  EXPECT_EQ(Journal::SchemaVersion(), 5);
   RawDb raw(path_);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "4");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "5");
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   journal_.reset();
   Result<std::unique_ptr<Journal>> again = Journal::Open(path_);  // reopening migrates nothing
@@ -574,65 +432,6 @@ TEST_F(JournalTest, HundredThousandSpecsInOneBatch) {
   EXPECT_EQ((*by_path)->id, "spec-2026-02-18-077777");
 }
 
-TEST(JournalMigrationTest, AVersion1JournalIsMigrated) {
-  TempDir dir;
-  const std::string path = dir / "journal.db";
-  RawDb(path).Exec(kV1Schema);
-
-  Result<std::unique_ptr<Journal>> j = Journal::Open(path);
-  ASSERT_TRUE(j.ok()) << j.error().message;
-  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "4");
-  Result<std::optional<SpecRecord>> spec = (*j)->GetSpec("spec-2026-01-01-001");
-  ASSERT_TRUE(spec.ok() && spec->has_value());
-  EXPECT_EQ((*spec)->trace_id, "trace-1");
-  EXPECT_EQ((*spec)->ctime_ns, 0);  // v3's columns start empty
-  EXPECT_EQ((*spec)->waiting, "");
-  EXPECT_EQ((*j)->Transitions("spec-2026-01-01-001")->size(), 1u);
-  // What v2 added works on the migrated journal.
-  ASSERT_TRUE((*j)->Apply({.failures = {Failure("flaky network", "", "")}}).ok());
-  EXPECT_EQ((*j)->SearchFailures("network", 5)->size(), 1u);
-}
-
-TEST(JournalMigrationTest, AFailedMigrationLeavesTheJournalAsItWas) {
-  TempDir dir;
-  const std::string path = dir / "journal.db";
-  RawDb(path).Exec(std::string(kV1Schema) + "CREATE TABLE failures_fts (x);");  // in v2's way
-
-  Result<std::unique_ptr<Journal>> j = Journal::Open(path);
-  ASSERT_FALSE(j.ok());
-  EXPECT_EQ(j.error().message,
-            "journal " + path + ": cannot migrate to schema version 2: table failures_fts already exists");
-  RawDb raw(path);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "1");
-  EXPECT_EQ(raw.Query("SELECT count(*) FROM sqlite_master WHERE name = 'failures'"), "0");  // rolled back
-}
-
-TEST(JournalMigrationTest, ANewerJournalIsAnErrorAndUntouched) {
-  TempDir dir;
-  const std::string path = dir / "journal.db";
-  RawDb(path).Exec("CREATE TABLE future (x); PRAGMA user_version = 999;");
-
-  Result<std::unique_ptr<Journal>> j = Journal::Open(path);
-  ASSERT_FALSE(j.ok());
-  EXPECT_EQ(j.error().message, "journal " + path +
-                                   " has schema version 999, newer than this specd supports (4); upgrade "
-                                   "specd (the journal was left untouched)");
-  RawDb raw(path);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "999");
-  EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "delete");  // not switched to WAL
-  EXPECT_EQ(raw.Query("SELECT count(*) FROM sqlite_master"), "1");
-}
-
-TEST(JournalMigrationTest, AFileThatIsNotAJournalIsAnError) {
-  TempDir dir;
-  const std::string path = dir / "journal.db";
-  Write(path, std::string(4096, 'x'));
-  Result<std::unique_ptr<Journal>> j = Journal::Open(path);
-  ASSERT_FALSE(j.ok());
-  EXPECT_THAT(j.error().message, HasSubstr("file is not a database"));
-  EXPECT_THAT(j.error().message, HasSubstr(path));
-}
-
 TEST(JournalPathForTest, InsideTheGitDirectory) {
   TempDir dir;
   fs::create_directories(dir / "repo/.git");
@@ -657,37 +456,6 @@ TEST(JournalPathForTest, WithoutGitItLivesUnderDotAgents) {
   EXPECT_EQ(JournalPathFor(dir / "odd"), dir / "odd/.agents/.specd/journal.db");
   Write(dir / "gone/.git", "gitdir: /nonexistent/specd-test/worktrees/x\n");
   EXPECT_EQ(JournalPathFor(dir / "gone"), dir / "gone/.agents/.specd/journal.db");
-}
-
-TEST(Sha256Test, StandardVectors) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),  // 448 bits
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(
-      Sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmn"
-                "opqrsmnopqrstnopqrstu"),  // 896 bits
-      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
-  EXPECT_EQ(Sha256Hex(std::string(1'000'000, 'a')),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-  EXPECT_EQ(Sha256Hex(std::string_view("a\0b\xff", 4)),
-            "a37cc3026aae4d519e0b19c298fa913b4dccfdf0658cbccbb7deaa0226d5acdb");
-}
-
-// Lengths around the padding edges (55 fits the length in one block, 56 does
-// not), checked against sha256sum.
-TEST(Sha256Test, PaddingBoundaries) {
-  const std::pair<size_t, const char*> cases[] = {
-      {55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
-      {56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
-      {63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
-      {64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
-      {65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
-      {119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"},
-      {120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"},
-      {128, "6836cf13bac400e9105071cd6af47084dfacad4e5e302c94bfed24e013afb73e"},
-  };
-  for (const auto& [n, hex] : cases) EXPECT_EQ(Sha256Hex(std::string(n, 'a')), hex) << n;
 }
 
 }  // namespace

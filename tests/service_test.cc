@@ -66,6 +66,14 @@ std::string ExpectedUnit(const std::string& exec_start, const std::string& root_
   // clang-format on
 }
 
+// The first 8 hex characters of SHA-256(path), from coreutils' sha256sum: an
+// oracle independent of the OpenSSL call the unit name uses.
+std::string Sha256Prefix(const std::string& path) {
+  std::optional<Output> o = RunProcess("/", "sha256sum", {}, {.stdin_text = path});
+  EXPECT_TRUE(o && o->exit_code == 0);
+  return o ? o->out.substr(0, 8) : "";
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { UseRepo("shop"); }
@@ -73,7 +81,7 @@ class ServiceTest : public ::testing::Test {
   void UseRepo(const std::string& name) {
     root_ = tmp_ / name;
     fs::create_directories(root_ + "/.agents/specs/active");
-    unit_name_ = "specd-watch-" + SafeName(name) + "-" + Sha256Hex(root_).substr(0, 8) + ".service";
+    unit_name_ = "specd-watch-" + SafeName(name) + "-" + Sha256Prefix(root_) + ".service";
     unit_path_ = tmp_ / "config/systemd/user/" + unit_name_;
   }
   static std::string SafeName(std::string name) {
@@ -131,7 +139,7 @@ TEST_F(ServiceTest, InstallQuotesARepositoryPathWithASpaceAndAPercent) {
   UseRepo("my 100% shop");
   Output o = Specd({"service", "install", "--repo", root_});
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(unit_name_, "specd-watch-my_100__shop-" + Sha256Hex(root_).substr(0, 8) + ".service");
+  EXPECT_EQ(unit_name_, "specd-watch-my_100__shop-" + Sha256Prefix(root_) + ".service");
   std::string escaped = tmp_.path() + "/my 100%% shop";
   EXPECT_EQ(ReadAll(unit_path_), ExpectedUnit(binary_ + " watch --repo \"" + escaped + "\"", escaped));
 }
@@ -296,15 +304,18 @@ TEST(ServiceUnitTest, QuotesTheExecutableWithoutDoublingDollars) {
   EXPECT_EQ(QuoteExecPath("/opt/100%/$v/specd"), "/opt/100%%/$v/specd");
 }
 
+// Installed unit names must never change: the hash is the first 8 hex
+// characters of SHA-256 of the path, as `printf %s PATH | sha256sum` prints.
 TEST(ServiceUnitTest, NamesTheUnitAfterTheRepositoryAndItsPathHash) {
-  EXPECT_EQ(ServiceUnitName("/srv/shop"),
-            "specd-watch-shop-" + Sha256Hex("/srv/shop").substr(0, 8) + ".service");
-  EXPECT_EQ(ServiceUnitName("/srv/été shop"),
-            "specd-watch-__t___shop-" + Sha256Hex("/srv/été shop").substr(0, 8) + ".service");
-  EXPECT_EQ(ServiceUnitName("/"), "specd-watch-root-" + Sha256Hex("/").substr(0, 8) + ".service");
+  // printf %s /srv/shop | sha256sum -> e7c7ea0b...
+  EXPECT_EQ(ServiceUnitName("/srv/shop"), "specd-watch-shop-e7c7ea0b.service");
+  // printf %s '/srv/été shop' | sha256sum -> 920bd1f9...
+  EXPECT_EQ(ServiceUnitName("/srv/été shop"), "specd-watch-__t___shop-920bd1f9.service");
+  // printf %s / | sha256sum -> 8a5edab2...
+  EXPECT_EQ(ServiceUnitName("/"), "specd-watch-root-8a5edab2.service");
+  // printf %s /srv/aaa...a (100 a) | sha256sum -> 34fec0fe...
   EXPECT_EQ(ServiceUnitName("/srv/" + std::string(100, 'a')),
-            "specd-watch-" + std::string(64, 'a') + "-" +
-                Sha256Hex("/srv/" + std::string(100, 'a')).substr(0, 8) + ".service");
+            "specd-watch-" + std::string(64, 'a') + "-34fec0fe.service");
 }
 
 TEST(ServiceUnitTest, RefusesPathsAUnitFileCannotCarry) {

@@ -237,7 +237,7 @@ TEST_F(WatchTest, RenameSaveIsOneEditWrittenBackOnce) {
       "    reason: status edited in the file\n    trace: " +
       (*rec)->trace_id + "\n";
   EXPECT_EQ(std::regex_replace(bytes, kTime, "<at>"), expected);
-  EXPECT_EQ(Sha256Hex(bytes), (*rec)->content_hash);
+  EXPECT_EQ(ContentHash(bytes), (*rec)->content_hash);
   EXPECT_FALSE(fs::exists(Active() + "/.goutputstream-ABC123"));
 }
 
@@ -271,7 +271,7 @@ TEST_F(WatchTest, SelfWritesDoNotLoop) {
   ASSERT_TRUE(rec.ok() && *rec);
   EXPECT_EQ((*rec)->generation, 1);  // one author edit; specd's write is not one
   const std::string bytes = ReadAll(PathOf(a));
-  EXPECT_EQ((*rec)->written_hash, Sha256Hex(bytes));
+  EXPECT_EQ((*rec)->written_hash, ContentHash(bytes));
   size_t entries = 0;
   for (size_t at = bytes.find("\n  - at: "); at != std::string::npos; at = bytes.find("\n  - at: ", at + 1))
     ++entries;
@@ -375,7 +375,7 @@ TEST_F(WatchTest, AHalfWrittenFileIsHeldNotReportedAndActedOnWhenFinished) {
   Result<std::optional<SpecRecord>> rec = j->GetSpec(a);
   ASSERT_TRUE(rec.ok() && *rec);
   EXPECT_EQ((*rec)->errors, "");
-  EXPECT_EQ((*rec)->content_hash, Sha256Hex(bytes));
+  EXPECT_EQ((*rec)->content_hash, ContentHash(bytes));
   Result<std::vector<FailureRecord>> failures = j->Failures(a);
   ASSERT_TRUE(failures.ok());
   EXPECT_TRUE(failures->empty());
@@ -687,7 +687,7 @@ TEST_F(WatchTest, PollingSeesANewFileAnEditAndADelete) {
   EXPECT_TRUE(specs[0].removed);
   EXPECT_EQ(specs[0].status, "review");
   EXPECT_EQ(specs[0].generation, 1);
-  EXPECT_EQ(specs[0].written_hash, Sha256Hex(written));  // the write-back was seen as specd's own
+  EXPECT_EQ(specs[0].written_hash, ContentHash(written));  // the write-back was seen as specd's own
   EXPECT_EQ(Transitions(j.get(), a), (Lines{" -> draft " + kRegistered, kEdited}));
 }
 

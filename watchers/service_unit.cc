@@ -1,11 +1,27 @@
 #include "watchers/service_unit.h"
 
-#include <string_view>
+#include <openssl/evp.h>
 
-#include "engine/journal.h"
+#include <string_view>
 
 namespace specd {
 namespace {
+
+// The first 8 hex characters of SHA-256(path): what tells two repositories
+// with the same base name apart in a unit's name. Installed unit names must
+// never change, so this stays SHA-256 (OpenSSL's), whatever the journal uses.
+std::string PathDigest8(const std::string& path) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(path.data(), path.size(), digest, &size, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < 4 && i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
 
 bool SafeNameByte(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
@@ -72,7 +88,7 @@ std::string ServiceUnitName(const std::string& repo_root) {
   std::string name;
   for (char c : base.substr(0, 64)) name += SafeNameByte(c) ? c : '_';
   if (name.empty()) name = "root";
-  return "specd-watch-" + name + "-" + Sha256Hex(repo_root).substr(0, 8) + ".service";
+  return "specd-watch-" + name + "-" + PathDigest8(repo_root) + ".service";
 }
 
 std::string EscapeSpecifiers(const std::string& s) {

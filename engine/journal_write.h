@@ -1,0 +1,15 @@
+// Writing a JournalBatch (engine/journal.h) inside the caller's transaction
+// or savepoint. Used by Journal::Apply only.
+#pragma once
+
+#include "engine/journal.h"
+#include "engine/sqlite_db.h"
+#include "schema/result.h"
+
+namespace specd {
+
+// Seq values and failure ids are appended to `ids` in batch order. On a
+// failure the caller rolls back; the Error names the record that failed.
+Status WriteJournalBatch(SqliteDb& db, const JournalBatch& batch, AppliedIds* ids);
+
+}  // namespace specd
