@@ -722,10 +722,13 @@ int CmdReconcile(const Args& args) {
     size_t registered = 0;
     for (const specd::EngineEvent& e : pass->events)
       registered += e.kind == specd::EngineEvent::Kind::kRegistered;
+    struct rusage ru {};
+    ::getrusage(RUSAGE_SELF, &ru);
     std::printf(
         "  first pass (registers every spec; informational): %.1f s, %zu registered, %zu events, "
-        "ReadFile %llu\n",
-        el, registered, pass->events.size(), static_cast<unsigned long long>(env.reads.load()));
+        "ReadFile %llu, WriteFile %llu, peak resident %.1f MiB\n",
+        el, registered, pass->events.size(), static_cast<unsigned long long>(env.reads.load()),
+        static_cast<unsigned long long>(env.writes.load()), ru.ru_maxrss / 1024.0);
     if (registered != n || pass->events.size() != n)
       Die("the first pass should register each of the " + ns + " specs");
     if (env.writes != 0) Die("the first pass wrote spec files; the git status peer would not be clean");

@@ -29,27 +29,14 @@ struct WatchArgs {
 };
 
 // Each event as a line on stdout, flushed: people watch it scroll by, and
-// scripts (and the tests) read it as it comes. Transitions and refusals come
-// from the journal's live view (whoever made them); the engine's other
-// events (invalid, waiting, removed, archived) straight from the engine.
+// scripts (and the tests) read it as it comes. Every event comes from the
+// journal's event log (JournalTail), whichever process made it.
 class PrintingSink : public EventSink {
  public:
   explicit PrintingSink(bool to_log) : to_log_(to_log) {}
   void OnEvent(const EngineEvent& e) override { Print(e); }
-  EventSink* engine_side() { return &engine_side_; }
 
  private:
-  class EngineSide : public EventSink {
-   public:
-    explicit EngineSide(PrintingSink* out) : out_(out) {}
-    void OnEvent(const EngineEvent& e) override {
-      if (!IsJournaledKind(e.kind)) out_->Print(e);
-    }
-
-   private:
-    PrintingSink* out_;
-  };
-
   void Print(const EngineEvent& e) {
     struct timespec ts;
     ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -62,7 +49,6 @@ class PrintingSink : public EventSink {
   }
 
   bool to_log_;
-  EngineSide engine_side_{this};
 };
 
 bool SetUpLogging(const WatchArgs& args) {
@@ -112,7 +98,6 @@ int RunWatch(const WatchArgs& args) {
     return kExitUsage;
   }
   PrintingSink printer(!args.log_file.empty());
-  ctx->engine->AddSink(printer.engine_side());
   WatchOptions options;
   options.poll_ms = args.poll_ms;
   options.settle_ms = args.settle_ms;

@@ -52,7 +52,7 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
   SpecRecord& record = plan.record;
   record.content_hash = updated ? ContentHash(*updated) : file.hash;
   if (updated) record.written_hash = record.content_hash;
-  SetStamp(&record, file.stamp);
+  SetStamp(&record, plan.recheck ? FileStamp{} : file.stamp);
   if (plan.archive_dir) {
     record.path = *plan.archive_dir + "/" + BaseName(in.rel);
     plan.events.push_back(

@@ -302,6 +302,13 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
   }
   const bool loaded = use_preload ? file.yaml : Parse(rel, &file);
   if (!file.valid && loaded && rec && StatusEditIsTheOnlyProblem(file, rec->status, rel)) file.valid = true;
+  if (rec && !rec->removed && rec->content_hash.empty() && !rec->status.empty() && rec->errors.empty() &&
+      file.valid && file.model.status == rec->status) {
+    SpecRecord rehashed = *rec;  // journal v5 changed the hash: the file is taken as it is, once
+    rehashed.content_hash = file.hash;
+    if (Status s = RecordStamp(rehashed, file.stamp); !s.ok()) return s.error();
+    return Outcome::kDone;
+  }
   const std::string id = file.valid ? file.model.id : ExpectedSpecId(rel);
   if (!rec) {  // a file the journal knows under another path (moved, archived, or a copy)
     Result<std::optional<SpecRecord>> by_id = journal_->GetSpec(id);

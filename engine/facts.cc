@@ -72,6 +72,7 @@ Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file,
       d.keyword = "unique-spec-id";
       d.message = DuplicateIdMessage(in.id, *other);
       in.valid = false;
+      in.duplicate = true;
       in.errors = FormatText(d) + "\n";
       in.first_error = FormatText(d);
       in.first_error_pointer = d.pointer + ": " + d.message;

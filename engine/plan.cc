@@ -44,11 +44,15 @@ class Planner {
 
   SpecPlan Invalid() {
     SpecRecord& r = plan_.record;
-    if (in_.errors != r.errors) {  // a new failure: searchable later with `specd failures --like`
+    // A new failure, searchable later with `specd failures --like` (two copies
+    // of one spec name each other in turn: one failure for the pair).
+    const bool same_pair = in_.duplicate && r.errors.find("' is also in ") != std::string::npos;
+    if (in_.errors != r.errors && !same_pair) {
       plan_.batch.failures.push_back(
           FailureRecord{0, in_.id, "", in_.first_error_pointer, in_.errors, "", in_.now_ms});
     }
     r.errors = in_.errors;
+    plan_.recheck = in_.duplicate;  // until the other file is gone, whichever pass sees it
     Event(EngineEvent::Kind::kInvalid, r.status, "", "", in_.first_error);
     return std::move(plan_);
   }

@@ -46,6 +46,7 @@ struct PlanInput {
   // summary with its position and `first_error_pointer` as pointer: message.
   bool valid = true;
   std::string errors, first_error, first_error_pointer;
+  bool duplicate = false;  // the error is another file holding the same id
   SpecModel model;
   std::string hash;          // ContentHash of the bytes read
   bool author_edit = false;  // changed since specd last wrote or saw it
@@ -68,6 +69,7 @@ struct SpecPlan {
   std::vector<EngineEvent> events;
   std::optional<Decision> verb;  // the verb's decision; refused: nothing else is in the plan
   std::vector<size_t> caught_up;  // changeLog entries recorded as made elsewhere (indices)
+  bool recheck = false;           // the stamp is not recorded: every pass looks at the file again
   bool holds_changes() const { return !batch.transitions.empty() || !batch.refusals.empty(); }
 };
 

@@ -52,30 +52,37 @@ class JournalFile : public JournalView {
  public:
   explicit JournalFile(std::string work_dir) : work_dir_(std::move(work_dir)) {}
 
-  std::optional<JournaledSpec> Find(const std::string& spec_id) override {
+  // No journal yet is "not known"; a journal that exists but cannot be read
+  // is an error: without it the hook cannot tell specd's entries from
+  // hand-written ones.
+  Result<std::optional<JournaledSpec>> Find(const std::string& spec_id) override {
     if (!opened_) {
       opened_ = true;
       const std::string path = JournalPathFor(work_dir_);
-      if (::access(path.c_str(), R_OK) == 0) {
+      if (::access(path.c_str(), F_OK) == 0) {
         Result<std::unique_ptr<Journal>> j = Journal::Open(path);
+        if (!j.ok()) open_error_ = j.error();
         if (j.ok()) journal_ = std::move(*j);
       }
     }
-    if (!journal_) return std::nullopt;
+    if (open_error_) return *open_error_;
+    if (!journal_) return std::optional<JournaledSpec>();
     Result<std::optional<SpecRecord>> rec = journal_->GetSpec(spec_id);
-    if (!rec.ok() || !*rec) return std::nullopt;
+    if (!rec.ok()) return rec.error();
+    if (!*rec) return std::optional<JournaledSpec>();
     Result<std::vector<TransitionRecord>> transitions = journal_->Transitions(spec_id);
-    if (!transitions.ok()) return std::nullopt;
+    if (!transitions.ok()) return transitions.error();
     JournaledSpec known;
     known.trace = (*rec)->trace_id;
     for (const TransitionRecord& t : *transitions)
       known.transitions.insert({FormatTimestamp(t.at_ms), t.from, t.to});
-    return known;
+    return std::optional<JournaledSpec>(std::move(known));
   }
 
  private:
   std::string work_dir_;
   bool opened_ = false;
+  std::optional<Error> open_error_;
   std::unique_ptr<Journal> journal_;
 };
 

@@ -137,7 +137,14 @@ out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", mes
   void CheckJournaled(const SpecBlob& blob, const Document& doc, const SpecModel& model,
                       const std::vector<size_t>& chain, const std::string& id, std::vector<Diagnostic>* out) {
     if (!journal_) return;
-    std::optional<JournaledSpec> known = journal_->Find(id);
+    Result<std::optional<JournaledSpec>> found = journal_->Find(id);
+    if (!found.ok()) {
+      out->push_back(At(blob, FieldOffset(doc, "changeLog"), "/changeLog", "journal",
+                        "cannot read this clone's journal to check the new changeLog entries: " +
+                            found.error().message));
+      return;
+    }
+    const std::optional<JournaledSpec>& known = *found;
     if (!known || known->trace.empty()) return;
     for (size_t i : chain) {
       const ChangeLogEntry& e = model.change_log[i];

@@ -49,7 +49,8 @@ struct JournaledSpec {
 class JournalView {
  public:
   virtual ~JournalView() = default;
-  virtual std::optional<JournaledSpec> Find(const std::string& spec_id) = 0;
+  // nullopt: the journal does not know the spec (or there is none yet).
+  virtual Result<std::optional<JournaledSpec>> Find(const std::string& spec_id) = 0;
 };
 
 struct StagedReport {

@@ -59,12 +59,14 @@ StagedSpec Change(const std::optional<std::string>& head, const std::optional<st
 
 class FakeJournal : public JournalView {
  public:
-  std::optional<JournaledSpec> Find(const std::string& id) override {
+  Result<std::optional<JournaledSpec>> Find(const std::string& id) override {
     ++lookups;
+    if (broken) return *broken;
     auto it = specs.find(id);
     return it == specs.end() ? std::nullopt : std::optional<JournaledSpec>(it->second);
   }
   std::map<std::string, JournaledSpec> specs;
+  std::optional<Error> broken;
   int lookups = 0;
 };
 
@@ -171,6 +173,17 @@ TEST(StagedCheckTest, EntryWithThisClonesTraceMustBeInThisClonesJournal) {
   journal.lookups = 0;
   EXPECT_EQ(Check({Change(kValidSpec, kValidSpec)}, &journal), "1 checked, 0 with errors");
   EXPECT_EQ(journal.lookups, 0);
+}
+
+TEST(StagedCheckTest, AJournalThatCannotBeReadIsAnErrorNotNotKnown) {
+  FakeJournal journal;
+  journal.broken = Error{"journal /r/.git/specd/journal.db: database disk image is malformed"};
+  const std::string log = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review") +
+                          Entry("2026-01-02T11:00:00Z", "rex", "review", "approved");
+  EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", log))}, &journal),
+            std::string(kPath) +
+                ":19:3: error: /changeLog: cannot read this clone's journal to check the new changeLog entries: "
+                "journal /r/.git/specd/journal.db: database disk image is malformed\n1 checked, 1 with errors");
 }
 
 TEST(StagedCheckTest, BadInputIsAnErrorOrAWarningNeverACrash) {

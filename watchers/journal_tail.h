@@ -1,7 +1,7 @@
-// The live view of a journal: transitions and refusals recorded after a
-// point, by this process or any other (a CLI verb, a git hook, another
-// watcher's engine), as engine events. specd watch shows them as they are
-// committed, so its output is the repository's activity, not its own.
+// The live view of a journal: the event log's rows after a point, written by
+// this process or any other (a CLI verb, a git hook, another watcher's
+// engine), as engine events. specd watch shows them as they are committed,
+// so its output is the repository's activity, not its own.
 #pragma once
 
 #include <cstdint>
@@ -17,18 +17,12 @@ class JournalTail {
 
   // From now on: what is journaled already is not shown.
   Status Start();
-  // Tells `sink` of every transition, then every refusal, journaled since
-  // the last call, oldest first.
+  // Tells `sink` of every event journaled since the last call, oldest first.
   Status Drain(EventSink* sink);
 
  private:
   Journal* journal_;
-  int64_t transitions_ = 0;
-  int64_t refusals_ = 0;
+  int64_t seq_ = 0;
 };
-
-// Whether the engine journals this kind of event as a transition or a
-// refusal (and a live view shows it from the journal, not from the engine).
-bool IsJournaledKind(EngineEvent::Kind kind);
 
 }  // namespace specd

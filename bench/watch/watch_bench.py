@@ -200,8 +200,8 @@ def burst(specd, base, n):
     w = Lines([specd, "watch", "--repo", repo])
     w.wait_for("ready in")
     t0 = time.monotonic()
-    for name in names:
-        os.rename(os.path.join(staging, name), os.path.join(active, name))
+    # One `mv` of the whole burst: a folder of new specs renamed into active/.
+    os.rename(staging, os.path.join(active, "burst"))
     moved = time.monotonic() - t0
     seen = 0
     deadline = time.monotonic() + 600
@@ -243,7 +243,7 @@ def main():
     ap.add_argument("--specd", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--saves", type=int, default=1000)
-    ap.add_argument("--burst", type=int, default=10000)
+    ap.add_argument("--burst", default="2000,10000", help="burst sizes, comma-separated")
     ap.add_argument("--specs", type=int, default=100000)
     a = ap.parse_args()
     # Under bench/.cache by default, not /tmp: on this machine creating a
@@ -254,7 +254,7 @@ def main():
     base = tempfile.mkdtemp(prefix="specd-bench-watch.", dir=parent)
     ok = True
     try:
-        print("bench/watch: %d saves, a burst of %d, %d specs watched (%s, %d cores; in %s)" %
+        print("bench/watch: %d saves, bursts of %s, %d specs watched (%s, %d cores; in %s)" %
               (a.saves, a.burst, a.specs, os.uname().nodename, os.cpu_count(), base))
         lat = latency(a.specd, base, a.saves)
         print("\nsave -> transition committed (rename-save; ms):")
@@ -269,12 +269,13 @@ def main():
             print("  target %-26s %s (%s)" % (name + ":", "PASS" if good else "MISSED", text))
             ok = ok and good
 
-        b = burst(a.specd, base, a.burst)
-        ratio = b["watch_s"] / b["validate_s"]
-        print("\nburst of %d new specs: renamed in within %.2f s; all journaled %.2f s after the first; "
-              "specd validate of the same files %.2f s" % (b["files"], b["write_s"], b["watch_s"], b["validate_s"]))
-        print("  target <= 1.3 x validate: %s (ratio %.2f)" % ("PASS" if ratio <= 1.3 else "MISSED", ratio))
-        ok = ok and ratio <= 1.3
+        for size in (int(x) for x in a.burst.split(",")):
+            b = burst(a.specd, base, size)
+            ratio = b["watch_s"] / b["validate_s"]
+            print("\nburst of %d new specs in one mv: all journaled %.2f s after the mv; "
+                  "specd validate of the same files %.2f s" % (b["files"], b["watch_s"], b["validate_s"]))
+            print("  target <= 1.3 x validate: %s (ratio %.2f)" % ("PASS" if ratio <= 1.3 else "MISSED", ratio))
+            ok = ok and ratio <= 1.3
 
         m = memory(a.specd, a.root, base, a.specs)
         print("\n%d specs watched:" % a.specs)
