@@ -102,7 +102,7 @@ class SpecEngine {
                       std::optional<Request> verb, const Actor& verb_actor, PassReport* report,
                       Decision* verb_decision);
   Status RecordRemoved(const SpecRecord& record, PassReport* report);
-  void ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
+  Status ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
   Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
   bool Parse(const std::string& rel, Loaded* file) const;
   void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
