@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 
 namespace specd::cli {
 
@@ -19,14 +20,15 @@ Run SetupFailures(CLI::App* sub) {
     if (!ctx) return kExitUsage;
     Result<std::vector<FailureRecord>> found = ctx->journal->SearchFailures(*like, *limit);
     if (!found.ok()) {
-      std::fprintf(stderr, "specd failures: %s\n", found.error().message.c_str());
+      PrintLine(stderr, "specd failures: " + found.error().message);
       return kExitUsage;
     }
-    if (found->empty()) std::printf("no recorded failure like '%s'\n", like->c_str());
+    if (found->empty()) PrintLine(stdout, "no recorded failure like '" + *like + "'");
     for (const FailureRecord& f : *found) {
-      std::printf("%s  %s%s%s\n  %s\n", FormatTimestamp(f.at_ms).c_str(), f.spec_id.c_str(),
-                  f.task_id.empty() ? "" : " ", f.task_id.c_str(), f.summary.c_str());
-      if (!f.resolution.empty()) std::printf("  resolved: %s\n", f.resolution.c_str());
+      PrintLine(stdout,
+                FormatTimestamp(f.at_ms) + "  " + f.spec_id + (f.task_id.empty() ? "" : " ") + f.task_id);
+      PrintLine(stdout, "  " + f.summary);
+      if (!f.resolution.empty()) PrintLine(stdout, "  resolved: " + f.resolution);
     }
     return kExitOk;
   };

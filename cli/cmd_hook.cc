@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 #include "pipeline/git_repo.h"
 #include "pipeline/pre_commit.h"
 
@@ -43,11 +44,11 @@ int PreCommit(const std::vector<std::string>& files) {
   for (const std::string& f : files) paths.push_back(RepoRelative(f, (*repo)->work_dir()));
   Result<pipeline::StagedReport> report = pipeline::CheckPreCommit(repo->get(), paths, ValidateOptions{});
   if (!report.ok()) {
-    std::fprintf(stderr, "specd hook pre-commit: %s\n", report.error().message.c_str());
+    PrintLine(stderr, "specd hook pre-commit: " + report.error().message);
     return kExitUsage;
   }
   std::string out;
-  for (const Diagnostic& d : report->diagnostics) out += FormatText(d) + '\n';
+  for (const Diagnostic& d : report->diagnostics) out += Printable(FormatText(d)) + '\n';
   if (!report->ok()) {
     size_t n = report->files_with_errors;
     out += "specd: commit stopped: " + std::to_string(n) + " of " + std::to_string(report->files) +
@@ -77,16 +78,16 @@ int AfterGit(const std::string& name, const std::vector<std::string>& args) {
   SpecEngine engine(Env::Default(), ctx->journal.get(), ctx->root, engine_options);
   Result<PassReport> pass = engine.ReconcileAll();
   if (!pass.ok()) {
-    std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), pass.error().message.c_str());
+    PrintLine(stderr, "specd hook " + name + ": " + pass.error().message);
     return kExitOk;
   }
   for (const EngineEvent& e : pass->events) {
     if (e.kind == EngineEvent::Kind::kInvalid) {
-      std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), DescribeEvent(e).c_str());
+      PrintLine(stderr, "specd hook " + name + ": " + DescribeEvent(e));
     }
   }
   for (const PassReport::Failed& f : pass->failed) {
-    std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), f.message.c_str());
+    PrintLine(stderr, "specd hook " + name + ": " + f.message);
   }
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 
 namespace specd::cli {
 
@@ -20,11 +21,11 @@ Run SetupLog(CLI::App* sub) {
     Result<std::vector<TransitionRecord>> ts = ctx->journal->Transitions(*id);
     Result<std::vector<RefusalRecord>> rs = ctx->journal->Refusals(*id);
     if (!ts.ok() || !rs.ok()) {
-      std::fprintf(stderr, "specd log: %s\n", (!ts.ok() ? ts.error() : rs.error()).message.c_str());
+      PrintLine(stderr, "specd log: " + (!ts.ok() ? ts.error() : rs.error()).message);
       return kExitUsage;
     }
     if (ts->empty() && rs->empty()) {
-      std::fprintf(stderr, "specd log: no spec %s in the journal\n", id->c_str());
+      PrintLine(stderr, "specd log: no spec " + *id + " in the journal");
       return kExitUsage;
     }
     struct Row {
@@ -71,7 +72,7 @@ Run SetupLog(CLI::App* sub) {
       for (const Row& r : rows) out.push_back(r.json);
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
-      for (const Row& r : rows) std::printf("%s\n", r.text.c_str());
+      for (const Row& r : rows) PrintLine(stdout, Printable(r.text));  // one row, one line
     }
     return kExitOk;
   };

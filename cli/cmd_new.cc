@@ -4,8 +4,10 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 #include "cli/templates.h"
 #include "engine/new_spec.h"
+#include "engine/spec_files.h"
 
 namespace specd::cli {
 
@@ -20,8 +22,10 @@ struct NewArgs {
 
 // The repository's own template first, then the built-in one.
 std::optional<std::string> FindTemplate(const std::string& root, const std::string& name) {
-  Result<std::string> own = Env::Default()->ReadFile(root + "/.agents/specs/templates/" + name + ".yaml");
-  if (own.ok()) return *own;
+  // Read by the spec files' rules: never a symlink out of the repository or a FIFO.
+  Result<FileBytes> own =
+      ReadRepoSpecFile(root + "/.agents/specs/templates/" + name + ".yaml", root, size_t{1} << 20);
+  if (own.ok() && !own->too_large) return own->data;
   for (const BuiltinTemplate& t : kBuiltinTemplates) {
     if (t.name == name) return std::string(t.text);
   }
@@ -42,11 +46,11 @@ int RunNew(const NewArgs& a) {
   std::string author = a.author.empty() ? ActorName(a.repo) : a.author;
   Result<std::string> path = CreateSpec(Env::Default(), ctx->root, NewSpec{*text, a.title, author});
   if (!path.ok()) {
-    std::fprintf(stderr, "specd new: %s\n", path.error().message.c_str());
+    PrintLine(stderr, "specd new: " + path.error().message);
     return kExitInvalid;
   }
   if (Result<PassReport> r = ctx->engine->ReconcilePath(*path); !r.ok()) {
-    std::fprintf(stderr, "specd new: %s\n", r.error().message.c_str());
+    PrintLine(stderr, "specd new: " + r.error().message);
     return kExitUsage;
   }
   std::printf("%s\n", path->c_str());

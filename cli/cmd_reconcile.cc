@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 
 namespace specd::cli {
 
@@ -14,14 +15,13 @@ Run SetupReconcile(CLI::App* sub) {
     if (!ctx) return kExitUsage;
     Result<PassReport> pass = ctx->engine->ReconcileAll();
     if (!pass.ok()) {
-      std::fprintf(stderr, "specd reconcile: %s\n", pass.error().message.c_str());
+      PrintLine(stderr, "specd reconcile: " + pass.error().message);
       return kExitUsage;
     }
-    for (const EngineEvent& e : pass->events) std::printf("%s\n", DescribeEvent(e).c_str());
+    for (const EngineEvent& e : pass->events) PrintLine(stdout, DescribeEvent(e));
     std::printf("%zu specs: %zu unchanged, %zu events\n", pass->files, pass->unchanged, pass->events.size());
     // One file that could not be reconciled does not stop the others.
-    for (const PassReport::Failed& f : pass->failed)
-      std::fprintf(stderr, "specd reconcile: %s\n", f.message.c_str());
+    for (const PassReport::Failed& f : pass->failed) PrintLine(stderr, "specd reconcile: " + f.message);
     return pass->failed.empty() ? kExitOk : kExitUsage;
   };
 }

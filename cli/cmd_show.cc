@@ -1,10 +1,13 @@
 // specd show ID: one spec as the journal knows it, with its tasks.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
+#include "engine/spec_files.h"
 #include "engine/spec_model.h"
 #include "schema/yaml_tree.h"
 
@@ -20,13 +23,15 @@ Run SetupShow(CLI::App* sub) {
     if (!ctx) return kExitUsage;
     Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(*id);
     if (!rec.ok() || !*rec) {
-      std::fprintf(stderr, "specd show: no spec %s\n", id->c_str());
+      PrintLine(stderr, "specd show: no spec " + *id);
       return kExitUsage;
     }
     const SpecRecord& r = **rec;
     SpecModel model;
-    if (Result<std::string> bytes = Env::Default()->ReadFile(ctx->root + "/" + r.path); bytes.ok()) {
-      std::string_view body = *bytes;
+    // Read as the engine reads (spec_files): never a symlink out, a FIFO, or past the limit.
+    Result<FileBytes> bytes = ReadRepoSpecFile(ctx->root + "/" + r.path, ctx->root, LoadLimits{}.max_bytes);
+    if (bytes.ok() && !bytes->too_large) {
+      std::string_view body = bytes->data;
       if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
       Document doc;
       Finding problem;
@@ -48,14 +53,20 @@ Run SetupShow(CLI::App* sub) {
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       return kExitOk;
     }
-    std::printf("%s  %s%s\n  path: %s\n  author edits: %lld   trace: %s\n", r.id.c_str(), r.status.c_str(),
-                r.removed ? " (file removed)" : "", r.path.c_str(), static_cast<long long>(r.generation),
-                r.trace_id.c_str());
-    if (!r.errors.empty()) std::printf("  invalid:\n%s", r.errors.c_str());
+    PrintLine(stdout, r.id + "  " + r.status + (r.removed ? " (file removed)" : "") + "\n  path: " + r.path +
+                          "\n  author edits: " + std::to_string(r.generation) + "   trace: " + r.trace_id);
+    if (!r.errors.empty()) {
+      PrintLine(stdout, "  invalid:");
+      std::fputs(Printable(r.errors, true).c_str(), stdout);
+    }
     if (!model.tasks.empty()) {
-      std::printf("  tasks:\n");
-      for (const TaskFact& t : model.tasks)
-        std::printf("    %-10s %-15s%s\n", t.id.c_str(), t.status.c_str(), t.assigned ? " (claimed)" : "");
+      PrintLine(stdout, "  tasks:");
+      for (const TaskFact& t : model.tasks) {
+        std::string id_col = t.id, status_col = t.status;
+        id_col.resize(std::max<size_t>(id_col.size(), 10), ' ');
+        status_col.resize(std::max<size_t>(status_col.size(), 15), ' ');
+        PrintLine(stdout, "    " + id_col + " " + status_col + (t.assigned ? " (claimed)" : ""));
+      }
     }
     return kExitOk;
   };

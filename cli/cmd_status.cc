@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 
 namespace specd::cli {
 
@@ -17,7 +18,7 @@ Run SetupStatus(CLI::App* sub) {
     if (!ctx) return kExitUsage;
     Result<std::vector<SpecRecord>> specs = ctx->journal->ListSpecs();
     if (!specs.ok()) {
-      std::fprintf(stderr, "specd status: %s\n", specs.error().message.c_str());
+      PrintLine(stderr, "specd status: " + specs.error().message);
       return kExitUsage;
     }
     std::map<std::string, std::vector<const SpecRecord*>> by_state;
@@ -37,8 +38,9 @@ Run SetupStatus(CLI::App* sub) {
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       return kExitOk;
     }
-    std::printf("repository: %s\njournal: %s\n", ctx->root.c_str(), ctx->journal->path().c_str());
-    if (specs->empty()) std::printf("no specs yet (create one with `specd new`)\n");
+    PrintLine(stdout, "repository: " + ctx->root + "\njournal: " + ctx->journal->path());
+    if (specs->empty() && ctx->pass_error.empty())
+      std::printf("no specs yet (create one with `specd new`)\n");
     // Life-cycle order, then invalid last.
     for (int i = 0; i <= kSpecStateCount; ++i) {
       std::string state = i < kSpecStateCount ? StateName(static_cast<SpecState>(i)) : "invalid";
@@ -46,14 +48,14 @@ Run SetupStatus(CLI::App* sub) {
       if (it == by_state.end()) continue;
       std::printf("\n%s (%zu)\n", state.c_str(), it->second.size());
       for (const SpecRecord* s : it->second) {
-        std::printf("  %s  %s\n", s->id.c_str(), s->path.c_str());
+        PrintLine(stdout, "  " + s->id + "  " + s->path);
         if (!s->errors.empty()) {
           std::string e = s->errors;
           size_t pos = 0;
           while (pos < e.size()) {
             size_t nl = e.find('\n', pos);
             if (nl == std::string::npos) nl = e.size();
-            std::printf("    %s\n", e.substr(pos, nl - pos).c_str());
+            PrintLine(stdout, "    " + e.substr(pos, nl - pos));
             pos = nl + 1;
           }
         }

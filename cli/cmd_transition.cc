@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 
 namespace specd::cli {
 
@@ -51,39 +52,54 @@ const Verb kVerbs[] = {
 
 class PrintingSink : public EventSink {
  public:
-  void OnEvent(const EngineEvent& e) override { std::printf("%s\n", DescribeEvent(e).c_str()); }
+  void OnEvent(const EngineEvent& e) override { PrintLine(stdout, DescribeEvent(e)); }
 };
 
-int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, const std::string& reason) {
+// The reason without surrounding white space: "   " is no reason, and the
+// engine refuses it as it refuses an empty one.
+std::string Trimmed(const std::string& text) {
+  const char* space = " \t\r\n\f\v";
+  size_t from = text.find_first_not_of(space);
+  return from == std::string::npos ? "" : text.substr(from, text.find_last_not_of(space) - from + 1);
+}
+
+int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id,
+            const std::string& given_reason) {
+  const std::string reason = Trimmed(given_reason);
+  if (id.empty()) {  // checked here, not by CLI11: an unknown option is reported before a missing id
+    std::fprintf(stderr, "specd %s: a spec id is required (spec-YYYY-MM-DD-NNN)\n", verb.name);
+    return kExitUsage;
+  }
   std::unique_ptr<Context> ctx = OpenContext(repo);
   if (!ctx) return kExitUsage;
   if (Result<PassReport> pass = ctx->engine->ReconcileSpec(id); !pass.ok()) {
-    std::fprintf(stderr, "specd %s: %s\n", verb.name, pass.error().message.c_str());
+    PrintLine(stderr, std::string("specd ") + verb.name + ": " + pass.error().message);
     return kExitUsage;
   }
   Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(id);
   if (!rec.ok() || !*rec || (*rec)->removed) {
-    std::fprintf(stderr, "specd %s: no spec %s in %s/.agents/specs/\n", verb.name, id.c_str(),
-                 ctx->root.c_str());
+    PrintLine(stderr,
+              std::string("specd ") + verb.name + ": no spec " + id + " in " + ctx->root + "/.agents/specs/");
     return kExitUsage;
   }
   std::optional<SpecState> current = ParseState((*rec)->status);
   std::optional<SpecState> to = current ? verb.target(*current) : std::nullopt;
   if (!to) {
-    std::fprintf(stderr, "specd %s: %s is %s; %s takes %s\n", verb.name, id.c_str(),
-                 (*rec)->status.empty() ? "invalid" : (*rec)->status.c_str(), verb.name, verb.applies_to);
-    if (!(*rec)->errors.empty()) std::fprintf(stderr, "%s", (*rec)->errors.c_str());
+    PrintLine(stderr, std::string("specd ") + verb.name + ": " + id + " is " +
+                          ((*rec)->status.empty() ? "invalid" : (*rec)->status) + "; " + verb.name +
+                          " takes " + verb.applies_to);
+    if (!(*rec)->errors.empty()) std::fputs(Printable((*rec)->errors, true).c_str(), stderr);
     return kExitInvalid;
   }
   PrintingSink sink;
   ctx->engine->AddSink(&sink);
   Result<Decision> d = ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo), verb.role}, reason);
   if (!d.ok()) {
-    std::fprintf(stderr, "specd %s: %s\n", verb.name, d.error().message.c_str());
+    PrintLine(stderr, std::string("specd ") + verb.name + ": " + d.error().message);
     return kExitUsage;
   }
   if (!d->allowed) {
-    std::fprintf(stderr, "specd %s: refused: %s\n", verb.name, d->reason.c_str());
+    PrintLine(stderr, std::string("specd ") + verb.name + ": refused: " + d->reason);
     return kExitInvalid;
   }
   return kExitOk;
@@ -98,7 +114,7 @@ void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {
     auto id = std::make_shared<std::string>();
     auto reason = std::make_shared<std::string>();
     AddRepoOptions(sub, repo.get(), false);
-    sub->add_option("id", *id, "Spec id (spec-YYYY-MM-DD-NNN)")->required();
+    sub->add_option("id", *id, "Spec id (spec-YYYY-MM-DD-NNN), required");
     sub->add_option("--actor", repo->actor, "Who is acting (default: $SPECD_ACTOR, else $USER)");
     if (verb.reason_option) sub->add_option("--reason", *reason, "Why (required)")->required();
     (*runs)[sub] = [&verb, repo, id, reason] { return RunVerb(verb, *repo, *id, *reason); };

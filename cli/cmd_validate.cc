@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/printable.h"
 #include "cli/report_json.h"
 #include "engine/repo.h"
 #include "engine/validate_run.h"
@@ -31,7 +33,7 @@ bool DefaultInputs(const std::string& root, std::vector<std::string>* inputs) {
   std::error_code ec;
   fs::path specs = SpecsDir(root);
   if (!fs::is_directory(specs, ec)) {
-    std::fprintf(stderr, "specd: no %s directory (name files, or use --repo DIR)\n", specs.c_str());
+    PrintLine(stderr, "specd: no " + specs.string() + " directory (name files, or use --repo DIR)");
     return false;
   }
   std::string shown = fs::proximate(specs, fs::current_path(ec), ec).string();
@@ -43,14 +45,16 @@ bool DefaultInputs(const std::string& root, std::vector<std::string>* inputs) {
 int RunValidate(ValidateArgs& a) {
   std::optional<std::string> root;
   if (!a.repo.empty()) {
-    std::error_code ec;
-    if (!fs::is_directory(a.repo, ec)) {
-      std::fprintf(stderr, "specd: --repo %s: not a directory\n", a.repo.c_str());
-      return kExitUsage;
-    }
-    root = fs::canonical(a.repo, ec).string();
+    RepoOptions repo;
+    repo.repo = a.repo;
+    root = FindRoot(repo);  // found as git does, its tree checked; the reason printed
+    if (!root) return kExitUsage;
   } else {
     root = FindRepoRoot(".");
+    if (Status s = root ? CheckSpecTree(*root) : Status::Ok(); !s.ok()) {
+      PrintLine(stderr, "specd: " + s.error().message);
+      return kExitUsage;
+    }
   }
   std::vector<std::string> inputs = a.paths;
   if (inputs.empty()) {
@@ -72,7 +76,7 @@ int RunValidate(ValidateArgs& a) {
   } else {
     std::string out;
     for (const FileResult& f : report.files) {
-      for (const Diagnostic& d : f.diagnostics) out += FormatText(d) + '\n';
+      for (const Diagnostic& d : f.diagnostics) out += Printable(FormatText(d)) + '\n';
     }
     out += SummaryLine(report) + '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
@@ -99,8 +103,9 @@ Run SetupValidate(CLI::App* sub) {
                 "Parse every file with yaml-cpp, without the fast path (slower; same results)");
   sub->add_option("-j,--jobs", a->jobs, "Threads to use (default: one per core)")
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--max-bytes", a->options.limits.max_bytes, "Largest spec file, in bytes")
-      ->capture_default_str();
+  sub->add_option("--max-bytes", a->options.limits.max_bytes, "Largest spec file, in bytes (1 to 1 GiB)")
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, size_t{1} << 30));
   sub->add_option("--max-depth", a->options.limits.max_depth, "Deepest nesting of mappings and lists")
       ->capture_default_str();
   sub->add_option("--max-nodes", a->options.limits.max_nodes, "Most YAML nodes, aliases expanded")

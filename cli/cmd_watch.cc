@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/printable.h"
 #include "watchers/lock.h"
 #include "watchers/watch_service.h"
 
@@ -42,10 +43,11 @@ class PrintingSink : public EventSink {
     ::clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     ::localtime_r(&ts.tv_sec, &tm);
+    const std::string text = Printable(DescribeEvent(e));
     std::printf("%02d:%02d:%02d.%03ld  %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1'000'000,
-                DescribeEvent(e).c_str());
+                text.c_str());
     std::fflush(stdout);
-    if (to_log_) spdlog::info("{}", DescribeEvent(e));
+    if (to_log_) spdlog::info("{}", text);
   }
 
   bool to_log_;
@@ -109,8 +111,8 @@ int RunWatch(const WatchArgs& args) {
   Status s = service.Start();
   if (s.ok()) s = service.Run();
   if (!s.ok()) {
-    spdlog::error("{}", s.error().message);
-    if (!args.log_file.empty()) std::fprintf(stderr, "specd watch: %s\n", s.error().message.c_str());
+    spdlog::error("{}", Printable(s.error().message));
+    if (!args.log_file.empty()) PrintLine(stderr, "specd watch: " + s.error().message);
     return kExitUsage;
   }
   return kExitOk;

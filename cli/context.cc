@@ -1,10 +1,16 @@
 #include "cli/context.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
+#include "cli/printable.h"
 #include "engine/repo.h"
 
 namespace specd::cli {
@@ -13,18 +19,36 @@ namespace fs = std::filesystem;
 
 std::optional<std::string> FindRoot(const RepoOptions& options) {
   std::optional<std::string> root;
-  std::error_code ec;
   if (!options.repo.empty()) {
-    if (!fs::is_directory(options.repo, ec)) {
-      std::fprintf(stderr, "specd: --repo %s: not a directory\n", options.repo.c_str());
+    const std::string& repo = options.repo;
+    struct stat st;
+    if (::stat(repo.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::access(repo.c_str(), R_OK | X_OK) != 0) {
+      const char* why = errno == EACCES   ? "permission denied"
+                        : errno == ENOENT ? "no such directory"
+                                          : nullptr;
+      if (::stat(repo.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) why = "not a directory";
+      std::fprintf(stderr, "specd: --repo %s: %s\n", Printable(repo).c_str(),
+                   why ? why : std::strerror(errno));
       return std::nullopt;
     }
-    root = fs::canonical(options.repo, ec).string();
+    std::error_code ec;
+    root = FindRepoRoot(fs::canonical(repo, ec).string());
+    if (!root) {
+      std::fprintf(stderr,
+                   "specd: --repo %s: not in a repository (no .agents/specs/ or .git there or above)\n",
+                   Printable(repo).c_str());
+      return std::nullopt;
+    }
   } else {
     root = FindRepoRoot(".");
+    if (!root) {
+      std::fprintf(stderr, "specd: not inside a repository with .agents/specs/ (use --repo DIR)\n");
+      return std::nullopt;
+    }
   }
-  if (!root) {
-    std::fprintf(stderr, "specd: not inside a repository with .agents/specs/ (use --repo DIR)\n");
+  if (Status s = CheckSpecTree(*root); !s.ok()) {
+    std::fprintf(stderr, "specd: %s\n", Printable(s.error().message).c_str());
+    return std::nullopt;
   }
   return root;
 }
@@ -36,12 +60,12 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
   ctx->root = *root;
   std::string path = JournalPathFor(ctx->root);
   if (Status s = Env::Default()->MakeDirs(fs::path(path).parent_path().string()); !s.ok()) {
-    std::fprintf(stderr, "specd: %s\n", s.error().message.c_str());
+    std::fprintf(stderr, "specd: %s\n", Printable(s.error().message).c_str());
     return nullptr;
   }
   Result<std::unique_ptr<Journal>> journal = Journal::Open(path);
-  if (!journal.ok()) {
-    std::fprintf(stderr, "specd: %s\n", journal.error().message.c_str());
+  if (!journal.ok()) {  // whole: a corrupt journal's message says how to rebuild it
+    PrintLine(stderr, "specd: " + journal.error().message);
     return nullptr;
   }
   ctx->journal = std::move(*journal);
@@ -54,18 +78,39 @@ std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* 
   if (!ctx) return nullptr;
   Result<PassReport> pass = ctx->engine->ReconcileAll();
   if (!pass.ok()) {
-    std::fprintf(stderr, "specd %s: %s\n", verb, pass.error().message.c_str());
-    return nullptr;
+    // Looking needs no writing: a full disk or a read-only journal still
+    // shows what the journal holds.
+    PrintLine(stderr, std::string("specd ") + verb + ": " + pass.error().message);
+    PrintLine(stderr, std::string("specd ") + verb + ": showing the journal as it was before this pass");
+    ctx->pass_error = pass.error().message;
+    return ctx;
   }
   // Another file that could not be read is said, not a reason to refuse.
   for (const PassReport::Failed& f : pass->failed)
-    std::fprintf(stderr, "specd %s: %s\n", verb, f.message.c_str());
+    PrintLine(stderr, std::string("specd ") + verb + ": " + f.message);
   return ctx;
 }
 
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json) {
   sub->add_option("--repo", options->repo, "Repository root (default: found from the current directory)");
   if (json) sub->add_flag("--json", options->json, "Print JSON");
+}
+
+CLI::Validator WholeNumberIn(uint64_t lo, uint64_t hi) {
+  const std::string range = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        uint64_t v = 0;
+        bool ok = !text.empty() && text.size() <= 20;
+        for (char c : text) {
+          ok = ok && c >= '0' && c <= '9';
+          if (ok && v > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) ok = false;  // past 2^64
+          if (ok) v = v * 10 + static_cast<uint64_t>(c - '0');
+        }
+        if (ok && v >= lo && v <= hi) return "";
+        return "'" + text + "' is out of range: must be " + range;
+      },
+      std::to_string(lo) + ".." + std::to_string(hi));
 }
 
 std::string ActorName(const RepoOptions& options) {

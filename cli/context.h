@@ -20,25 +20,34 @@ struct RepoOptions {
 
 struct Context {
   std::string root;
+  std::string pass_error;  // OpenReconciled's pass failed: the journal is shown as it was
   std::unique_ptr<Journal> journal;
   std::unique_ptr<SpecEngine> engine;
 };
 
-// The repository: --repo made canonical, else found from the current
-// directory (FindRepoRoot). Prints the reason to stderr and returns nullopt
-// when there is none.
+// The repository, found as git finds it (FindRepoRoot) from --repo or the
+// current directory, its spec tree checked (CheckSpecTree). Prints the
+// reason to stderr and returns nullopt when there is none, when --repo is
+// not a readable directory, or when the tree leads outside the repository.
 std::optional<std::string> FindRoot(const RepoOptions& options);
 
 // Prints the reason to stderr and returns nullptr when there is no
 // repository or the journal cannot be opened.
 std::unique_ptr<Context> OpenContext(const RepoOptions& options);
 
-// OpenContext, then one reconcile pass so the verb sees the files as they are
-// now. Errors are printed as "specd VERB: ..."; nullptr then.
+// For the commands that only look (status, show, log): OpenContext, then one
+// reconcile pass so they show the files as they are now. A pass that cannot
+// write (a full disk, a read-only journal) is said as "specd VERB: ..." and
+// the journal is shown as it was. nullptr (the reason printed) only when
+// there is no repository or journal.
 std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb);
 
 // Adds --repo (and --json when `json`) to a subcommand.
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);
+
+// A CLI11 check: the text is a whole number from `lo` to `hi` (no sign, no
+// wrap-around past 2^64), else "must be a whole number from LO to HI".
+CLI::Validator WholeNumberIn(uint64_t lo, uint64_t hi);
 
 // Who is acting: --actor, else $SPECD_ACTOR, else $USER, else "someone".
 std::string ActorName(const RepoOptions& options);

@@ -1,4 +1,5 @@
 // specd: the referee and the clerk of a repository's spec files.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -7,6 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace specd::cli;
+  // Past `ulimit -f`, write() then fails with EFBIG and the error is
+  // reported ("File too large") instead of the process dying of SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"specd keeps a repository's spec files honest."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "specd 0.1.0");

@@ -65,9 +65,10 @@ std::string SpecEngine::Absolute(const std::string& rel) const {
 
 // Spec files under `dir` and its subdirectories (templates/ is not walked:
 // its files are not specs), repo-relative; stale temp files are removed.
-void SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels) {
+Status SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels) {
   Result<std::vector<std::string>> names = env_->ListDir(dir);
-  if (!names.ok()) return;
+  if (!names.ok())
+    return env_->Exists(dir) ? Status(names.error()) : Status::Ok();  // unreadable: not "no specs"
   for (const std::string& n : *names) {
     const std::string path = dir + "/" + n;
     if (IsSpecFileName(n)) {
@@ -75,9 +76,10 @@ void SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<st
     } else if (n.rfind(kTempPrefix, 0) == 0) {
       RemoveIfStale(path);
     } else if (depth < kMaxSpecDirDepth && !n.empty() && n[0] != '.' && env_->IsDirectory(path)) {
-      ListSpecFiles(path, depth + 1, rels);
+      if (Status s = ListSpecFiles(path, depth + 1, rels); !s.ok()) return s;
     }
   }
+  return Status::Ok();
 }
 
 Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress, bool keep_events) {
@@ -103,8 +105,9 @@ Result<PassReport> SpecEngine::ReconcileEverything(const ProgressFn& progress) {
   PassReport report;
   std::vector<std::string> rels;
   const std::string specs = root_ + "/.agents/specs";
-  ListSpecFiles(specs + "/active", 0, &rels);
-  ListSpecFiles(specs + "/archive", 0, &rels);
+  for (const char* dir : {"/active", "/archive"}) {
+    if (Status s = ListSpecFiles(specs + dir, 0, &rels); !s.ok()) return s.error();
+  }
   std::set<std::string> seen(rels.begin(), rels.end());
   std::vector<std::string> changed;
   {
@@ -218,16 +221,28 @@ Result<PassReport> SpecEngine::ReconcilePath(const std::string& path, bool hold_
 // Reads the file whose stamp was taken just before: a save after the stat
 // then shows as a changed stamp when the write-back checks it.
 Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const {
-  Result<std::string> bytes = env_->ReadFile(Absolute(rel));
-  if (!bytes.ok()) return bytes.error();
-  file->bytes = std::move(*bytes);
+  // The rules of `specd validate` (spec_files): a file specd does not read is
+  // the spec's error, named with its reason; its bytes are never read.
+  const size_t limit = options_.validate.limits.max_bytes;
+  Result<FileBytes> bytes = ReadRepoSpecFile(Absolute(rel), root_, limit);
+  if (!bytes.ok() && bytes.error().code != ErrorCode::kInvalid) return bytes.error();
+  if (!bytes.ok() || bytes->too_large) {
+    file->not_read = bytes.ok() ? FileTooLarge(rel, bytes->size, limit)
+                                : Diagnostic{rel, 1, 1, "", "file", bytes.error().message, Severity::kError};
+  }
+  file->bytes = bytes.ok() ? std::move(bytes->data) : std::string();
   file->stamp = stamp;
-  file->hash = ContentHash(file->bytes);
+  file->hash = ContentHash(file->not_read ? "not read: " + file->not_read->message : file->bytes);
   return Status::Ok();
 }
 
 // Validates what Read loaded; false when it is not even YAML.
 bool SpecEngine::Parse(const std::string& rel, Loaded* file) const {
+  if (file->not_read) {  // never read: the reason is its one error
+    file->diags = {*file->not_read};
+    file->valid = file->yaml = false;
+    return false;
+  }
   bool loaded = false;
   file->diags = ValidateSpecText(file->bytes, rel, options_.validate, &file->doc, &loaded);
   file->valid = loaded && !HasError(file->diags);

@@ -102,7 +102,7 @@ class SpecEngine {
   Result<PassReport> ReconcileEverything(const ProgressFn& progress);
   void Merge(PassReport&& from, PassReport* to) const;
   Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
-  void ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
+  Status ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
   void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
   void RemoveIfStale(const std::string& temp);
   Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;

@@ -3,6 +3,7 @@
 // facts.cc, apply.cc, verbs.cc); not part of its interface.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct SpecEngine::Loaded {
   bool valid = false;
   bool yaml = false;  // Parse found YAML (valid or not)
   SpecModel model;
+  std::optional<Diagnostic> not_read;  // Read refused the file (a symlink out, a FIFO, too large): why
 };
 
 bool HasError(const std::vector<Diagnostic>& diags);

@@ -4,12 +4,22 @@
 #include <optional>
 #include <string>
 
+#include "schema/result.h"
+
 namespace specd {
 
 // Walks up from `start` (as git looks for .git) to the first directory that
-// holds .agents/specs/ or .git. nullopt when there is none.
+// holds .agents/specs/ or .git. nullopt when there is none, or when that is
+// the file system's root (`/` is nobody's repository).
 std::optional<std::string> FindRepoRoot(const std::string& start);
 
 std::string SpecsDir(const std::string& repo_root);  // <root>/.agents/specs
+
+// The spec tree stays inside the repository `root` (canonical): .agents,
+// .agents/specs, its active/, archive/ and templates/, .agents/.specd, and
+// each folder directly in active/ and archive/ must, where present, be a
+// directory that resolves inside `root`. Otherwise an Error (kInvalid)
+// naming the path and where it leads: no command reads or writes there.
+Status CheckSpecTree(const std::string& root);
 
 }  // namespace specd

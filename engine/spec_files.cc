@@ -56,6 +56,34 @@ std::string RealPath(const std::string& path) {
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
 }
 
+std::string Base(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// One path that is not a directory, judged by its lstat: a regular file is
+// read where it is; a symlink only when it resolves to a regular file inside
+// `boundary` (already real); anything else is never opened.
+SpecFile Judge(const std::string& path, const struct stat& lst, const std::string& boundary) {
+  if (!S_ISLNK(lst.st_mode)) {
+    if (!S_ISREG(lst.st_mode))
+      return {path, "", std::string(FileTypeName(lst.st_mode)) + ", not a file; skipped"};
+    return {path, path};
+  }
+  std::string target = RealPath(path);
+  if (target.empty()) return {path, "", "dangling symlink; skipped"};
+  if (boundary.empty() || !Inside(target, boundary)) {
+    return {path, "", "symlink points outside the repository (to " + target + "); not followed", false, true};
+  }
+  struct stat st;
+  if (::stat(target.c_str(), &st) != 0) {
+    return {path, "", std::string("cannot follow symlink: ") + std::strerror(errno), true};
+  }
+  if (!S_ISREG(st.st_mode))
+    return {path, "", "symlink to " + std::string(FileTypeName(st.st_mode)) + "; skipped"};
+  return {path, target};
+}
+
 class Collector {
  public:
   explicit Collector(std::string boundary) : boundary_(RealPath(boundary)) {}
@@ -66,48 +94,14 @@ class Collector {
       out_.push_back({path, "", std::strerror(errno), true});
       return;
     }
-    if (S_ISLNK(st.st_mode)) return VisitLink(path, named);
     if (S_ISDIR(st.st_mode)) return VisitDir(path);
     if (!named && !HasSpecExtension(Base(path))) return;
-    if (!S_ISREG(st.st_mode)) {
-      out_.push_back({path, "", std::string(FileTypeName(st.st_mode)) + ", not a file; skipped"});
-      return;
-    }
-    out_.push_back({path, path});
+    out_.push_back(Judge(path, st, boundary_));
   }
 
   std::vector<SpecFile> Take() { return std::move(out_); }
 
  private:
-  static std::string Base(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-  }
-
-  void VisitLink(const std::string& path, bool named) {
-    if (!named && !HasSpecExtension(Base(path))) return;
-    std::string target = RealPath(path);
-    if (target.empty()) {
-      out_.push_back({path, "", "dangling symlink; skipped"});
-      return;
-    }
-    if (boundary_.empty() || !Inside(target, boundary_)) {
-      out_.push_back(
-          {path, "", "symlink points outside the repository (to " + target + "); not followed", false, true});
-      return;
-    }
-    struct stat st;
-    if (::stat(target.c_str(), &st) != 0) {
-      out_.push_back({path, "", std::string("cannot follow symlink: ") + std::strerror(errno), true});
-      return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      out_.push_back({path, "", "symlink to " + std::string(FileTypeName(st.st_mode)) + "; skipped"});
-      return;
-    }
-    out_.push_back({path, target});
-  }
-
   void VisitDir(const std::string& dir) {
     DIR* d = ::opendir(dir.c_str());
     if (!d) {
@@ -145,13 +139,28 @@ std::vector<SpecFile> CollectSpecFiles(const std::vector<std::string>& inputs, c
   return c.Take();
 }
 
+Result<FileBytes> ReadRepoSpecFile(const std::string& path, const std::string& boundary, size_t max_bytes) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    int err = errno;
+    return Error{std::string("cannot open: ") + std::strerror(err), err == ENOENT   ? ErrorCode::kNotFound
+                                                                    : err == EACCES ? ErrorCode::kPermission
+                                                                                    : ErrorCode::kOther};
+  }
+  if (S_ISDIR(st.st_mode)) return Error{"a directory, not a file; skipped", ErrorCode::kInvalid};
+  SpecFile f = Judge(path, st, RealPath(boundary));
+  if (!f.skip_reason.empty())
+    return Error{f.skip_reason, f.io_error ? ErrorCode::kOther : ErrorCode::kInvalid};
+  return ReadSpecFile(f.open_path, max_bytes);
+}
+
 Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return Error{std::string("cannot open: ") + std::strerror(errno)};
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error{"not a regular file"};
+    return Error{"not a regular file", ErrorCode::kInvalid};
   }
   FileBytes out;
   out.size = static_cast<uint64_t>(st.st_size);
@@ -160,11 +169,13 @@ Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes) {
     out.too_large = true;
     return out;
   }
-  // Read one byte past the limit so a file that grew is still caught.
-  out.data.resize(max_bytes + 1);
+  // Read up to one byte past the limit so a file that grew is still caught;
+  // the buffer grows with what is read, never to the limit up front.
   size_t got = 0;
-  while (got < out.data.size()) {
-    ssize_t n = ::read(fd, out.data.data() + got, out.data.size() - got);
+  char buf[65536];
+  while (got <= max_bytes) {
+    size_t want = max_bytes - got >= sizeof buf ? sizeof buf : max_bytes - got + 1;
+    ssize_t n = ::read(fd, buf, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
@@ -172,10 +183,10 @@ Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes) {
       return Error{std::string("cannot read: ") + std::strerror(err)};
     }
     if (n == 0) break;
+    out.data.append(buf, static_cast<size_t>(n));
     got += static_cast<size_t>(n);
   }
   ::close(fd);
-  out.data.resize(got);
   if (got > max_bytes) {
     out.too_large = true;
     out.size = got;

@@ -44,4 +44,12 @@ struct FileBytes {
 // Reads a regular file, never blocking on a FIFO; refuses anything else.
 Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes);
 
+// One spec file of the repository, by the walk's rules (what `specd
+// validate` reads is what the engine reads): lstat first; a symlink only to
+// a regular file inside `boundary`; a FIFO, device, socket or directory never
+// opened; then ReadSpecFile. An Error with ErrorCode::kInvalid is a file
+// specd does not read (the message says why, as the walk's skip reason);
+// other codes are I/O errors.
+Result<FileBytes> ReadRepoSpecFile(const std::string& path, const std::string& boundary, size_t max_bytes);
+
 }  // namespace specd

@@ -92,9 +92,10 @@ std::string HookScript(const std::string& name, const std::string& specd) {
   const bool pre = name == "pre-commit";
   std::string s = "#!/bin/sh\n" + std::string(kHookMarker) +
                   " installed by `specd hooks install`; `specd hooks uninstall` puts back what was here.\n"
-                  "specd=" +
+                  "installed=" +
                   ShellQuote(specd) +
                   "\n"
+                  "specd=\"$installed\"\n"
                   "[ -x \"$specd\" ] || specd=specd\n"
                   "status=0\n"
                   "chained=\"$(dirname \"$0\")/" +
@@ -102,9 +103,17 @@ std::string HookScript(const std::string& name, const std::string& specd) {
                   "\"\n"
                   "if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n";
   if (pre) {
+    // Without specd, a commit that carries no spec goes through; one that
+    // does is stopped, saying what is missing and the ways out.
     s += "[ \"$status\" -eq 0 ] || exit \"$status\"\n"
          "if ! command -v \"$specd\" >/dev/null 2>&1; then\n"
-         "  echo \"specd hook: specd is not installed (was $specd); the specs were not checked\" >&2\n"
+         "  staged=$(git diff --cached --name-only -- .agents/specs 2>/dev/null) || staged=unknown\n"
+         "  [ -z \"$staged\" ] && exit 0\n"
+         "  echo \"specd hook: $installed is missing (and no specd on PATH), so the staged specs cannot be "
+         "checked; commit stopped.\" >&2\n"
+         "  echo \"specd hook: put specd back at that path, or remove the hooks with \\`specd hooks "
+         "uninstall\\`, "
+         "or commit without the check: git commit --no-verify\" >&2\n"
          "  exit 1\n"
          "fi\n"
          "exec \"$specd\" hook " +
@@ -115,7 +124,9 @@ std::string HookScript(const std::string& name, const std::string& specd) {
          name +
          " \"$@\"\n"
          "else\n"
-         "  echo \"specd hook: specd is not installed (was $specd); the journal was not updated\" >&2\n"
+         "  echo \"specd hook: $installed is missing (and no specd on PATH); the journal was not updated "
+         "(\\`specd reconcile\\` catches up once specd is back; \\`specd hooks uninstall\\` removes the "
+         "hooks)\" >&2\n"
          "fi\n"
          "exit \"$status\"\n";
   }

@@ -4,7 +4,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "engine/events.h"
 #include "engine/journal.h"
@@ -22,16 +25,71 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-Result<SpecBlob> Load(GitRepo* repo, const GitEntry& entry, size_t max_bytes) {
+// Where a staged symlink at `link` pointing at `target` leads, relative to
+// the repository; nullopt when it leaves it (absolute, or above the root).
+std::optional<std::string> LinkTarget(const std::string& link, const std::string& target) {
+  if (target.empty() || target[0] == '/') return std::nullopt;
+  std::vector<std::string> parts;
+  std::string dir = link.substr(0, link.find_last_of('/') == std::string::npos ? 0 : link.find_last_of('/'));
+  std::string whole = dir.empty() ? target : dir + "/" + target;
+  size_t start = 0;
+  while (start <= whole.size()) {
+    size_t slash = whole.find('/', start);
+    if (slash == std::string::npos) slash = whole.size();
+    std::string part = whole.substr(start, slash - start);
+    if (part == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = slash + 1;
+  }
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+// A staged symlink spec: refused (an error) when it points outside the
+// repository or at anything but a regular file in the index, where git
+// would carry it to every clone; otherwise passed over with a warning.
+Result<SpecBlob> LoadSymlink(GitRepo* repo, const GitEntry& entry, std::vector<Diagnostic>* refused) {
+  SpecBlob blob;
+  blob.path = entry.path;
+  Result<BlobBytes> link = repo->ReadBlob(entry, 4096);
+  if (!link.ok()) return link.error();
+  const std::string target = link->too_large ? std::string("/") : link->data;
+  std::optional<std::string> rel = LinkTarget(entry.path, target);
+  std::string why;
+  if (!rel || rel->empty()) {
+    why = "a symlink to " + target + ", outside the repository: refused (commit the file, not a link out)";
+  } else {
+    Result<std::optional<GitEntry>> staged = repo->StagedEntry(*rel);
+    if (!staged.ok()) return staged.error();
+    if (!*staged || (*staged)->kind != EntryKind::kFile)
+      why = "a symlink to " + target + ", which is not a regular file in the index: refused";
+  }
+  if (!why.empty() && refused) {
+    Diagnostic d;
+    d.file = entry.path;
+    d.keyword = "symlink";
+    d.message = why;
+    refused->push_back(std::move(d));
+    return Error{why, ErrorCode::kInvalid};
+  }
+  blob.not_a_file = "a symlink in the index: not checked (the file it points to is checked on its own path)";
+  return blob;
+}
+
+Result<SpecBlob> Load(GitRepo* repo, const GitEntry& entry, size_t max_bytes,
+                      std::vector<Diagnostic>* refused = nullptr) {
   SpecBlob blob;
   blob.path = entry.path;
   switch (entry.kind) {
     case EntryKind::kFile:
       break;
     case EntryKind::kSymlink:
-      blob.not_a_file =
-          "a symlink in the index: not checked (the file it points to is checked on its own path)";
-      return blob;
+      return LoadSymlink(repo, entry, refused);
     case EntryKind::kSubmodule:
       blob.not_a_file = "a submodule in the index: not checked";
       return blob;
@@ -97,7 +155,7 @@ bool IsSpecPath(std::string_view rel) {
 }
 
 Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vector<std::string>& paths,
-                                                   size_t max_bytes) {
+                                                   size_t max_bytes, std::vector<Diagnostic>* refused) {
   Result<std::vector<StagedDelta>> deltas = repo->StagedChanges(kSpecsPrefix);
   if (!deltas.ok()) return deltas.error();
   std::map<std::string, StagedDelta> changed;  // by the path checked: staged, else HEAD's
@@ -137,7 +195,8 @@ Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vec
         head = moved->second;
     }
     if (d.staged) {
-      Result<SpecBlob> blob = Load(repo, *d.staged, max_bytes);
+      Result<SpecBlob> blob = Load(repo, *d.staged, max_bytes, refused);
+      if (!blob.ok() && blob.error().code == ErrorCode::kInvalid && refused) continue;  // said in `refused`
       if (!blob.ok()) return blob.error();
       spec.staged = std::move(*blob);
     }
@@ -153,10 +212,15 @@ Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vec
 
 Result<StagedReport> CheckPreCommit(GitRepo* repo, const std::vector<std::string>& paths,
                                     const ValidateOptions& options) {
-  Result<std::vector<StagedSpec>> specs = CollectStagedSpecs(repo, paths, options.limits.max_bytes);
+  std::vector<Diagnostic> refused;
+  Result<std::vector<StagedSpec>> specs = CollectStagedSpecs(repo, paths, options.limits.max_bytes, &refused);
   if (!specs.ok()) return specs.error();
   JournalFile journal(repo->work_dir());
-  return CheckStagedSpecs(*specs, options, &journal);
+  StagedReport report = CheckStagedSpecs(*specs, options, &journal);
+  report.files += refused.size();
+  report.files_with_errors += refused.size();
+  report.diagnostics.insert(report.diagnostics.end(), refused.begin(), refused.end());
+  return report;
 }
 
 }  // namespace specd::pipeline

@@ -22,9 +22,13 @@ bool IsSpecPath(std::string_view rel);
 // The staged specs that differ from HEAD (`paths` empty), or the named ones
 // (repository-relative; names that are not spec paths are passed over). A
 // spec deleted at one path and added at another with the same file name
-// (archived) is one spec moved: HEAD's version is the deleted one.
+// (archived) is one spec moved: HEAD's version is the deleted one. A staged
+// symlink pointing outside the repository or at a non-file is left out and,
+// with `refused`, said there as an error (without it: passed over with a
+// warning like any symlink).
 Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vector<std::string>& paths,
-                                                   size_t max_bytes);
+                                                   size_t max_bytes,
+                                                   std::vector<Diagnostic>* refused = nullptr);
 
 // Collect + check, with this clone's journal (if there is one) as the
 // JournalView.

@@ -324,7 +324,11 @@ TEST(Cli, RepoOptionMustBeADirectory) {
   Output o = Specd(t.path(), {"validate", "--repo", t / "nope"});
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_EQ(o.out, "");
-  EXPECT_EQ(o.err, "specd: --repo " + t / "nope" + ": not a directory\n");
+  EXPECT_EQ(o.err, "specd: --repo " + t / "nope" + ": no such directory\n");
+  Write(t / "file", "not a directory\n");
+  Output file = Specd(t.path(), {"validate", "--repo", t / "file"});
+  EXPECT_EQ(file.exit_code, 2);
+  EXPECT_EQ(file.err, "specd: --repo " + t / "file" + ": not a directory\n");
 }
 
 // ------------------------------------------------------ --syntax-only

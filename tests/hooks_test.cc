@@ -416,5 +416,59 @@ TEST_F(HooksTest, PullJournalsATeammatesTransitionsAsGitAndLeavesTheFile) {
             "#2  <at>  draft -> review  by git: by alice: recorded from the file  [trace]\n");
 }
 
+// The installed binary is gone (and no specd on PATH): a commit without a
+// spec goes through; one with a spec is stopped, naming the missing path
+// and the ways out.
+TEST_F(HooksTest, WithoutSpecdOnlyACommitCarryingSpecsIsStopped) {
+  const std::string hook = repo_ / ".git/hooks/pre-commit";
+  Write(hook, pipeline::HookScript("pre-commit", "/nonexistent/bin/specd"));
+  ASSERT_EQ(::chmod(hook.c_str(), 0755), 0);
+  RunOptions env = Env();
+  env.env.emplace_back("PATH", "/usr/bin:/bin");
+  auto git = [&](const std::vector<std::string>& args) {
+    return *RunProcess(repo_.path(), "git", args, env);
+  };
+  Write(repo_ / "README.md", "hello\n");
+  ASSERT_EQ(git({"add", "README.md"}).exit_code, 0);
+  Output docs = git({"commit", "-q", "-m", "docs"});
+  EXPECT_EQ(docs.exit_code, 0) << docs.err;
+  EXPECT_EQ(docs.err, "");
+  Write(repo_ / kRel, Replace(kValidSpec, "Something must hold", "Something else must hold"));
+  ASSERT_EQ(git({"add", kRel}).exit_code, 0);
+  Output spec = git({"commit", "-q", "-m", "a spec"});
+  EXPECT_EQ(spec.exit_code, 1);
+  EXPECT_EQ(
+      spec.err,
+      "specd hook: /nonexistent/bin/specd is missing (and no specd on PATH), so the staged specs cannot be "
+      "checked; commit stopped.\n"
+      "specd hook: put specd back at that path, or remove the hooks with `specd hooks uninstall`, or "
+      "commit without the check: git commit --no-verify\n");
+  EXPECT_EQ(Git({"log", "--format=%s"}).out, "docs\nfirst spec\n");
+}
+
+// A staged spec that is a symlink out of the repository, or to what is not
+// a file in the index, would carry that to every clone: refused.
+TEST_F(HooksTest, StagedSymlinkOutOfTheRepositoryOrToANonFileIsRefused) {
+  Install();
+  const std::string out = ".agents/specs/active/spec-2026-01-01-002.yaml";
+  const std::string up = ".agents/specs/active/spec-2026-01-01-003.yaml";
+  const std::string none = ".agents/specs/active/spec-2026-01-01-004.yaml";
+  fs::create_symlink("/etc/passwd", repo_ / out);
+  fs::create_symlink("../../../../outside.yaml", repo_ / up);
+  fs::create_symlink("missing.yaml", repo_ / none);
+  GitOk({"add", out, up, none});
+  Output o = Git({"commit", "-q", "-m", "links"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.err,
+            out +
+                ":1:1: error: a symlink to /etc/passwd, outside the repository: refused (commit the file, "
+                "not a link out)\n" +
+                up +
+                ":1:1: error: a symlink to ../../../../outside.yaml, outside the repository: refused "
+                "(commit the file, not a link out)\n" +
+                none + ":1:1: error: a symlink to missing.yaml, which is not a regular file in the index: " +
+                "refused\n" + Stopped(3, 3));
+}
+
 }  // namespace
 }  // namespace specd
