@@ -50,7 +50,9 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
     }
   }
   SpecRecord& record = plan.record;
-  record.content_hash = updated ? ContentHash(*updated) : file.hash;
+  // A file to look at again on every pass (a duplicate id) keeps no stamp
+  // nor hash, so no pass takes it as unchanged.
+  record.content_hash = plan.recheck ? "" : updated ? ContentHash(*updated) : file.hash;
   if (updated) record.written_hash = record.content_hash;
   SetStamp(&record, plan.recheck ? FileStamp{} : file.stamp);
   if (plan.archive_dir) {

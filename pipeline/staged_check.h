@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "schema/diagnostic.h"
+#include "schema/result.h"
 #include "schema/validate.h"
 
 namespace specd::pipeline {

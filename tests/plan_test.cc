@@ -111,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(
             "review"},
         Row{"IllegalJumpPutBack", "completed", "planning", {}, {"refused"}, true, "planning"},
         Row{"NotAStatePutBack", "bogus", "draft", {}, {"refused"}, true, "draft"},
-        Row{"WaitingAgainIsNoNews", "planning", "planning", {}, {"edited"}, false, "planning")),
+        Row{"WaitingAgainIsNoNews", "planning", "planning", {}, {"edited"}, false, "planning"}),
     [](const ::testing::TestParamInfo<Row>& info) { return std::string(info.param.name); });
 
 TEST(Plan, AcceptedHandEditWritesChangeLogAndUpdatedAtAtTheSameTime) {
@@ -206,7 +206,7 @@ TEST(Plan, FromGitAnIllegalEditIsRecordedNotRefused) {
   EXPECT_EQ(Moves(plan), (Strings{"planning -> completed by git"}));
   EXPECT_EQ(plan.batch.transitions[0].reason,
             "by alice: status edited in the file, brought in by git (planning -> completed is not a step of the "
-            "spec life cycle (from planning it goes to in-progress, or cancelled))");
+            "spec life cycle)");
   EXPECT_TRUE(plan.batch.refusals.empty());
   EXPECT_TRUE(plan.edits.empty());
   EXPECT_FALSE(plan.archive_dir);  // git's files stay where git put them

@@ -182,7 +182,7 @@ TEST(StagedCheckTest, AJournalThatCannotBeReadIsAnErrorNotNotKnown) {
                           Entry("2026-01-02T11:00:00Z", "rex", "review", "approved");
   EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", log))}, &journal),
             std::string(kPath) +
-                ":19:3: error: /changeLog: cannot read this clone's journal to check the new changeLog entries: "
+                ":15:3: error: /changeLog: cannot read this clone's journal to check the new changeLog entries: "
                 "journal /r/.git/specd/journal.db: database disk image is malformed\n1 checked, 1 with errors");
 }
 
