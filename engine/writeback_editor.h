@@ -182,7 +182,6 @@ class Editor {
   Expectations expect_;
 };
 
-
 // The self-check (writeback_verify.cc): `text` loads to `before` except where
 // the edits own it, and holds the new values there.
 Status Verify(const Document& before, std::string_view text, const Expectations& x);

@@ -1,5 +1,9 @@
 // The Editor's reading of the file's layout: lines and positions, where a
 // value, an entry, a block and a list end (as the YAML spec reads them).
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "engine/writeback_editor.h"
 
 namespace specd::writeback_internal {
