@@ -233,7 +233,7 @@ TEST_F(CliEngineTest, JsonOutputsParse) {
                    r["to"].get<std::string>() + " " + r["actor"].get<std::string>() + " '" +
                    r["reason"].get<std::string>() + "' " + std::to_string(r["seq"].get<int>()));
     EXPECT_EQ(r["trace"], sh["trace"]);
-    EXPECT_EQ(r["contentHash"].get<std::string>().size(), 64u);
+    EXPECT_EQ(r["contentHash"].get<std::string>().size(), 32u);
   }
   EXPECT_EQ(rows, (std::vector<std::string>{
                       "transition ->draft specd 'registered' 1", "transition draft->review ada '' 2",

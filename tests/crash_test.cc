@@ -29,6 +29,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -169,8 +170,25 @@ void Prepare(const std::string& root) {
   ::_exit(d.ok() && d->allowed ? 0 : 4);
 }
 
+// The trace id the engine gave the spec at <root> (random: each run has its own).
+std::string TraceOf(const std::string& root) {
+  Result<std::unique_ptr<Journal>> j = Journal::Open(JournalPath(root));
+  if (!j.ok()) return "";
+  Result<std::optional<SpecRecord>> r = (*j)->GetSpec(kId);
+  return r.ok() && r->has_value() ? (*r)->trace_id : "";
+}
+
+// `bytes` with every `from` (a trace id) replaced by `to`.
+std::string SwapTrace(std::string bytes, const std::string& from, const std::string& to) {
+  for (size_t at = 0; !from.empty() && (at = bytes.find(from, at)) != std::string::npos; at += to.size()) {
+    bytes.replace(at, from.size(), to);
+  }
+  return bytes;
+}
+
 struct Reference {
   std::string new_bytes;
+  std::string trace;  // the reference run's trace id, in new_bytes
   std::string new_rel;
   int env_calls = 0;
   int64_t micros = 0;
@@ -194,6 +212,8 @@ Reference RunUninterrupted(const Verb& verb) {
   EXPECT_TRUE(d.ok() && d->allowed);
   ref.new_rel = verb.to == SpecState::kCancelled ? kArchived : kActive;
   ref.new_bytes = ReadAll(dir / ref.new_rel);
+  ref.trace = TraceOf(dir.path());
+  EXPECT_EQ(ref.trace.size(), 16u);
   return ref;
 }
 
@@ -270,6 +290,7 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
   const std::string root = dir.path();
   Prepare(root);
   const std::string old_bytes = ReadAll(dir / kActive);
+  const std::string new_bytes = SwapTrace(ref.new_bytes, ref.trace, TraceOf(root));
 
   const bool by_hook = rng() % 2 == 0;
   const int kill_at = by_hook ? 1 + static_cast<int>(rng() % static_cast<uint64_t>(ref.env_calls)) : 0;
@@ -317,7 +338,7 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
     EXPECT_EQ(rel, kActive);
     ++stats->old_version;
   } else {
-    ASSERT_EQ(bytes, ref.new_bytes) << "neither the old nor the new version, at " << rel;
+    ASSERT_EQ(bytes, new_bytes) << "neither the old nor the new version, at " << rel;
     EXPECT_TRUE(rel == ref.new_rel || rel == kActive) << rel;
     ++stats->new_version;
     stats->new_unmoved += rel != ref.new_rel;

@@ -22,14 +22,17 @@ using ::specd::testing::TempDir;
 using ::specd::testing::Transition;
 using ::specd::testing::Write;
 
-std::unique_ptr<SqliteDb> MustOpen(const std::string& path, int busy_timeout_ms) {
+// A database at `path` with no busy timeout (a lock held elsewhere fails at
+// once) and one table t (v INTEGER); null after a test failure.
+std::unique_ptr<SqliteDb> OpenWithTable(const std::string& path) {
   Result<std::unique_ptr<SqliteDb>> db =
-      SqliteDb::Open(path, SqliteOptions{.busy_timeout_ms = busy_timeout_ms, .label = "test db"});
+      SqliteDb::Open(path, SqliteOptions{.busy_timeout_ms = 0, .label = "test db"});
   EXPECT_TRUE(db.ok()) << db.error().message;
   if (!db.ok()) return nullptr;
   Status s = (*db)->Configure();
+  if (s.ok()) s = (*db)->Exec("CREATE TABLE t (v INTEGER)", "cannot create t");
   EXPECT_TRUE(s.ok()) << s.error().message;
-  return std::move(*db);
+  return s.ok() ? std::move(*db) : nullptr;
 }
 
 // Another connection (as another process would) holds the write lock: a
@@ -37,9 +40,8 @@ std::unique_ptr<SqliteDb> MustOpen(const std::string& path, int busy_timeout_ms)
 TEST(SqliteDbTest, AWriteLockHeldElsewhereIsBusy) {
   TempDir dir;
   const std::string path = dir / "x.db";
-  std::unique_ptr<SqliteDb> db = MustOpen(path, 0);
+  std::unique_ptr<SqliteDb> db = OpenWithTable(path);
   ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(db->Exec("CREATE TABLE t (v INTEGER)", "cannot create t").ok());
   RawDb other(path);
   other.Exec("BEGIN IMMEDIATE");
 
@@ -64,9 +66,8 @@ TEST(SqliteDbTest, AWriteLockHeldElsewhereIsBusy) {
 TEST(SqliteDbTest, AFailedBodyRollsTheTransactionBack) {
   TempDir dir;
   const std::string path = dir / "x.db";
-  std::unique_ptr<SqliteDb> db = MustOpen(path, 0);
+  std::unique_ptr<SqliteDb> db = OpenWithTable(path);
   ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(db->Exec("CREATE TABLE t (v INTEGER)", "cannot create t").ok());
   Status s = db->InWriteTransaction("t", [&]() -> Status {
     if (Status w = db->Exec("INSERT INTO t VALUES (1)", "cannot insert"); !w.ok()) return w;
     return db->Failed("the body gave up", ErrorCode::kConflict);
