@@ -2,6 +2,7 @@
 // tests and the fuzzer hold the fast YAML path equal to yaml-cpp's.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "schema/yaml_tree.h"
@@ -57,6 +58,45 @@ inline std::string FastPathDisagreement(std::string_view text, const LoadLimits&
     return "fast path accepted what yaml-cpp rejects: " + problem.message;
   }
   return TreeDifference(fast, ref);
+}
+
+// The loaded value at `id` as JSON (what the schema check sees).
+inline nlohmann::ordered_json ToJson(const Document& doc, NodeId id) {
+  const Node& n = doc.node(id);
+  switch (n.kind) {
+    case NodeKind::kNull:
+      return nullptr;
+    case NodeKind::kBool:
+      return n.boolean;
+    case NodeKind::kInt:
+      return n.integer;
+    case NodeKind::kFloat:
+      return n.number;
+    case NodeKind::kString:
+      return n.text;
+    case NodeKind::kSeq: {
+      nlohmann::ordered_json a = nlohmann::ordered_json::array();
+      for (NodeId item : n.items) a.push_back(ToJson(doc, item));
+      return a;
+    }
+    case NodeKind::kMap: {
+      nlohmann::ordered_json o = nlohmann::ordered_json::object();
+      for (const MapEntry& e : n.entries) o[e.key] = ToJson(doc, e.value);
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+// The whole document as compact JSON text, or the loader's problem as
+// "error at OFFSET: MESSAGE". `fast_path` as in LoadYaml.
+inline std::string LoadedJson(std::string_view text, bool fast_path = false) {
+  Document doc;
+  Finding problem;
+  if (!LoadYaml(text, LoadLimits{}, &doc, &problem, fast_path)) {
+    return "error at " + std::to_string(problem.offset) + ": " + problem.message;
+  }
+  return ToJson(doc, doc.root_id()).dump();
 }
 
 }  // namespace specd::testing
