@@ -14,6 +14,7 @@
 
 #include "schema/schema_messages.h"
 #include "schema/schema_text.h"
+#include "schema/yaml_json.h"
 
 namespace specd {
 
@@ -22,32 +23,6 @@ std::string_view BuiltinSchemaText() {
 }
 
 namespace {
-
-Json ToJson(const Document& doc, const Node& n) {
-  switch (n.kind) {
-    case NodeKind::kNull:
-      return nullptr;
-    case NodeKind::kBool:
-      return n.boolean;
-    case NodeKind::kInt:
-      return n.integer;
-    case NodeKind::kFloat:
-      return n.number;
-    case NodeKind::kString:
-      return n.text;
-    case NodeKind::kSeq: {
-      Json a = Json::array();
-      for (NodeId id : n.items) a.push_back(ToJson(doc, doc.node(id)));
-      return a;
-    }
-    case NodeKind::kMap: {
-      Json o = Json::object();
-      for (const MapEntry& e : n.entries) o[e.key] = ToJson(doc, doc.node(e.value));
-      return o;
-    }
-  }
-  return nullptr;
-}
 
 void StripPropertyNames(Json* j) {
   if (j->is_object()) {
@@ -296,7 +271,7 @@ const SpecSchema& SpecSchema::Builtin() {
 
 void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
   const Impl& im = *impl_;
-  Json instance = ToJson(doc, doc.root());
+  Json instance = DocumentToJson<Json>(doc, doc.root());
   valijson::adapters::NlohmannJsonAdapter target(instance);
   // One validator per thread: it caches compiled regexes across files.
   thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "schema/yaml_json.h"
 #include "schema/yaml_tree.h"
 
 namespace specd::testing {
@@ -60,32 +61,10 @@ inline std::string FastPathDisagreement(std::string_view text, const LoadLimits&
   return TreeDifference(fast, ref);
 }
 
-// The loaded value at `id` as JSON (what the schema check sees).
+// The loaded value at `id` as JSON (what the schema check sees), keys in
+// source order.
 inline nlohmann::ordered_json ToJson(const Document& doc, NodeId id) {
-  const Node& n = doc.node(id);
-  switch (n.kind) {
-    case NodeKind::kNull:
-      return nullptr;
-    case NodeKind::kBool:
-      return n.boolean;
-    case NodeKind::kInt:
-      return n.integer;
-    case NodeKind::kFloat:
-      return n.number;
-    case NodeKind::kString:
-      return n.text;
-    case NodeKind::kSeq: {
-      nlohmann::ordered_json a = nlohmann::ordered_json::array();
-      for (NodeId item : n.items) a.push_back(ToJson(doc, item));
-      return a;
-    }
-    case NodeKind::kMap: {
-      nlohmann::ordered_json o = nlohmann::ordered_json::object();
-      for (const MapEntry& e : n.entries) o[e.key] = ToJson(doc, e.value);
-      return o;
-    }
-  }
-  return nullptr;
+  return DocumentToJson<nlohmann::ordered_json>(doc, doc.node(id));
 }
 
 // The whole document as compact JSON text, or the loader's problem as
