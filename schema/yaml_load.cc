@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <istream>
+#include <iterator>
 #include <streambuf>
 #include <utility>
 #include <vector>
@@ -111,14 +112,15 @@ bool ParseWithoutTabbedBlankLines(std::string_view feed, std::string_view text, 
   }
   size_t tab_line = std::string_view::npos;
   if (!Parse(untabbed, text, limits, doc, problem, &tab_line)) return false;
+  std::vector<std::pair<size_t, size_t>> spans = BlockScalarSpans(*doc, text);
+  std::sort(spans.begin(), spans.end());
   bool restored = false;
-  for (const auto& [start, end] : BlockScalarSpans(*doc, text)) {
-    for (size_t line : changed) {
-      if (line <= start || line >= end) continue;
-      for (size_t p = line; p < text.size() && (text[p] == ' ' || text[p] == '\t'); ++p)
-        untabbed[p] = text[p];
-      restored = true;
-    }
+  for (size_t line : changed) {
+    // The block scalar starting last before this line, if the line is in it.
+    auto after = std::upper_bound(spans.begin(), spans.end(), std::make_pair(line, size_t{0}));
+    if (after == spans.begin() || line >= std::prev(after)->second) continue;
+    for (size_t p = line; p < text.size() && (text[p] == ' ' || text[p] == '\t'); ++p) untabbed[p] = text[p];
+    restored = true;
   }
   return !restored || Parse(untabbed, text, limits, doc, problem, &tab_line);
 }

@@ -248,8 +248,13 @@ std::optional<TextProblem> CheckFlowCollection(std::string_view text, size_t ope
     if (auto g = GluedComment(text, after)) note(g->offset, g->message);
   };
   bool expect_item = true;  // after '[', '{' or ','
+  bool value = false;       // after a key's ':'
   for (size_t i = open; i < text.size();) {
     char c = text[i];
+    if (value && IsBreakOrWhite(c)) {
+      ++i;
+      continue;
+    }
     if (c == '[' || c == '{') {
       closers.push_back(c == '[' ? ']' : '}');
       expect_item = true;
@@ -277,12 +282,18 @@ std::optional<TextProblem> CheckFlowCollection(std::string_view text, size_t ope
       expect_item = false;
       glued(i = close + 1);
     } else {
-      if (c == '-' && (i + 1 == text.size() || std::strchr(" \t\r\n,[]{}", text[i + 1]))) {
+      // A plain scalar (it goes on past spaces: "[a -]" is the text "a -"),
+      // a tag, an anchor... Only at its start can a '-' stand alone.
+      bool starts = expect_item || value;
+      if (starts && c == '-' && (i + 1 == text.size() || std::strchr(" \t\r\n,[]{}", text[i + 1]))) {
         note(i, "a '-' alone is no list item inside '[ ]'; quote it ('-') to mean the text");
       }
       expect_item = false;
-      while (i < text.size() && !std::strchr(",[]{} \t\r\n", text[i])) ++i;  // a plain scalar, tag, anchor...
+      while (i < text.size() && !std::strchr(",[]{} \t\r\n", text[i])) ++i;
+      value = text[i - 1] == ':';  // "k: -": the value starts next
+      continue;
     }
+    value = false;
   }
   return std::nullopt;
 }

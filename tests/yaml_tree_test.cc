@@ -309,6 +309,10 @@ TEST(YamlEdgeCases, DashAloneInAFlowListIsRefused) {
   EXPECT_EQ(BothWays("a: [-]\n"), std::string("error at 4: ") + msg);
   EXPECT_EQ(BothWays("- [-, -]\n"), std::string("error at 3: ") + msg);
   EXPECT_EQ(BothWays("a: ['-', -x, x-]\n"), R"({"a":["-","-x","x-"]})");
+  EXPECT_EQ(BothWays("m: {k: -}\n"), std::string("error at 7: ") + msg);
+  // fixtures/fuzz-regressions/crash-48c7d4b0.yaml: a plain scalar goes on
+  // past its spaces, so this '-' is inside one, not alone.
+  EXPECT_EQ(BothWays("tags: [-+ -, a -]\n"), R"({"tags":["-+ -","a -"]})");
 }
 
 TEST(YamlEdgeCases, CommentGluedToAValueIsRefusedAtItsHash) {
