@@ -55,6 +55,28 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+size_t CountChars(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+size_t LineStartOf(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t nl = offset == 0 ? std::string_view::npos : text.rfind('\n', offset - 1);
+  return nl == std::string_view::npos ? 0 : nl + 1;
+}
+
+LineColumn LineColumnOf(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  LineColumn at;
+  at.line =
+      1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(offset), '\n'));
+  size_t start = LineStartOf(text, offset);
+  at.column = 1 + static_cast<int>(CountChars(text.substr(start, offset - start)));
+  return at;
+}
+
 SourceText::SourceText(std::string_view bytes) : bytes_(bytes), body_(bytes) {
   if (bytes.substr(0, kBom.size()) == kBom) {
     bom_ = kBom.size();
@@ -113,12 +135,8 @@ void SourceText::Position(size_t body_offset, int* line, int* column) const {
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), body_offset);
   size_t index = static_cast<size_t>(it - line_starts_.begin()) - 1;
   *line = static_cast<int>(index) + 1;
-  int col = 1;
-  for (size_t i = line_starts_[index]; i < body_offset; ++i) {
-    // Count characters, not bytes: skip UTF-8 continuation bytes.
-    if ((static_cast<unsigned char>(body_[i]) & 0xC0) != 0x80) ++col;
-  }
-  *column = col;
+  *column =
+      1 + static_cast<int>(CountChars(body_.substr(line_starts_[index], body_offset - line_starts_[index])));
 }
 
 }  // namespace specd

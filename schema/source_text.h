@@ -14,6 +14,17 @@ namespace specd {
 // past U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
+// The one line/column helper: characters (not bytes: UTF-8 continuation
+// bytes do not count) in `s`; the start of the line holding `offset`; and
+// `offset` as a 1-based line and character column.
+size_t CountChars(std::string_view s);
+size_t LineStartOf(std::string_view text, size_t offset);
+struct LineColumn {
+  int line = 1;
+  int column = 1;
+};
+LineColumn LineColumnOf(std::string_view text, size_t offset);
+
 class SourceText {
  public:
   explicit SourceText(std::string_view bytes);

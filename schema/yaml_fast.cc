@@ -327,7 +327,10 @@ class FastParser {
         item = Scalar(std::move(text), i, true);
         i = after;
       } else {
-        if (IsIndicator(c) && !(c == '-' && i + 1 < end && t_[i + 1] != ' ' && t_[i + 1] != ',')) Quit();
+        if (IsIndicator(c) &&
+            !(c == '-' && i + 1 < end && t_[i + 1] != ' ' && t_[i + 1] != ',' && t_[i + 1] != ']')) {
+          Quit();  // "[-]" is no list item: the yaml-cpp path says so
+        }
         size_t j = i;
         while (j < end && t_[j] != ',' && t_[j] != ']') {
           // yaml-cpp's flow scanner has quirks (it rejects "[o?]"): inside

@@ -1,8 +1,11 @@
 // The fixtures as data: every folder under fixtures/valid, fixtures/invalid
 // and fixtures/malformed is one case holding one spec file and, unless the
 // spec is valid, expected.txt with the exact diagnostics `specd validate`
-// prints for it (the file named as it is inside the folder). Also: the
-// templates validate once filled in, and every demo spec is valid.
+// prints for it (the file named as it is inside the folder). A valid case
+// may hold expected.json: a JSON object from JSON pointers to the exact
+// values the loader must read there, both through the fast path and through
+// yaml-cpp. Also: the templates validate once filled in, and every demo spec
+// is valid.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -21,6 +24,7 @@
 
 #include "schema/diagnostic.h"
 #include "schema/validate.h"
+#include "tests/tree_compare.h"
 
 namespace specd {
 namespace {
@@ -97,16 +101,40 @@ const std::vector<FixtureCase>& AllCases() {
   return cases;
 }
 
+// Each pointer in `expected_json` names the value both parsers must read.
+void ExpectValues(std::string text, const std::string& expected_json) {
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  nlohmann::ordered_json expected = nlohmann::ordered_json::parse(expected_json);
+  ASSERT_TRUE(expected.is_object() && !expected.empty()) << "expected.json: an object of pointers to values";
+  for (bool fast_path : {true, false}) {
+    SCOPED_TRACE(fast_path ? "LoadYaml" : "LoadYamlReference");
+    Document doc;
+    Finding problem;
+    bool loaded = fast_path ? LoadYaml(text, LoadLimits{}, &doc, &problem)
+                            : LoadYamlReference(text, LoadLimits{}, &doc, &problem);
+    ASSERT_TRUE(loaded) << problem.message;
+    nlohmann::ordered_json actual = testing::ToJson(doc, doc.root_id());
+    for (const auto& [pointer, value] : expected.items()) {
+      nlohmann::ordered_json::json_pointer ptr(pointer);
+      ASSERT_TRUE(actual.contains(ptr)) << pointer;
+      EXPECT_EQ(actual.at(ptr).dump(), value.dump()) << pointer;
+    }
+  }
+}
+
 class Fixture : public ::testing::TestWithParam<FixtureCase> {};
 
 TEST_P(Fixture, PrintsExactlyTheExpectedDiagnostics) {
   const FixtureCase& c = GetParam();
   std::vector<fs::path> specs;
   bool has_expected = false;
+  bool has_values = false;
   for (const fs::directory_entry& e : fs::directory_iterator(c.dir)) {
     std::string name = e.path().filename().string();
     if (name == "expected.txt") {
       has_expected = true;
+    } else if (name == "expected.json" && c.kind == "valid") {
+      has_values = true;
     } else if (IsSpecFile(e.path())) {
       specs.push_back(e.path());
     } else {
@@ -121,6 +149,7 @@ TEST_P(Fixture, PrintsExactlyTheExpectedDiagnostics) {
   if (c.kind == "valid") {
     EXPECT_FALSE(has_expected) << c.dir << ": a valid case has no expected.txt";
     EXPECT_EQ(actual, "") << c.dir << "/" << file_name << " should be valid";
+    if (has_values) ExpectValues(ReadBytes(specs[0]), ReadBytes(c.dir / "expected.json"));
     return;
   }
   ASSERT_TRUE(has_expected) << c.dir << ": expected.txt is missing";
@@ -138,9 +167,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, Fixture, ::testing::ValuesIn(AllCases()),
 TEST(FixtureDiscovery, FindsEnoughCasesOfEachKind) {
   std::map<std::string, size_t> count;
   for (const FixtureCase& c : AllCases()) ++count[c.kind];
-  EXPECT_GE(count["valid"], 20u) << kFixtures;
-  EXPECT_GE(count["invalid"], 45u) << kFixtures;
-  EXPECT_GE(count["malformed"], 40u) << kFixtures;
+  EXPECT_GE(count["valid"], 25u) << kFixtures;
+  EXPECT_GE(count["invalid"], 51u) << kFixtures;
+  EXPECT_GE(count["malformed"], 52u) << kFixtures;
 }
 
 TEST(FixtureDiscovery, TestNamesAreUnique) {

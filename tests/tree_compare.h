@@ -2,8 +2,10 @@
 // tests and the fuzzer hold the fast YAML path equal to yaml-cpp's.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "schema/yaml_json.h"
 #include "schema/yaml_tree.h"
 
 namespace specd::testing {
@@ -57,6 +59,23 @@ inline std::string FastPathDisagreement(std::string_view text, const LoadLimits&
     return "fast path accepted what yaml-cpp rejects: " + problem.message;
   }
   return TreeDifference(fast, ref);
+}
+
+// The loaded value at `id` as JSON (what the schema check sees), keys in
+// source order.
+inline nlohmann::ordered_json ToJson(const Document& doc, NodeId id) {
+  return DocumentToJson<nlohmann::ordered_json>(doc, doc.node(id));
+}
+
+// The whole document as compact JSON text, or the loader's problem as
+// "error at OFFSET: MESSAGE". `fast_path` as in LoadYaml.
+inline std::string LoadedJson(std::string_view text, bool fast_path = false) {
+  Document doc;
+  Finding problem;
+  if (!LoadYaml(text, LoadLimits{}, &doc, &problem, fast_path)) {
+    return "error at " + std::to_string(problem.offset) + ": " + problem.message;
+  }
+  return ToJson(doc, doc.root_id()).dump();
 }
 
 }  // namespace specd::testing

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/tree_compare.h"
+
 namespace specd {
 namespace {
 
@@ -225,6 +227,122 @@ TEST(LoadYaml, NonScalarKeyIsAnError) {
   Loaded l = Load("? [a, b]\n: 1\n");
   ASSERT_FALSE(l.ok);
   EXPECT_EQ(l.problem.keyword, "yaml-key");
+}
+
+// ---- issue 11: YAML edge cases, each through both parse paths ------------
+//
+// What the loader reads, as JSON, or its exact problem. LoadedJson(text,
+// true) takes the fast path when it can; both must say the same.
+
+std::string BothWays(std::string_view text) {
+  std::string reference = testing::LoadedJson(text, false);
+  std::string fast = testing::LoadedJson(text, true);
+  EXPECT_EQ(fast, reference) << "the two parse paths differ on: " << text;
+  return reference;
+}
+
+TEST(YamlEdgeCases, BlankLinesWithTabsBetweenBlockEntries) {
+  EXPECT_EQ(BothWays("foo: 1\n\t\nbar: 2\n"), R"({"foo":1,"bar":2})");
+  EXPECT_EQ(BothWays("foo: 1\n \t\nbar: 2\n"), R"({"foo":1,"bar":2})");
+  EXPECT_EQ(BothWays("foo: 1\n\t# a comment\nbar: 2\n"), R"({"foo":1,"bar":2})");
+  EXPECT_EQ(BothWays("- a\n  \t  # a comment\n\t\n- b\n"), R"(["a","b"])");
+  // Inside a literal block the same line is content: the tab stays.
+  EXPECT_EQ(BothWays("a: |\n  x\n  \t\n  y\nb: 1\n\t\n"), R"({"a":"x\n\t\ny\n","b":1})");
+  // A tab that indents is still refused.
+  EXPECT_EQ(BothWays("a:\n\tb: 1\n"), "error at 3: tabs are not allowed for indentation; indent with spaces");
+}
+
+TEST(YamlEdgeCases, ExplicitNullTagOnAnEmptyValue) {
+  EXPECT_EQ(BothWays("key: !!null\nnext: 1\n"), R"({"key":null,"next":1})");
+  EXPECT_EQ(BothWays("key: !!null\n"), R"({"key":null})");
+  EXPECT_EQ(BothWays("- !!str\n- !!null\n"), R"(["",null])");
+  EXPECT_EQ(BothWays("key: !!null x\n"), "error at 5: 'x' is not a valid !!null");
+}
+
+TEST(YamlEdgeCases, FoldedRootScalarAtTheLeftMargin) {
+  EXPECT_EQ(BothWays("--- >\nline1\n# no comment\nline3\n"), R"("line1 # no comment line3\n")");
+  EXPECT_EQ(BothWays("--- >\nline1\nline2\nline3\n"), R"("line1 line2 line3\n")");
+  EXPECT_EQ(BothWays("--- |-\nline1\n\n  more\n...\n# done\n"), R"("line1\n\n  more")");
+  EXPECT_EQ(BothWays("--- >\nline1\n---\nb: 2\n"),
+            "error at 12: a second YAML document starts here; a spec file holds exactly one");
+}
+
+TEST(YamlEdgeCases, QuotedScalarsOfLineBreaksKeepThem) {
+  EXPECT_EQ(BothWays("---\na: '\n  '\nb: '  \n  '\nc: \"\n  \"\nd: \"  \n  \"\ne: '\n\n  '\nf: \"\n\n  \"\n"
+                     "g: '\n\n\n  '\nh: \"\n\n\n  \"\n"),
+            R"({"a":" ","b":" ","c":" ","d":" ","e":"\n","f":"\n","g":"\n\n","h":"\n\n"})");
+  EXPECT_EQ(BothWays("a: \"x\n\n\n  \"\nb: 'x\n\n  y'\n"), R"({"a":"x\n\n","b":"x\ny"})");
+  EXPECT_EQ(BothWays("a: \"one \\\n\n  two\\t \\u00e9\"\n"), "{\"a\":\"one \\ntwo\\t \xC3\xA9\"}");
+  EXPECT_EQ(BothWays("a: 'it''s\n  here'\n"), R"({"a":"it's here"})");
+}
+
+TEST(YamlEdgeCases, LiteralBlockEndingInALineOfSpaces) {
+  EXPECT_EQ(BothWays("foo: |\n  x\n   "), R"({"foo":"x\n \n"})");
+  EXPECT_EQ(BothWays("foo: |\n  x\n   \n"), R"({"foo":"x\n \n"})");
+  EXPECT_EQ(BothWays("- |+\n   "), R"(["\n"])");
+  EXPECT_EQ(BothWays("a: |\n  x\n  "), R"({"a":"x\n"})");
+  EXPECT_EQ(BothWays("a:\n  b: 1\n  "), R"({"a":{"b":1}})");
+}
+
+TEST(YamlEdgeCases, BareNonSpecificTagIsAnEmptyString) {
+  EXPECT_EQ(BothWays("!\n"), R"("")");
+  EXPECT_EQ(BothWays("--- !\n"), R"("")");
+  EXPECT_EQ(BothWays("a: !\n"), R"({"a":""})");
+  EXPECT_EQ(BothWays("!foo\n"), "error at 0: unsupported tag '!foo'");
+}
+
+TEST(YamlEdgeCases, EmptyFlowItemIsRefusedAtItsComma) {
+  EXPECT_EQ(BothWays("files: [a, , b]\n"),
+            "error at 11: an empty list item: nothing stands before this ','; remove it");
+  EXPECT_EQ(BothWays("files: [ , a]\n"),
+            "error at 9: an empty list item: nothing stands before this ','; remove it");
+  EXPECT_EQ(BothWays("m: {a: 1, , b: 2}\n"),
+            "error at 10: an empty mapping entry: nothing stands before this ','; remove it");
+  EXPECT_EQ(BothWays("files: [a, b, ]\n"), R"({"files":["a","b"]})");  // a trailing comma is fine
+  EXPECT_EQ(BothWays("files: [a, [b, , c]]\n"),
+            "error at 15: an empty list item: nothing stands before this ','; remove it");
+}
+
+TEST(YamlEdgeCases, DashAloneInAFlowListIsRefused) {
+  const char* msg = "a '-' alone is no list item inside '[ ]'; quote it ('-') to mean the text";
+  EXPECT_EQ(BothWays("[-]\n"), std::string("error at 1: ") + msg);
+  EXPECT_EQ(BothWays("a: [-]\n"), std::string("error at 4: ") + msg);
+  EXPECT_EQ(BothWays("- [-, -]\n"), std::string("error at 3: ") + msg);
+  EXPECT_EQ(BothWays("a: ['-', -x, x-]\n"), R"({"a":["-","-x","x-"]})");
+  EXPECT_EQ(BothWays("m: {k: -}\n"), std::string("error at 7: ") + msg);
+  // fixtures/fuzz-regressions/crash-48c7d4b0.yaml: a plain scalar goes on
+  // past its spaces, so this '-' is inside one, not alone.
+  EXPECT_EQ(BothWays("tags: [-+ -, a -]\n"), R"({"tags":["-+ -","a -"]})");
+}
+
+TEST(YamlEdgeCases, CommentGluedToAValueIsRefusedAtItsHash) {
+  const std::string msg = "a comment needs a space before its '#'; write ' #'";
+  EXPECT_EQ(BothWays("key: \"value\"# note\n"), "error at 12: " + msg);
+  EXPECT_EQ(BothWays("key: 'value'# note\n"), "error at 12: " + msg);
+  EXPECT_EQ(BothWays("block: ># note\n  x\n"), "error at 8: " + msg);
+  EXPECT_EQ(BothWays("block: |-# note\n  x\n"), "error at 9: " + msg);
+  EXPECT_EQ(BothWays("a: [b]#c\n"), "error at 6: " + msg);
+  EXPECT_EQ(BothWays("a: [b,#c\n  d]\n"), "error at 6: " + msg);
+  EXPECT_EQ(BothWays("a: {b: c}#c\n"), "error at 9: " + msg);
+  // With a space it is a comment; inside a plain scalar it is text.
+  EXPECT_EQ(BothWays("key: \"value\" # note\nb: [x] #c\nc: a#b\nd: [a#b]\n"),
+            R"({"key":"value","b":["x"],"c":"a#b","d":["a#b"]})");
+}
+
+TEST(YamlEdgeCases, TagOnAKeyIsRefused) {
+  EXPECT_EQ(BothWays("!foo k: v\n"), "error at 0: unsupported tag on a key: '!foo'");
+  EXPECT_EQ(BothWays("{!foo k: v}\n"), "error at 1: unsupported tag on a key: '!foo'");
+  EXPECT_EQ(BothWays("a: 1\n!!seq k: v\n"), "error at 5: unsupported tag on a key: '!!seq'");
+  EXPECT_EQ(BothWays("!!str k: v\n"), R"({"k":"v"})");  // the core schema's, checked as on a value
+  EXPECT_EQ(BothWays("!!int k: v\n"), "error at 0: 'k' is not a valid !!int");
+}
+
+TEST(YamlEdgeCases, BareDocumentsAfterAnEndMarkerAreTheOneDocumentRule) {
+  EXPECT_EQ(BothWays("Bare\ndocument\n...\n# No document\n...\n|\n%!PS-Adobe-2.0 # Not the first line\n"),
+            "error at 36: a second YAML document starts here; a spec file holds exactly one");
+  EXPECT_EQ(BothWays("---\nscalar1\n...\nkey: value\n"),
+            "error at 16: a second YAML document starts here; a spec file holds exactly one");
+  EXPECT_EQ(BothWays("a: 1\n...\n# only a comment\n"), R"({"a":1})");
 }
 
 }  // namespace
