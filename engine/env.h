@@ -113,6 +113,8 @@ inline constexpr std::string_view kKeptInfix = ".specd-kept-";
 // happens outside a git work tree or when the file cannot be written.
 void ExcludeTempFilesFromGit(const std::string& dir);
 
+// The write path, in engine/atomic_write.cc.
+//
 // Writes `data` to `path` atomically (SPEC_FORMAT.md "Write-back"): a temp
 // file in the same directory, written with the original's owner and mode,
 // fsynced and closed, put in place, then the directory fsynced. A reader sees
