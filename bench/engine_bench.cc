@@ -151,6 +151,12 @@ class CountingEnv : public Env {
     return base_->RenameFile(from, to);
   }
   specd::Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  specd::Result<specd::FileInfo> Lstat(const std::string& path) override { return base_->Lstat(path); }
+  specd::Result<std::string> RealPath(const std::string& path) override { return base_->RealPath(path); }
+  specd::Result<bool> ExchangeFiles(const std::string& a, const std::string& b) override {
+    return base_->ExchangeFiles(a, b);
+  }
+  specd::Result<bool> OpenForWriting(const std::string& path) override { return base_->OpenForWriting(path); }
   specd::Status LinkNoReplace(const std::string& from, const std::string& to) override {
     return base_->LinkNoReplace(from, to);
   }

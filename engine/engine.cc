@@ -74,6 +74,7 @@ Status SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<
     if (IsSpecFileName(n)) {
       rels->push_back(Relative(path));
     } else if (n.rfind(kTempPrefix, 0) == 0) {
+      ExcludeTempFilesFromGit(dir);  // out of `git status` while it is there
       RemoveIfStale(path);
     } else if (depth < kMaxSpecDirDepth && !n.empty() && n[0] != '.' && env_->IsDirectory(path)) {
       if (Status s = ListSpecFiles(path, depth + 1, rels); !s.ok()) return s;
@@ -200,6 +201,10 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
 }
 
 void SpecEngine::RemoveIfStale(const std::string& temp) {
+  if (TempFileOrphaned(BaseName(temp))) {  // its writer is gone: no one will rename it into place
+    env_->RemoveFile(temp);
+    return;
+  }
   Result<FileStamp> st = env_->Stat(temp);
   if (st.ok() && st->mtime_ns / 1'000'000 + kStaleTempMs < env_->NowMillis()) env_->RemoveFile(temp);
 }

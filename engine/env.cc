@@ -2,6 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,8 +19,24 @@ namespace specd {
 
 namespace {
 
+ErrorCode CodeOf(int err) {
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return ErrorCode::kNotFound;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return ErrorCode::kPermission;
+    case EEXIST:
+      return ErrorCode::kAlreadyExists;
+    default:
+      return ErrorCode::kOther;
+  }
+}
+
 Error PosixError(const std::string& what, const std::string& path, int err) {
-  return Error{what + " " + path + ": " + std::strerror(err)};
+  return Error{what + " " + path + ": " + std::strerror(err), CodeOf(err)};
 }
 
 class PosixWritableFile : public WritableFile {
@@ -37,6 +56,11 @@ class PosixWritableFile : public WritableFile {
   }
   Status Sync() override {
     if (::fsync(fd_) != 0) return PosixError("cannot fsync", path_, errno);
+    return Status::Ok();
+  }
+  Status SetOwnerAndMode(uint32_t mode, uint32_t uid, uint32_t gid) override {
+    if (::fchown(fd_, uid, gid) != 0 && errno != EPERM) return PosixError("cannot chown", path_, errno);
+    if (::fchmod(fd_, mode) != 0) return PosixError("cannot chmod", path_, errno);
     return Status::Ok();
   }
   Status Close() override {
@@ -90,6 +114,27 @@ class PosixEnv : public Env {
     return FileStampOf(st);
   }
 
+  Result<FileInfo> Lstat(const std::string& path) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return PosixError("cannot stat", path, errno);
+    FileInfo info;
+    info.stamp = FileStampOf(st);
+    info.kind = S_ISREG(st.st_mode)   ? FileKind::kRegular
+                : S_ISLNK(st.st_mode) ? FileKind::kSymlink
+                : S_ISDIR(st.st_mode) ? FileKind::kDirectory
+                                      : FileKind::kOther;
+    info.mode = st.st_mode & 07777;
+    info.uid = st.st_uid;
+    info.gid = st.st_gid;
+    return info;
+  }
+
+  Result<std::string> RealPath(const std::string& path) override {
+    char buf[PATH_MAX];
+    if (::realpath(path.c_str(), buf) == nullptr) return PosixError("cannot resolve", path, errno);
+    return std::string(buf);
+  }
+
   bool Exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
   bool IsDirectory(const std::string& path) override {
     struct stat st;
@@ -137,6 +182,31 @@ class PosixEnv : public Env {
     return Status::Ok();
   }
 
+  Result<bool> ExchangeFiles(const std::string& a, const std::string& b) override {
+    if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0) return true;
+    if (errno == EINVAL || errno == ENOSYS) return false;
+    return PosixError("cannot exchange " + a + " with", b, errno);
+  }
+
+  Result<bool> OpenForWriting(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return PosixError("cannot open", path, errno);
+    // Were the lease broken while held (someone opening the file for
+    // writing), the signal would be SIGURG, ignored by default, not SIGIO,
+    // which would end the process.
+    ::fcntl(fd, F_SETSIG, SIGURG);
+    Result<bool> open_for_writing = false;
+    if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+      ::fcntl(fd, F_SETLEASE, F_UNLCK);
+    } else if (errno == EAGAIN) {
+      open_for_writing = true;
+    } else {
+      open_for_writing = PosixError("cannot take a lease on", path, errno);
+    }
+    ::close(fd);
+    return open_for_writing;
+  }
+
   Status LinkNoReplace(const std::string& from, const std::string& to) override {
     if (::link(from.c_str(), to.c_str()) != 0) {
       return Error{"cannot create " + to + ": " + std::strerror(errno),
@@ -168,59 +238,11 @@ class PosixEnv : public Env {
   }
 };
 
-std::string DirName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 Env* Env::Default() {
   static PosixEnv env;
   return &env;
-}
-
-namespace {
-
-// Writes `data` to a new temp file beside `path`, fsyncs and closes it, then
-// lets `place` put it at `path` (rename, or link without replacing). On any
-// failure the temp file is removed and `path` is untouched; on success the
-// directory is fsynced so the new name is durable too.
-template <typename Place>
-Status WriteThenPlace(Env* env, const std::string& path, std::string_view data, Place place) {
-  std::string dir = DirName(path);
-  std::string temp;
-  Result<std::unique_ptr<WritableFile>> file = env->NewTempFile(dir, std::string(kTempPrefix), &temp);
-  if (!file.ok()) return file.error();
-  Status s = (*file)->Append(data);
-  if (s.ok()) s = (*file)->Sync();
-  Status closed = (*file)->Close();
-  if (s.ok()) s = closed;
-  if (s.ok()) s = place(temp);
-  if (!s.ok()) {
-    env->RemoveFile(temp);  // best effort; the target is untouched
-    return s;
-  }
-  return env->SyncDir(dir);
-}
-
-}  // namespace
-
-Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data, const FileStamp* expect) {
-  return WriteThenPlace(env, path, data, [&](const std::string& temp) -> Status {
-    if (expect) {
-      Result<FileStamp> now = env->Stat(path);
-      if (!now.ok() || !(*now == *expect))
-        return Error{path + " changed since it was read", ErrorCode::kConflict};
-    }
-    return env->RenameFile(temp, path);
-  });
-}
-
-Status CreateFileExclusive(Env* env, const std::string& path, std::string_view data) {
-  return WriteThenPlace(env, path, data,
-                        [&](const std::string& temp) { return env->LinkNoReplace(temp, path); });
 }
 
 }  // namespace specd

@@ -28,11 +28,26 @@ struct FileStamp {
 // The stamp of what stat(2) returned.
 FileStamp FileStampOf(const struct stat& st);
 
+enum class FileKind { kRegular, kSymlink, kDirectory, kOther };
+
+// What lstat(2) says about a name: the stamp, and what a write-back must
+// keep (the permission bits, the owner).
+struct FileInfo {
+  FileStamp stamp;
+  FileKind kind = FileKind::kOther;
+  uint32_t mode = 0;  // permission bits only (07777)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(std::string_view data) = 0;
   virtual Status Sync() = 0;  // fsync
+  // fchown (an EPERM is ignored: who may not give a file away keeps it), then
+  // fchmod: a replacement keeps the original's owner and mode.
+  virtual Status SetOwnerAndMode(uint32_t mode, uint32_t uid, uint32_t gid) = 0;
   virtual Status Close() = 0;
 };
 
@@ -42,6 +57,10 @@ class Env {
 
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual Result<FileStamp> Stat(const std::string& path) = 0;  // Error when missing
+  // The name itself (a symlink is not followed); ErrorCode::kNotFound when missing.
+  virtual Result<FileInfo> Lstat(const std::string& path) = 0;
+  // The canonical path (symlinks resolved, as realpath(3)).
+  virtual Result<std::string> RealPath(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;  // a real one, not a symlink to one
   // Sorted names (not paths) in `dir`, "." and ".." left out.
@@ -53,6 +72,14 @@ class Env {
                                                             std::string* path) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;  // atomic replace
   virtual Status RemoveFile(const std::string& path) = 0;
+  // Swaps two existing names atomically (renameat2 RENAME_EXCHANGE): each
+  // file is at the other's name after. false, and nothing done, where the
+  // file system cannot (EINVAL, ENOSYS).
+  virtual Result<bool> ExchangeFiles(const std::string& a, const std::string& b) = 0;
+  // Whether some process holds `path` open for writing: a read lease
+  // (F_SETLEASE) cannot be had then. An Error when that cannot be told (not
+  // the file's owner, a file system without leases).
+  virtual Result<bool> OpenForWriting(const std::string& path) = 0;
   // Gives `from` the name `to` only if `to` does not exist (link + unlink):
   // how a new file is created without ever replacing another.
   virtual Status LinkNoReplace(const std::string& from, const std::string& to) = 0;
@@ -64,18 +91,47 @@ class Env {
   static Env* Default();  // PosixEnv, lives for the whole process
 };
 
-// The prefix of specd's temp files, so watchers can ignore them.
+// The prefix of specd's temp files, so watchers can ignore them. The full
+// name is <prefix><pid>-<random>: a temp file whose process is gone is
+// left over from a crash (see TempFileOrphaned).
 inline constexpr std::string_view kTempPrefix = ".specd-tmp-";
 
-// Writes `data` to `path` atomically (SPEC_FORMAT.md "Write-back"): a temp
-// file in the same directory, written, fsynced and closed, renamed over
-// `path`, then the directory fsynced. A reader sees the old file or the new
-// one, never a part; on any failure the temp file is removed and `path` is
-// untouched.
+// Whether the temp file named `name` (kTempPrefix...) was made by a process
+// that no longer runs, so no one will ever rename it into place. false when
+// the name carries no pid (an older specd's) or the process may be alive.
+bool TempFileOrphaned(std::string_view name);
+
+// A displaced author's version that specd could not put back is kept beside
+// the spec under <file><kKeptInfix><millis>: never a spec name, never a temp
+// file, so it is neither read as a spec nor cleaned up.
+inline constexpr std::string_view kKeptInfix = ".specd-kept-";
+
+// Adds `.specd-tmp-*` to the info/exclude of the git repository holding
+// `dir` (a linked worktree's common git directory), once per repository and
+// process, appending without touching the lines already there: specd's temp
+// files never show in `git status` or `git add -A`. Best effort: nothing
+// happens outside a git work tree or when the file cannot be written.
+void ExcludeTempFilesFromGit(const std::string& dir);
+
+// The write path, in engine/atomic_write.cc.
 //
-// With `expect`, the write is conditional: if `path` no longer has that stamp
-// just before the rename (someone saved it since it was read), nothing is
-// replaced and the Error has ErrorCode::kConflict.
+// Writes `data` to `path` atomically (SPEC_FORMAT.md "Write-back"): a temp
+// file in the same directory, written with the original's owner and mode,
+// fsynced and closed, put in place, then the directory fsynced. A reader sees
+// the old file or the new one, never a part; on any failure the temp file is
+// removed and `path` is untouched. A symlink is written through (its target
+// is replaced, the link stays); anything else that is not a regular file is
+// refused (kInvalid).
+//
+// With `expect`, the write is conditional and no save is ever lost: the new
+// file is exchanged with the old one (RENAME_EXCHANGE), and the displaced
+// file is deleted only if it is provably the one read (same inode, size and
+// mtime as `expect`, no process holding it open for writing). Otherwise an
+// author saved in between: their file is put back, nothing of specd's stays,
+// and the Error has ErrorCode::kConflict (re-read, re-apply). A displaced
+// file that cannot be put back is kept (kKeptInfix) and named on stderr.
+// Where the file system cannot exchange, the stamp is checked right before
+// a plain rename.
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
                        const FileStamp* expect = nullptr);
 

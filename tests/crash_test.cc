@@ -7,7 +7,8 @@
 //  - after a fresh reconcile the journal agrees with the file (status,
 //    content hash, path) and holds each transition once;
 //  - no author edit is lost: one made before the run, one made right after
-//    the crash, before the restart.
+//    the crash, before the restart;
+//  - no temp file of the killed process outlives the restart's pass.
 // Two ways to pick the point: half the runs end the child inside a chosen
 // Env call (raise(SIGKILL) before its Nth file operation, N uniform over
 // the operations an uninterrupted run makes), half are killed by this
@@ -364,6 +365,9 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
   for (const EngineEvent& e : pass->events) said += "\n  " + DescribeEvent(e);
   SCOPED_TRACE(said + "\nafter the crash the file was at " + rel +
                (bytes == old_bytes ? " (old)" : " (new)"));
+
+  // The killed writer's temp file (its pid is in the name) is gone.
+  EXPECT_EQ(TempFilesLeft(root), 0) << "a temp file outlived its writer and the restart's pass";
 
   files = SpecFiles(root);
   ASSERT_EQ(files.size(), 1u);

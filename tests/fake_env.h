@@ -42,18 +42,21 @@ class FakeEnv : public Env {
     kRemoveFile,
     kLinkNoReplace,
     kSyncDir,
+    kOpenForWriting,
   };
-  static constexpr int kOpCount = 13;
+  static constexpr int kOpCount = 14;
 
   static const char* OpName(Op op) {
     static constexpr std::array<const char*, kOpCount> kNames = {
         "ReadFile", "Stat",  "Exists", "ListDir",    "MakeDirs",      "NewTempFile", "Append",
-        "Sync",     "Close", "Rename", "RemoveFile", "LinkNoReplace", "SyncDir"};
+        "Sync",     "Close", "Rename", "RemoveFile", "LinkNoReplace", "SyncDir",     "OpenForWriting"};
     return kNames[static_cast<size_t>(op)];
   }
 
   // Called before an operation with the path it concerns (the temp file's
   // path for Append, Sync and Close; `from` for Rename and LinkNoReplace).
+  // Lstat and RealPath count as kStat; ExchangeFiles counts as kRenameFile
+  // (both put a file at a name: one injected failure covers either way).
   using Hook = std::function<void(Op op, const std::string& path)>;
 
   explicit FakeEnv(int64_t now_ms, Env* base = Env::Default()) : base_(base), now_ms_(now_ms) {}
@@ -81,6 +84,9 @@ class FakeEnv : public Env {
     failures_[static_cast<size_t>(op)].push_back({Count(op) + nth, std::move(message)});
   }
 
+  // --- a file system without RENAME_EXCHANGE: ExchangeFiles says it cannot.
+  void DisableExchange() { exchange_disabled_ = true; }
+
   // --- hooks, run before the operation (and before a failure is injected)
   void SetHook(Hook hook) { hook_ = std::move(hook); }
 
@@ -96,6 +102,14 @@ class FakeEnv : public Env {
   Result<FileStamp> Stat(const std::string& path) override {
     if (auto e = Enter(Op::kStat, path)) return *e;
     return base_->Stat(path);
+  }
+  Result<FileInfo> Lstat(const std::string& path) override {
+    if (auto e = Enter(Op::kStat, path)) return *e;
+    return base_->Lstat(path);
+  }
+  Result<std::string> RealPath(const std::string& path) override {
+    if (auto e = Enter(Op::kStat, path)) return *e;
+    return base_->RealPath(path);
   }
   bool Exists(const std::string& path) override {
     if (Enter(Op::kExists, path)) return false;
@@ -126,6 +140,15 @@ class FakeEnv : public Env {
     if (auto e = Enter(Op::kRemoveFile, path)) return *e;
     return base_->RemoveFile(path);
   }
+  Result<bool> ExchangeFiles(const std::string& a, const std::string& b) override {
+    if (auto e = Enter(Op::kRenameFile, a)) return *e;
+    if (exchange_disabled_) return false;
+    return base_->ExchangeFiles(a, b);
+  }
+  Result<bool> OpenForWriting(const std::string& path) override {
+    if (auto e = Enter(Op::kOpenForWriting, path)) return *e;
+    return base_->OpenForWriting(path);
+  }
   Status LinkNoReplace(const std::string& from, const std::string& to) override {
     if (auto e = Enter(Op::kLinkNoReplace, from)) return *e;
     return base_->LinkNoReplace(from, to);
@@ -151,6 +174,9 @@ class FakeEnv : public Env {
     Status Sync() override {
       if (auto e = env_->Enter(Op::kSync, path_)) return *e;
       return base_->Sync();
+    }
+    Status SetOwnerAndMode(uint32_t mode, uint32_t uid, uint32_t gid) override {
+      return base_->SetOwnerAndMode(mode, uid, gid);
     }
     Status Close() override {
       if (auto e = env_->Enter(Op::kClose, path_)) {
@@ -199,6 +225,7 @@ class FakeEnv : public Env {
   std::vector<std::string> reads_;
   std::vector<std::string> temp_files_;
   Hook hook_;
+  bool exchange_disabled_ = false;
 };
 
 }  // namespace specd

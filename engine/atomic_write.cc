@@ -1,0 +1,256 @@
+// The write path on top of Env: atomic, conditional write-backs that never
+// lose a save (WriteFileAtomic), exclusive creation, and specd's temp files
+// (their names, their cleanup, their place in git's info/exclude).
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "engine/env.h"
+
+namespace specd {
+
+namespace {
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string TempPrefix() {
+  return std::string(kTempPrefix) + std::to_string(::getpid()) + "-";
+}
+
+// A new temp file in `dir` holding `data`, fsynced and closed; with `like`,
+// it has that file's owner and mode. Nothing is left behind on failure.
+Result<std::string> WriteTemp(Env* env, const std::string& dir, std::string_view data, const FileInfo* like) {
+  ExcludeTempFilesFromGit(dir);
+  std::string temp;
+  Result<std::unique_ptr<WritableFile>> file = env->NewTempFile(dir, TempPrefix(), &temp);
+  if (!file.ok()) return file.error();
+  Status s = (*file)->Append(data);
+  if (s.ok() && like) s = (*file)->SetOwnerAndMode(like->mode, like->uid, like->gid);
+  if (s.ok()) s = (*file)->Sync();
+  Status closed = (*file)->Close();
+  if (s.ok()) s = closed;
+  if (!s.ok()) {
+    env->RemoveFile(temp);  // best effort; the target is untouched
+    return s.error();
+  }
+  return temp;
+}
+
+// Whether `name` holds, unchanged, the version stamped `v`: same inode,
+// size and mtime (not ctime: an exchange sets it), and no process holding
+// it open to write more.
+bool HoldsVersion(Env* env, const std::string& name, const FileStamp& v) {
+  Result<FileInfo> d = env->Lstat(name);
+  if (!d.ok() || d->kind != FileKind::kRegular) return false;
+  if (d->stamp.inode != v.inode || d->stamp.size != v.size || d->stamp.mtime_ns != v.mtime_ns) return false;
+  Result<bool> writing = env->OpenForWriting(name);
+  return !writing.ok() || !*writing;  // when no lease can tell, the stamp decides
+}
+
+// `temp` names a file that is not specd's and cannot be put back at the
+// spec's name: it is kept beside it under a name no pass reads or cleans.
+Status Keep(Env* env, const std::string& path, const std::string& target, const std::string& temp) {
+  std::string kept = target + std::string(kKeptInfix) + std::to_string(env->NowMillis());
+  Status s = env->LinkNoReplace(temp, kept);
+  for (int n = 2; !s.ok() && s.error().code == ErrorCode::kConflict && n < 100; ++n) {
+    kept = target + std::string(kKeptInfix) + std::to_string(env->NowMillis()) + "-" + std::to_string(n);
+    s = env->LinkNoReplace(temp, kept);
+  }
+  env->SyncDir(DirName(target));
+  const std::string where = s.ok() ? kept : temp;
+  const std::string message =
+      path + " was saved again while specd was writing it; the displaced version is kept at " + where;
+  std::fprintf(stderr, "specd: %s\n", message.c_str());
+  return Error{message, ErrorCode::kConflict};
+}
+
+// An author saved between the check and the exchange: `temp` names their
+// file, `target` (unless someone saved yet again) specd's, stamped `ours`.
+// Their file goes back; specd's is deleted only when it is what comes back,
+// unchanged (an editor may have opened it in the meantime and written to it).
+Status PutBack(Env* env, const std::string& path, const std::string& target, const std::string& temp,
+               const FileStamp& ours) {
+  if (!env->Exists(temp)) return Error{path + " changed while specd was writing it", ErrorCode::kConflict};
+  if (HoldsVersion(env, target, ours)) {
+    Result<bool> back = env->ExchangeFiles(temp, target);
+    if (back.ok() && *back) {
+      if (HoldsVersion(env, temp, ours)) {
+        env->RemoveFile(temp);
+        env->SyncDir(DirName(target));
+        return Error{path + " was saved while specd was writing it; specd's version was withdrawn",
+                     ErrorCode::kConflict};
+      }
+      if (!env->Exists(temp))
+        return Error{path + " changed while specd was writing it", ErrorCode::kConflict};
+    }
+  }
+  // A newer save is at the spec's name, or the exchange back failed.
+  return Keep(env, path, target, temp);
+}
+
+Status ExchangeIfUnchanged(Env* env, const std::string& path, const std::string& target,
+                           const std::string& temp, const FileStamp& expect) {
+  auto abandon = [&](Error e) -> Status {
+    env->RemoveFile(temp);
+    return e;
+  };
+  Result<FileStamp> now = env->Stat(target);
+  if (!now.ok() || !(*now == expect)) {
+    return abandon(Error{path + " changed since it was read", ErrorCode::kConflict});
+  }
+  Result<FileInfo> ours = env->Lstat(temp);
+  if (!ours.ok()) return abandon(ours.error());
+  Result<bool> swapped = env->ExchangeFiles(temp, target);
+  if (!swapped.ok()) return abandon(swapped.error());
+  if (!*swapped) {  // no RENAME_EXCHANGE on this file system: the check above, then a rename
+    Status s = env->RenameFile(temp, target);
+    if (!s.ok()) return abandon(s.error());
+    return env->SyncDir(DirName(target));
+  }
+  // The exchange set both files' ctime; the stamp compared from here on is
+  // the rest (a ctime-only change was ruled out by the check above).
+  if (!HoldsVersion(env, temp, expect)) return PutBack(env, path, target, temp, ours->stamp);
+  // What was displaced is what was read. Left behind on a failed unlink,
+  // it is an orphaned temp file, removed by a later pass.
+  env->RemoveFile(temp);
+  return env->SyncDir(DirName(target));
+}
+
+}  // namespace
+
+Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data, const FileStamp* expect) {
+  // What is replaced: the file, or a symlink's target (the link stays).
+  std::string target = path;
+  Result<FileInfo> info = env->Lstat(path);
+  if (info.ok() && info->kind == FileKind::kSymlink) {
+    Result<std::string> real = env->RealPath(path);
+    if (!real.ok()) {
+      if (expect && real.error().code == ErrorCode::kNotFound) {
+        return Error{path + " was removed since it was read", ErrorCode::kConflict};
+      }
+      return real.error();
+    }
+    target = *real;
+    info = env->Lstat(target);
+  }
+  if (!info.ok() && info.error().code != ErrorCode::kNotFound) return info.error();
+  if (!info.ok() && expect) return Error{path + " was removed since it was read", ErrorCode::kConflict};
+  if (info.ok() && info->kind != FileKind::kRegular) {
+    return Error{path + " is not a regular file; specd replaces only regular files", ErrorCode::kInvalid};
+  }
+  const std::string dir = DirName(target);
+  Result<std::string> temp = WriteTemp(env, dir, data, info.ok() ? &*info : nullptr);
+  if (!temp.ok()) return temp.error();
+  if (expect) return ExchangeIfUnchanged(env, path, target, *temp, *expect);
+  if (Status s = env->RenameFile(*temp, target); !s.ok()) {
+    env->RemoveFile(*temp);
+    return s;
+  }
+  return env->SyncDir(dir);
+}
+
+Status CreateFileExclusive(Env* env, const std::string& path, std::string_view data) {
+  const std::string dir = DirName(path);
+  Result<std::string> temp = WriteTemp(env, dir, data, nullptr);
+  if (!temp.ok()) return temp.error();
+  if (Status s = env->LinkNoReplace(*temp, path); !s.ok()) {
+    env->RemoveFile(*temp);
+    return s;
+  }
+  return env->SyncDir(dir);
+}
+
+bool TempFileOrphaned(std::string_view name) {
+  if (name.substr(0, kTempPrefix.size()) != kTempPrefix) return false;
+  name.remove_prefix(kTempPrefix.size());
+  size_t digits = 0;
+  long long pid = 0;
+  while (digits < name.size() && digits < 10 && name[digits] >= '0' && name[digits] <= '9') {
+    pid = pid * 10 + (name[digits++] - '0');
+  }
+  if (digits == 0 || digits >= name.size() || name[digits] != '-' || pid <= 0 || pid > INT_MAX) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+namespace {
+
+// The first line of `path`, without its end; "" when it cannot be read.
+std::string FirstLine(const std::string& path) {
+  Result<std::string> text = Env::Default()->ReadFile(path);
+  if (!text.ok()) return "";
+  std::string line = text->substr(0, text->find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+std::string Under(const std::string& base, const std::string& p) {
+  return !p.empty() && p[0] == '/' ? p : base + "/" + p;
+}
+
+// The git directory whose info/exclude applies to `dir`: the nearest
+// enclosing `.git` (a directory, or a file "gitdir: ..." in a linked
+// worktree or a submodule), then its commondir if it has one. "" outside git.
+std::string ExcludeGitDir(const std::string& dir) {
+  std::string at = dir;
+  while (!at.empty()) {
+    const std::string dot_git = at + "/.git";
+    struct stat st;
+    if (::stat(dot_git.c_str(), &st) == 0) {
+      std::string git_dir = dot_git;
+      if (S_ISREG(st.st_mode)) {
+        const std::string line = FirstLine(dot_git);
+        if (line.rfind("gitdir: ", 0) != 0) return "";
+        git_dir = Under(at, line.substr(8));
+      }
+      const std::string common = FirstLine(git_dir + "/commondir");
+      return common.empty() ? git_dir : Under(git_dir, common);
+    }
+    size_t slash = at.find_last_of('/');
+    if (slash == std::string::npos) break;
+    at = at.substr(0, slash);
+  }
+  return "";
+}
+
+}  // namespace
+
+void ExcludeTempFilesFromGit(const std::string& dir) {
+  static std::mutex mu;
+  static std::set<std::string> done_dirs;  // looked at in this process: once each
+  std::lock_guard<std::mutex> lock(mu);
+  if (!done_dirs.insert(dir).second) return;
+  const std::string git_dir = ExcludeGitDir(dir);
+  if (git_dir.empty()) return;
+  const std::string pattern = std::string(kTempPrefix) + "*";
+  const std::string exclude = git_dir + "/info/exclude";
+  Result<std::string> text = Env::Default()->ReadFile(exclude);
+  std::string existing = text.ok() ? *text : "";
+  for (size_t start = 0; start < existing.size();) {
+    size_t end = existing.find('\n', start);
+    if (end == std::string::npos) end = existing.size();
+    if (existing.compare(start, end - start, pattern) == 0) return;  // there already
+    start = end + 1;
+  }
+  ::mkdir((git_dir + "/info").c_str(), 0755);
+  int fd = ::open(exclude.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string add = existing.empty() || existing.back() == '\n' ? "" : "\n";
+  add += "# specd's temp files (added once by specd)\n" + pattern + "\n";
+  ssize_t n = ::write(fd, add.data(), add.size());
+  (void)n;  // best effort: a file that cannot be written leaves git status as it was
+  ::close(fd);
+}
+
+}  // namespace specd
