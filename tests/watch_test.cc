@@ -32,120 +32,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using ::specd::testing::EventText;
+using ::specd::testing::Id;
+using ::specd::testing::kActive;
 using ::specd::testing::kValidSpec;
 using ::specd::testing::Output;
 using ::specd::testing::ReadAll;
+using ::specd::testing::RenameSave;
+using ::specd::testing::Replace;
 using ::specd::testing::RunProcess;
+using ::specd::testing::SpecText;
 using ::specd::testing::TempDir;
 using ::specd::testing::WatchProcess;
-
-constexpr char kActive[] = ".agents/specs/active";
-
-using ::specd::testing::Replace;
-
-// The i-th spec id (0-based): spec-2026-MM-DD-NNN, 1,000 a day.
-std::string Id(int i) {
-  char buf[32];
-  const int day = i / 1000;
-  std::snprintf(buf, sizeof buf, "spec-2026-%02d-%02d-%03d", day / 28 + 1, day % 28 + 1, i % 1000);
-  return buf;
-}
-
-// kValidSpec as spec `id`, at `status`.
-std::string SpecText(const std::string& id, const std::string& status = "draft") {
-  std::string text = Replace(kValidSpec, "id: spec-2026-01-01-001", "id: " + id);
-  return status == "draft" ? text : Replace(text, "status: draft\n", "status: " + status + "\n");
-}
-
-// What an event line says, without its time ("14:04:49.346  ").
-std::string EventText(const std::string& line) {
-  return line.size() > 14 ? line.substr(14) : line;
-}
-
-// The whole file in one open/write/close (what a plain `>` redirect does).
-void WriteFile(const std::string& path, const std::string& bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(fd, 0) << path << ": " << std::strerror(errno);
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())) << path;
-  ASSERT_EQ(::close(fd), 0) << path;
-}
-
-// An editor's rename-save: the new bytes under a temporary name in the same
-// directory, renamed over the file (gedit's .goutputstream-XXXXXX).
-void RenameSave(const std::string& path, const std::string& bytes) {
-  const std::string temp = fs::path(path).parent_path() / ".goutputstream-ABC123";
-  WriteFile(temp, bytes);
-  ASSERT_EQ(::rename(temp.c_str(), path.c_str()), 0) << std::strerror(errno);
-}
-
-class WatchTest : public ::testing::Test {
- protected:
-  WatchTest() {
-    Output git = *RunProcess(repo_.path(), "git", {"init", "-q", repo_.path()});
-    EXPECT_EQ(git.exit_code, 0) << git.err;
-    fs::create_directories(repo_ / kActive);
-  }
-
-  static std::string Rel(const std::string& id) { return std::string(kActive) + "/" + id + ".yaml"; }
-  std::string PathOf(const std::string& id) const { return repo_ / Rel(id); }
-  std::string Active() const { return repo_ / kActive; }
-
-  // Starts specd watch on the repository and waits until it is ready.
-  std::unique_ptr<WatchProcess> Start(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"watch", "--repo", repo_.path()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto w = std::make_unique<WatchProcess>(SPECD_BINARY, args);
-    ready_ = w->WaitForLine("ready in");
-    return w;
-  }
-
-  // SIGTERM, exit status 0, and the stop summary (after "stopped by SIGTERM after ").
-  std::string Stop(WatchProcess* w) {
-    w->Signal(SIGTERM);
-    EXPECT_EQ(w->Wait(), 0) << w->output();
-    std::vector<std::string> bye = w->LinesWith("specd watch: stopped by SIGTERM after ");
-    EXPECT_EQ(bye.size(), 1u) << w->output();
-    if (bye.empty()) return "";
-    return bye[0].substr(bye[0].find(" after ") + 7);
-  }
-
-  std::unique_ptr<Journal> OpenJournal() {
-    Result<std::unique_ptr<Journal>> j = Journal::Open(JournalPathFor(repo_.path()));
-    EXPECT_TRUE(j.ok()) << j.error().message;
-    return j.ok() ? std::move(*j) : nullptr;
-  }
-
-  // Each transition as "from -> to (actor: reason)".
-  std::vector<std::string> Transitions(Journal* j, const std::string& id) {
-    std::vector<std::string> out;
-    Result<std::vector<TransitionRecord>> ts = j->Transitions(id);
-    EXPECT_TRUE(ts.ok());
-    if (ts.ok()) {
-      for (const TransitionRecord& t : *ts)
-        out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
-    }
-    return out;
-  }
-
-  std::vector<std::string> WatchKinds(Journal* j) {
-    std::vector<std::string> out;
-    Result<std::vector<WatchRecord>> log = j->WatchLog();
-    EXPECT_TRUE(log.ok());
-    if (log.ok()) {
-      for (const WatchRecord& r : *log) out.push_back(r.kind);
-    }
-    return out;
-  }
-
-  std::vector<SpecRecord> Specs(Journal* j, bool include_removed = true) {
-    Result<std::vector<SpecRecord>> specs = j->ListSpecs(include_removed);
-    EXPECT_TRUE(specs.ok());
-    return specs.ok() ? *specs : std::vector<SpecRecord>{};
-  }
-
-  TempDir repo_{"specd-watch"};
-  std::string ready_;
-};
+using ::specd::testing::WriteFile;
+using WatchTest = ::specd::testing::WatchFixture;
 
 using Lines = std::vector<std::string>;
 const std::string kRegistered = "(specd: registered)";
