@@ -78,7 +78,8 @@ class FakeWatcher : public FileWatcher {
 // A WatcherFactory that hands the service `watcher` (which it then owns;
 // the test keeps the pointer it gave).
 inline WatcherFactory HandOver(FakeWatcher* watcher) {
-  return [watcher]() -> Result<std::unique_ptr<FileWatcher>> { return std::unique_ptr<FileWatcher>(watcher); };
+  return
+      [watcher]() -> Result<std::unique_ptr<FileWatcher>> { return std::unique_ptr<FileWatcher>(watcher); };
 }
 
 }  // namespace specd::testing

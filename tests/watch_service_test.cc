@@ -3,6 +3,8 @@
 // journal and the spec files are real, in a temporary directory. Each test
 // steps the loop (Step(false): handle what is there, never wait) and
 // asserts the passes made and the journal's rows.
+#include "watchers/watch_service.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,7 +19,6 @@
 #include "tests/fake_watcher.h"
 #include "tests/process_util.h"
 #include "tests/test_util.h"
-#include "watchers/watch_service.h"
 
 namespace specd {
 namespace {
@@ -83,7 +84,8 @@ class WatchServiceTest : public ::testing::Test {
     Result<std::vector<TransitionRecord>> ts = journal_->Transitions(id);
     EXPECT_TRUE(ts.ok());
     if (ts.ok()) {
-      for (const TransitionRecord& t : *ts) out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
+      for (const TransitionRecord& t : *ts)
+        out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
     }
     return out;
   }
@@ -195,10 +197,11 @@ TEST_F(WatchServiceTest, AnOverflowLeadsToAFullRescanJournaledInWatchLog) {
   EXPECT_EQ(service_->stats().passes, 0u);
   EXPECT_EQ(Transitions(), Lines{kRegistered});
   EXPECT_EQ(Transitions("spec-2026-01-01-002"), Lines{kRegistered});
-  EXPECT_EQ(WatchLog(), (Lines{"started: watching " + Path(".agents/specs/active") +
-                                   " (fake, 0 specs, 0 changed since last seen)",
-                               "overflow: the kernel's event queue overflowed (fs.inotify.max_queued_events): "
-                               "rescanned 2 files, 2 changed, 2 events"}));
+  EXPECT_EQ(WatchLog(),
+            (Lines{"started: watching " + Path(".agents/specs/active") +
+                       " (fake, 0 specs, 0 changed since last seen)",
+                   "overflow: the kernel's event queue overflowed (fs.inotify.max_queued_events): "
+                   "rescanned 2 files, 2 changed, 2 events"}));
 }
 
 TEST_F(WatchServiceTest, AFailingPathIsRetriedAfterRetryMs) {
@@ -259,7 +262,8 @@ TEST_F(WatchServiceTest, WhatChangesDuringAGitOperationIsReconciledAsGitsWhenItE
   Lines ts = Transitions();
   ASSERT_EQ(ts.size(), 2u);
   EXPECT_EQ(ts[1].rfind("draft -> approved (git: ", 0), 0u) << ts[1];
-  EXPECT_EQ(WatchLog().back(), "git: after a merge (MERGE_HEAD): 1 changed spec reconciled as git changes, 1 events");
+  EXPECT_EQ(WatchLog().back(),
+            "git: after a merge (MERGE_HEAD): 1 changed spec reconciled as git changes, 1 events");
 }
 
 TEST_F(WatchServiceTest, AnOperationEndingWithoutAnEventIsNoticedByTheReCheck) {
@@ -280,8 +284,9 @@ TEST_F(WatchServiceTest, AnOperationEndingWithoutAnEventIsNoticedByTheReCheck) {
   Lines ts = Transitions();
   ASSERT_EQ(ts.size(), 1u);
   EXPECT_EQ(ts[0].rfind(" -> draft (", 0), 0u) << ts[0];
-  EXPECT_EQ(WatchLog().back(),
-            "git: after git's index lock (index.lock): rescanned 1 files as git changes, 1 changed, 1 events");
+  EXPECT_EQ(
+      WatchLog().back(),
+      "git: after git's index lock (index.lock): rescanned 1 files as git changes, 1 changed, 1 events");
 }
 
 }  // namespace

@@ -55,11 +55,11 @@ void GitGate::Refresh() {
 std::string GitGate::Describe() const {
   std::string out;
   for (const std::string& m : seen_) {
-    const char* what = m == "MERGE_HEAD"                             ? "a merge"
+    const char* what = m == "MERGE_HEAD"                                 ? "a merge"
                        : m == "REBASE_HEAD" || m.rfind("rebase", 0) == 0 ? "a rebase"
-                       : m == "CHERRY_PICK_HEAD"                     ? "a cherry-pick"
-                       : m == "REVERT_HEAD"                          ? "a revert"
-                                                                     : "git's index lock";
+                       : m == "CHERRY_PICK_HEAD"                         ? "a cherry-pick"
+                       : m == "REVERT_HEAD"                              ? "a revert"
+                                                                         : "git's index lock";
     out += (out.empty() ? "" : ", ") + std::string(what) + " (" + m + ")";
   }
   return out;

@@ -25,9 +25,9 @@
 namespace specd {
 
 // Names in a git dir that say an operation is under way.
-inline constexpr const char* kGitOperationMarkers[] = {"MERGE_HEAD",       "REBASE_HEAD", "rebase-merge",
-                                                       "rebase-apply",     "CHERRY_PICK_HEAD",
-                                                       "REVERT_HEAD",      "index.lock"};
+inline constexpr const char* kGitOperationMarkers[] = {"MERGE_HEAD",   "REBASE_HEAD",      "rebase-merge",
+                                                       "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD",
+                                                       "index.lock"};
 
 bool IsGitOperationMarker(std::string_view name);
 

@@ -157,7 +157,8 @@ void WatchService::Pass(const std::vector<std::string>& paths, bool hold, int64_
   if (!git.empty()) PassWith(options_.git_engine, git, hold, now);
 }
 
-void WatchService::PassWith(SpecEngine* engine, const std::vector<std::string>& paths, bool hold, int64_t now) {
+void WatchService::PassWith(SpecEngine* engine, const std::vector<std::string>& paths, bool hold,
+                            int64_t now) {
   const bool from_git = engine != engine_;
   Result<PassReport> r = engine->ReconcilePaths(paths, hold);
   ShowJournal();
