@@ -266,6 +266,31 @@ TEST_F(WatchServiceTest, WhatChangesDuringAGitOperationIsReconciledAsGitsWhenItE
             "git: after a merge (MERGE_HEAD): 1 changed spec reconciled as git changes, 1 events");
 }
 
+TEST_F(WatchServiceTest, AnEditMadeBeforeAGitOperationIsStillJudgedAsAnEdit) {
+  Write(Path(), kValidSpec);
+  StartService();
+  // A hand edit skipping review, still settling when git takes its index
+  // lock (an editor's background `git status`): not git's to launder.
+  const std::string jumped = Replace(kValidSpec, "status: draft\n", "status: approved\n");
+  Write(Path(), jumped);
+  watcher_->Push(Path(), FsEvent::Kind::kChanging);
+  watcher_->Push(Path(".git/index.lock"), FsEvent::Kind::kWritten);
+  Step();
+  clock_.Advance(kSettle);
+  Step();
+  EXPECT_EQ(service_->stats().passes, 0u);  // due, but git is at work
+  watcher_->Push(Path(".git/index.lock"), FsEvent::Kind::kGone);
+  Step();
+  EXPECT_EQ(service_->stats().git_passes, 0u);  // git changed no spec
+  EXPECT_EQ(service_->stats().passes, 1u);
+  Result<std::vector<RefusalRecord>> refusals = journal_->Refusals(kId);
+  ASSERT_TRUE(refusals.ok());
+  ASSERT_EQ(refusals->size(), 1u);
+  EXPECT_EQ((*refusals)[0].requested, "approved");
+  EXPECT_EQ(Transitions(), Lines{kRegistered});
+  EXPECT_EQ(ReadAll(Path()).find("status: approved"), std::string::npos);  // the legal status put back
+}
+
 TEST_F(WatchServiceTest, AnOperationEndingWithoutAnEventIsNoticedByTheReCheck) {
   Write(Path(".git/index.lock"), "");
   StartService();  // under way at start: the first pass waits for it

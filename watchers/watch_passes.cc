@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 
 #include "watchers/watch_service.h"
 
@@ -110,11 +111,22 @@ void WatchService::StructureRescanIfSettled(int64_t now) {
 
 size_t WatchService::PassDue(int64_t now) {
   std::vector<Settler::Due> due = settler_.Take(now);
-  if (due.empty()) return 0;
-  if (gate_.busy()) {  // settled during a git operation: its end decides
-    for (const Settler::Due& d : due) gate_.Hold(d.path);
+  if (gate_.busy()) {
+    // Changed before the operation began: an edit, judged as one once git
+    // is done (what git itself then wrote is held in the gate, and its
+    // pass comes first).
+    deferred_.insert(deferred_.end(), due.begin(), due.end());
     return due.size();
   }
+  if (!deferred_.empty()) {
+    std::set<std::string> taken;
+    for (const Settler::Due& d : due) taken.insert(d.path);
+    for (Settler::Due& d : deferred_) {
+      if (taken.insert(d.path).second) due.push_back(std::move(d));
+    }
+    deferred_.clear();
+  }
+  if (due.empty()) return 0;
   std::vector<std::string> first_look, last_look, held;
   std::vector<int64_t> held_since;
   for (Settler::Due& d : due) {

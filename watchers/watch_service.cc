@@ -144,7 +144,10 @@ Result<bool> WatchService::Step(bool block) {
   // Before anything is journaled: still the same repository and journal?
   if (Status s = CheckIdentity(); !s.ok()) return s.error();
   if (gate_.busy() && now >= next_git_check_) {
-    gate_.Refresh();  // an event missed (a polling backend, an overflow) cannot keep it busy forever
+    // An event missed (a polling backend, an overflow) cannot keep it busy
+    // forever. What the backend has queued goes first: it happened before.
+    if (Status s = ReadEvents(now); !s.ok()) return s.error();
+    gate_.Refresh();
     if (gate_.busy()) git_what_ = gate_.Describe();
     next_git_check_ = now + options_.git_check_ms;
   }

@@ -158,9 +158,10 @@ class WatchService {
   // have settled (see StructureRescanIfSettled).
   std::optional<int64_t> structure_since_;
   std::string structure_why_;
-  std::string git_what_;             // the git operation under way, for the log
-  std::set<std::string> from_git_;   // changed by git, still to be reconciled as such
-  std::set<std::string> not_specs_;  // directories with a spec's name, said once
+  std::string git_what_;                // the git operation under way, for the log
+  std::set<std::string> from_git_;      // changed by git, still to be reconciled as such
+  std::vector<Settler::Due> deferred_;  // due while git was at work, changed before it began
+  std::set<std::string> not_specs_;     // directories with a spec's name, said once
 };
 
 }  // namespace specd
