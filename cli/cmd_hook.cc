@@ -1,6 +1,7 @@
-// specd hook pre-commit [FILE...] | post-merge | post-checkout | post-rewrite:
-// what the installed git hooks run (and hook managers, with file names).
-// pre-commit checks the staged specs and stops the commit on an error; the
+// specd hook pre-commit [FILE...] | pre-merge-commit | post-merge |
+// post-checkout | post-rewrite: what the installed git hooks run (and hook
+// managers, with file names). pre-commit checks the staged specs and stops
+// the commit on an error, pre-merge-commit the same for a merge's commit; the
 // post-* hooks journal what git brought in, quietly, and never fail git.
 // None of them reads stdin (a chained user hook gets post-rewrite's).
 #include <cstdio>
@@ -34,17 +35,19 @@ std::string RepoRelative(const std::string& arg, const std::string& work_dir) {
   return rel.empty() || rel.rfind("..", 0) == 0 ? arg : rel;
 }
 
-int PreCommit(const std::vector<std::string>& files) {
+// pre-commit, and pre-merge-commit (a merge's index against HEAD, its first
+// parent: what the merge brings in is checked as a commit's changes).
+int PreCommit(const std::string& name, const std::vector<std::string>& files) {
   Result<std::unique_ptr<pipeline::GitRepo>> repo = pipeline::GitRepo::Open(".", true);
   if (!repo.ok()) {
-    std::fprintf(stderr, "specd hook pre-commit: %s\n", repo.error().message.c_str());
+    std::fprintf(stderr, "specd hook %s: %s\n", name.c_str(), repo.error().message.c_str());
     return kExitUsage;
   }
   std::vector<std::string> paths;
   for (const std::string& f : files) paths.push_back(RepoRelative(f, (*repo)->work_dir()));
   Result<pipeline::StagedReport> report = pipeline::CheckPreCommit(repo->get(), paths, ValidateOptions{});
   if (!report.ok()) {
-    PrintLine(stderr, "specd hook pre-commit: " + report.error().message);
+    PrintLine(stderr, "specd hook " + name + ": " + report.error().message);
     return kExitUsage;
   }
   std::string out;
@@ -93,10 +96,12 @@ int AfterGit(const std::string& name, const std::vector<std::string>& args) {
 }
 
 int RunHook(const HookArgs& a) {
-  if (a.name == "pre-commit") return PreCommit(a.args);
+  if (a.name == "pre-commit" || a.name == "pre-merge-commit") return PreCommit(a.name, a.args);
   if (a.name == "post-merge" || a.name == "post-checkout" || a.name == "post-rewrite")
     return AfterGit(a.name, a.args);
-  std::fprintf(stderr, "specd hook: no hook '%s' (pre-commit, post-merge, post-checkout, post-rewrite)\n",
+  std::fprintf(stderr,
+               "specd hook: no hook '%s' (pre-commit, pre-merge-commit, post-merge, post-checkout, "
+               "post-rewrite)\n",
                a.name.c_str());
   return kExitUsage;
 }
@@ -109,8 +114,10 @@ Run SetupHook(CLI::App* sub) {
       "Run as a git hook (`specd hooks install` sets this up).\n"
       "pre-commit [FILE...]: check the staged version of each spec (or of the named files): it must\n"
       "  validate, and a status change must be one the life cycle allows; exit 1 stops the commit.\n"
+      "pre-merge-commit: the same check for the commit `git merge` makes.\n"
       "post-merge, post-checkout, post-rewrite: journal the transitions git brought in (actor git).");
-  sub->add_option("name", a->name, "pre-commit, post-merge, post-checkout or post-rewrite")->required();
+  sub->add_option("name", a->name, "pre-commit, pre-merge-commit, post-merge, post-checkout or post-rewrite")
+      ->required();
   sub->add_option("args", a->args, "What git or the hook manager passes (file names for pre-commit)");
   return [a] { return RunHook(*a); };
 }

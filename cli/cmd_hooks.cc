@@ -66,8 +66,9 @@ int RunHooks(const HooksArgs& a) {
 Run SetupHooks(CLI::App* sub) {
   auto a = std::make_shared<HooksArgs>();
   sub->description(
-      "Install, remove or show specd's git hooks (pre-commit, post-merge, post-checkout,\n"
-      "post-rewrite) in the hooks directory: core.hooksPath if set, else .git/hooks (shared by\n"
+      "Install, remove or show specd's git hooks (pre-commit, pre-merge-commit, post-merge,\n"
+      "post-checkout, post-rewrite) in the hooks directory: core.hooksPath if set, else .git/hooks (shared "
+      "by\n"
       "linked worktrees). A hook already there is kept and run first (NAME.specd-chained);\n"
       "uninstall puts it back exactly.");
   sub->add_option("action", a->action, "install, uninstall or status")

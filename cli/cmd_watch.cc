@@ -13,12 +13,16 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/printable.h"
+#include "watchers/git_gate.h"
 #include "watchers/lock.h"
 #include "watchers/watch_service.h"
 
 namespace specd::cli {
 
 namespace {
+
+// The polling interval where a remote file system makes polling necessary.
+constexpr int64_t kAutoPollMs = 1000;
 
 struct WatchArgs {
   RepoOptions repo;
@@ -100,12 +104,20 @@ int RunWatch(const WatchArgs& args) {
     return kExitUsage;
   }
   PrintingSink printer(!args.log_file.empty());
+  // What a git operation changed is journaled as git's, as the post-* hooks do.
+  EngineOptions git_options;
+  git_options.changes_from_git = true;
+  SpecEngine git_engine(Env::Default(), ctx->journal.get(), ctx->root, git_options);
   WatchOptions options;
-  options.poll_ms = args.poll_ms;
   options.settle_ms = args.settle_ms;
   options.rescan_ms = args.rescan_s * 1000;
   options.startup_progress = ProgressBar();
   options.live_view = &printer;
+  options.git_dir = GitDirFor(ctx->root);
+  options.git_engine = &git_engine;
+  options.new_watcher = [root = ctx->root, git_dir = options.git_dir, poll_ms = args.poll_ms] {
+    return NewFileWatcher(root, git_dir, poll_ms, kAutoPollMs);
+  };
   SdNotifier notifier = SdNotifier::FromEnvironment();
   WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);
   Status s = service.Start();

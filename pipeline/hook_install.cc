@@ -72,7 +72,8 @@ HookState StateOf(const std::string& dir, const std::string& name) {
 }  // namespace
 
 const std::vector<std::string>& HookNames() {
-  static const std::vector<std::string> names = {"pre-commit", "post-merge", "post-checkout", "post-rewrite"};
+  static const std::vector<std::string> names = {"pre-commit", "pre-merge-commit", "post-merge",
+                                                 "post-checkout", "post-rewrite"};
   return names;
 }
 
@@ -89,7 +90,7 @@ Result<std::string> HooksDir(GitRepo* repo) {
 }
 
 std::string HookScript(const std::string& name, const std::string& specd) {
-  const bool pre = name == "pre-commit";
+  const bool pre = name == "pre-commit" || name == "pre-merge-commit";  // a check that can stop git
   std::string s = "#!/bin/sh\n" + std::string(kHookMarker) +
                   " installed by `specd hooks install`; `specd hooks uninstall` puts back what was here.\n"
                   "installed=" +

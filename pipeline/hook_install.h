@@ -15,7 +15,8 @@
 namespace specd::pipeline {
 
 // The hooks specd installs, in the order status lists them.
-const std::vector<std::string>& HookNames();  // pre-commit, post-merge, post-checkout, post-rewrite
+// pre-commit, pre-merge-commit, post-merge, post-checkout, post-rewrite
+const std::vector<std::string>& HookNames();
 
 inline constexpr char kHookMarker[] = "# specd-hook:";
 inline constexpr char kChainedSuffix[] = ".specd-chained";

@@ -115,17 +115,19 @@ class HooksTest : public ::testing::Test {
 TEST_F(HooksTest, InstallSaysWhereAndWhat) {
   Output o = Specd({"hooks", "install"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(o.out, "hooks directory: " + repo_.path() +
-                       "/.git/hooks\npre-commit: installed\npost-merge: installed\n"
-                       "post-checkout: installed\npost-rewrite: installed\n");
+  EXPECT_EQ(o.out,
+            "hooks directory: " + repo_.path() +
+                "/.git/hooks\npre-commit: installed\npre-merge-commit: installed\npost-merge: installed\n"
+                "post-checkout: installed\npost-rewrite: installed\n");
   EXPECT_EQ(o.err, "");
   Output again = Specd({"hooks", "install"});
   EXPECT_EQ(again.out, "hooks directory: " + repo_.path() +
-                           "/.git/hooks\npre-commit: already installed\npost-merge: already installed\n"
+                           "/.git/hooks\npre-commit: already installed\npre-merge-commit: already installed\n"
+                           "post-merge: already installed\n"
                            "post-checkout: already installed\npost-rewrite: already installed\n");
   Output status = Specd({"hooks", "status"});
   EXPECT_EQ(status.out, "hooks directory: " + repo_.path() +
-                            "/.git/hooks\npre-commit: installed\npost-merge: "
+                            "/.git/hooks\npre-commit: installed\npre-merge-commit: installed\npost-merge: "
                             "installed\npost-checkout: installed\npost-rewrite: installed\n");
   EXPECT_EQ(ReadAll(repo_ / ".git/hooks/pre-commit"), pipeline::HookScript("pre-commit", SPECD_BINARY));
 }
@@ -254,11 +256,13 @@ TEST_F(HooksTest, UsersOwnHookStillRunsAndItsFailureStillStopsTheCommit) {
   EXPECT_EQ(o.out,
             "hooks directory: " + repo_.path() +
                 "/.git/hooks\npre-commit: installed, chained to your hook (now pre-commit.specd-chained)\n"
-                "post-merge: installed\npost-checkout: installed\npost-rewrite: installed\n");
+                "pre-merge-commit: installed\npost-merge: installed\npost-checkout: installed\npost-rewrite: "
+                "installed\n");
   Output status = Specd({"hooks", "status"});
   EXPECT_EQ(status.out,
             "hooks directory: " + repo_.path() +
-                "/.git/hooks\npre-commit: installed, chained to your hook\npost-merge: installed\n"
+                "/.git/hooks\npre-commit: installed, chained to your hook\npre-merge-commit: installed\n"
+                "post-merge: installed\n"
                 "post-checkout: installed\npost-rewrite: installed\n");
   Write(repo_ / kRel, Replace(kValidSpec, "Something must hold", "Something else holds"));
   Output ok = Git({"commit", "-q", "-a", "-m", "both hooks pass"});
@@ -292,13 +296,15 @@ TEST_F(HooksTest, InstallThenUninstallLeavesTheHooksDirectoryByteIdentical) {
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out,
             "hooks directory: " + hooks +
-                "\npre-commit: removed, your hook is back\npost-merge: removed\npost-checkout: removed\n"
+                "\npre-commit: removed, your hook is back\npre-merge-commit: removed\npost-merge: removed\n"
+                "post-checkout: removed\n"
                 "post-rewrite: removed, your hook is back\n");
   EXPECT_EQ(Listing(hooks), before);
   Output status = Specd({"hooks", "status"});
   EXPECT_EQ(status.out,
             "hooks directory: " + hooks +
-                "\npre-commit: someone else's hook (install chains to it)\npost-merge: not installed\n"
+                "\npre-commit: someone else's hook (install chains to it)\npre-merge-commit: not installed\n"
+                "post-merge: not installed\n"
                 "post-checkout: not installed\npost-rewrite: someone else's hook (install chains to it)\n");
 }
 
@@ -468,6 +474,38 @@ TEST_F(HooksTest, StagedSymlinkOutOfTheRepositoryOrToANonFileIsRefused) {
                 "(commit the file, not a link out)\n" +
                 none + ":1:1: error: a symlink to missing.yaml, which is not a regular file in the index: " +
                 "refused\n" + Stopped(3, 3));
+}
+
+TEST_F(HooksTest, AMergeBringingAnIllegalStatusJumpIsStoppedByPreMergeCommit) {
+  Install();
+  EXPECT_EQ(ReadAll(repo_ / ".git/hooks/pre-merge-commit"),
+            pipeline::HookScript("pre-merge-commit", SPECD_BINARY));
+  // Their branch skips review (past its own pre-commit with --no-verify).
+  GitOk({"checkout", "-q", "-b", "other"});
+  Write(repo_ / kRel, Replace(kValidSpec, "status: draft\n", "status: approved\n"));
+  GitOk({"commit", "-q", "-a", "--no-verify", "-m", "skip review"});
+  GitOk({"checkout", "-q", "main"});
+  Write(repo_ / "README", "ours\n");  // so the merge makes a commit (not a fast-forward)
+  GitOk({"add", "README"});
+  GitOk({"commit", "-q", "-m", "ours"});
+
+  Output merge = Git({"merge", "-q", "--no-edit", "other"});
+  EXPECT_EQ(merge.exit_code, 1);
+  EXPECT_EQ(merge.err,
+            std::string(kRel) +
+                ":3:9: error: /status: draft -> approved is not a step of the spec life cycle (from draft it "
+                "goes to review, or cancelled) (HEAD has draft)\n" +
+                Stopped(1, 1) + "Not committing merge; use 'git commit' to complete the merge.\n");
+  EXPECT_EQ(Git({"log", "-1", "--format=%s"}).out, "ours\n");  // no merge commit
+  // A merge that brings a legal step goes through.
+  GitOk({"merge", "--abort"});
+  GitOk({"checkout", "-q", "-b", "legal", "main~1"});
+  Write(repo_ / kRel, Replace(kValidSpec, "status: draft\n", "status: review\n"));
+  GitOk({"commit", "-q", "-a", "-m", "ready for review"});
+  GitOk({"checkout", "-q", "main"});
+  Output legal = Git({"merge", "-q", "--no-edit", "legal"});
+  EXPECT_EQ(legal.exit_code, 0) << legal.err;
+  EXPECT_EQ(Committed(), Replace(kValidSpec, "status: draft\n", "status: review\n"));
 }
 
 }  // namespace

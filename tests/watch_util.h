@@ -14,11 +14,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/journal.h"
 #include "tests/process_util.h"
+#include "tests/test_util.h"
 
 namespace specd::testing {
 
@@ -179,6 +184,141 @@ class WatchProcess {
   std::string partial_;
   std::vector<std::string> lines_;
   size_t cursor_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// What the tests of the real `specd watch` share: specs, saves, and a
+// fixture with a git repository, the watcher's start and stop, and the
+// journal read back.
+
+inline constexpr char kActive[] = ".agents/specs/active";
+
+// The i-th spec id (0-based): spec-2026-MM-DD-NNN, 1,000 a day.
+inline std::string Id(int i) {
+  char buf[32];
+  const int day = i / 1000;
+  std::snprintf(buf, sizeof buf, "spec-2026-%02d-%02d-%03d", day / 28 + 1, day % 28 + 1, i % 1000);
+  return buf;
+}
+
+// kValidSpec as spec `id`, at `status`.
+inline std::string SpecText(const std::string& id, const std::string& status = "draft") {
+  std::string text = Replace(kValidSpec, "id: spec-2026-01-01-001", "id: " + id);
+  return status == "draft" ? text : Replace(text, "status: draft\n", "status: " + status + "\n");
+}
+
+// What an event line says, without its time ("14:04:49.346  ").
+inline std::string EventText(const std::string& line) {
+  return line.size() > 14 ? line.substr(14) : line;
+}
+
+// The whole file in one open/write/close (what a plain `>` redirect does).
+inline void WriteFile(const std::string& path, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path << ": " << std::strerror(errno);
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())) << path;
+  ASSERT_EQ(::close(fd), 0) << path;
+}
+
+// An editor's rename-save: the new bytes under a temporary name in the same
+// directory, renamed over the file (gedit's .goutputstream-XXXXXX).
+inline void RenameSave(const std::string& path, const std::string& bytes) {
+  const std::string temp = std::filesystem::path(path).parent_path() / ".goutputstream-ABC123";
+  WriteFile(temp, bytes);
+  ASSERT_EQ(::rename(temp.c_str(), path.c_str()), 0) << std::strerror(errno);
+}
+
+class WatchFixture : public ::testing::Test {
+ protected:
+  WatchFixture() {
+    Output git = *RunProcess(repo_.path(), "git", {"init", "-q", repo_.path()});
+    EXPECT_EQ(git.exit_code, 0) << git.err;
+    std::filesystem::create_directories(repo_ / kActive);
+  }
+
+  static std::string Rel(const std::string& id) { return std::string(kActive) + "/" + id + ".yaml"; }
+  std::string PathOf(const std::string& id) const { return repo_ / Rel(id); }
+  std::string Active() const { return repo_ / kActive; }
+
+  // Starts specd watch on the repository and waits until it is ready.
+  // `root`: another repository than repo_ (a clone).
+  std::unique_ptr<WatchProcess> Start(const std::vector<std::string>& extra = {},
+                                      const std::string& root = "") {
+    std::vector<std::string> args = {"watch", "--repo", root.empty() ? repo_.path() : root};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto w = std::make_unique<WatchProcess>(SPECD_BINARY, args);
+    ready_ = w->WaitForLine("ready in");
+    return w;
+  }
+
+  // SIGTERM, exit status 0, and the stop summary (after "stopped by SIGTERM after ").
+  std::string Stop(WatchProcess* w) {
+    w->Signal(SIGTERM);
+    EXPECT_EQ(w->Wait(), 0) << w->output();
+    std::vector<std::string> bye = w->LinesWith("specd watch: stopped by SIGTERM after ");
+    EXPECT_EQ(bye.size(), 1u) << w->output();
+    if (bye.empty()) return "";
+    return bye[0].substr(bye[0].find(" after ") + 7);
+  }
+
+  std::unique_ptr<Journal> OpenJournal(const std::string& root = "") {
+    Result<std::unique_ptr<Journal>> j = Journal::Open(JournalPathFor(root.empty() ? repo_.path() : root));
+    EXPECT_TRUE(j.ok()) << j.error().message;
+    return j.ok() ? std::move(*j) : nullptr;
+  }
+
+  // Each transition as "from -> to (actor: reason)".
+  std::vector<std::string> Transitions(Journal* j, const std::string& id) {
+    std::vector<std::string> out;
+    Result<std::vector<TransitionRecord>> ts = j->Transitions(id);
+    EXPECT_TRUE(ts.ok());
+    if (ts.ok()) {
+      for (const TransitionRecord& t : *ts)
+        out.push_back(t.from + " -> " + t.to + " (" + t.actor + ": " + t.reason + ")");
+    }
+    return out;
+  }
+
+  std::vector<std::string> WatchKinds(Journal* j) {
+    std::vector<std::string> out;
+    Result<std::vector<WatchRecord>> log = j->WatchLog();
+    EXPECT_TRUE(log.ok());
+    if (log.ok()) {
+      for (const WatchRecord& r : *log) out.push_back(r.kind);
+    }
+    return out;
+  }
+
+  std::vector<SpecRecord> Specs(Journal* j, bool include_removed = true) {
+    Result<std::vector<SpecRecord>> specs = j->ListSpecs(include_removed);
+    EXPECT_TRUE(specs.ok());
+    return specs.ok() ? *specs : std::vector<SpecRecord>{};
+  }
+
+  // git with a home of its own (no user config, no global core.hooksPath),
+  // committing as a tester; in repo_ unless `cwd` is given.
+  Output Git(const std::vector<std::string>& args, const std::string& cwd = "") {
+    RunOptions o;
+    o.env = {{"HOME", home_.path()},
+             {"GIT_CONFIG_NOSYSTEM", "1"},
+             {"SPECD_ACTOR", "tester"},
+             {"GIT_DIR", std::nullopt},
+             {"GIT_INDEX_FILE", std::nullopt},
+             {"GIT_WORK_TREE", std::nullopt},
+             {"GIT_AUTHOR_NAME", "Tess Ter"},
+             {"GIT_AUTHOR_EMAIL", "tess@example.com"},
+             {"GIT_COMMITTER_NAME", "Tess Ter"},
+             {"GIT_COMMITTER_EMAIL", "tess@example.com"}};
+    return *RunProcess(cwd.empty() ? repo_.path() : cwd, "git", args, o);
+  }
+  void GitOk(const std::vector<std::string>& args, const std::string& cwd = "") {
+    Output o = Git(args, cwd);
+    EXPECT_EQ(o.exit_code, 0) << "git " << args[0] << ": " << o.out << o.err;
+  }
+
+  TempDir home_{"specd-home"};
+  TempDir repo_{"specd-watch"};
+  std::string ready_;
 };
 
 }  // namespace specd::testing

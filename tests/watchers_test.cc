@@ -1,15 +1,18 @@
 // The watcher's pieces without a process: when the Settler says a path is
 // due, which names the watcher passes on, which file systems force polling,
-// and the one-watcher-per-repository lock.
+// the one-watcher-per-repository lock, and how the backends and the GitGate
+// see a git operation come and go (real directories, no process).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "tests/process_util.h"
 #include "tests/test_util.h"
 #include "watchers/file_watcher.h"
+#include "watchers/git_gate.h"
 #include "watchers/lock.h"
 #include "watchers/settle.h"
 
@@ -260,6 +263,91 @@ TEST(WatchLockTest, AnUnopenableLockSaysSo) {
 TEST(WatchLockTest, LivesNextToTheJournal) {
   EXPECT_EQ(WatchLockPathFor("/r/.git/specd/journal.db"), "/r/.git/specd/watch.lock");
   EXPECT_EQ(WatchLockPathFor("journal.db"), "./watch.lock");
+}
+
+// ---------------------------------------------------------------------------
+// Git operations: the backends report the git dir's markers, in order
+
+// "path kind" for each event, paths relative to `root`.
+Paths Events(const WatchBatch& batch, const std::string& root) {
+  Paths out;
+  for (const FsEvent& e : batch.events) {
+    const char* kind = e.kind == Kind::kWritten ? "written" : e.kind == Kind::kGone ? "gone" : "changing";
+    out.push_back(e.path.substr(root.size() + 1) + " " + kind);
+  }
+  return out;
+}
+
+class GitMarkersTest : public ::testing::Test {
+ protected:
+  GitMarkersTest() {
+    std::filesystem::create_directories(dir_ / ".git");
+    std::filesystem::create_directories(dir_ / ".agents/specs/active");
+  }
+  TempDir dir_;
+};
+
+TEST_F(GitMarkersTest, InotifyReportsAMarkerAndTheSpecsGitWroteInOrder) {
+  Result<std::unique_ptr<FileWatcher>> w = NewInotifyWatcher(dir_.path(), dir_ / ".git");
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  ::specd::testing::Write(dir_ / ".git/index.lock", "");
+  ::specd::testing::Write(dir_ / ".git/ORIG_HEAD", "");  // not a marker: not reported
+  ::specd::testing::Write(dir_ / ".agents/specs/active/a.yaml", "x");
+  ASSERT_EQ(::rename((dir_ / ".git/index.lock").c_str(), (dir_ / ".git/index").c_str()), 0);
+  Result<WatchBatch> batch = (*w)->Read();
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(Events(*batch, dir_.path()),
+            (Paths{".git/index.lock written", ".agents/specs/active/a.yaml changing",
+                   ".agents/specs/active/a.yaml changing", ".agents/specs/active/a.yaml written",
+                   ".git/index.lock gone"}));
+}
+
+TEST_F(GitMarkersTest, PollingReportsAMarkerThatCameBeforeAndOneThatWentAfterTheSpecs) {
+  ::specd::testing::Write(dir_ / ".git/MERGE_HEAD", "");
+  Result<std::unique_ptr<FileWatcher>> w = NewPollingWatcher(dir_.path(), 1000, dir_ / ".git");
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  std::filesystem::remove(dir_ / ".git/MERGE_HEAD");
+  ::specd::testing::Write(dir_ / ".agents/specs/active/a.yaml", "x");
+  std::filesystem::create_directories(dir_ / ".git/rebase-merge");
+  Result<WatchBatch> batch = (*w)->Read();
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(
+      Events(*batch, dir_.path()),
+      (Paths{".git/rebase-merge written", ".agents/specs/active/a.yaml written", ".git/MERGE_HEAD gone"}));
+}
+
+TEST_F(GitMarkersTest, TheGateIsBusyWhileAnyMarkerIsThereAndSaysWhatWasUnderWay) {
+  GitGate gate(dir_ / ".git");
+  EXPECT_FALSE(gate.IsMarker(dir_ / ".git/ORIG_HEAD"));
+  EXPECT_FALSE(gate.IsMarker(dir_ / ".agents/MERGE_HEAD"));
+  ASSERT_TRUE(gate.IsMarker(dir_ / ".git/MERGE_HEAD"));
+  gate.Note(FsEvent{dir_ / ".git/index.lock", Kind::kWritten});
+  gate.Note(FsEvent{dir_ / ".git/MERGE_HEAD", Kind::kWritten});
+  gate.Note(FsEvent{dir_ / ".git/index.lock", Kind::kGone});
+  EXPECT_TRUE(gate.busy());
+  gate.Hold("/a.yaml");
+  gate.Hold("/a.yaml");
+  gate.Note(FsEvent{dir_ / ".git/MERGE_HEAD", Kind::kGone});
+  EXPECT_FALSE(gate.busy());
+  EXPECT_EQ(gate.Describe(), "a merge (MERGE_HEAD), git's index lock (index.lock)");
+  GitGate::Held held = gate.Take();
+  EXPECT_EQ(held.paths, Paths{"/a.yaml"});
+  EXPECT_FALSE(held.everything);
+  EXPECT_FALSE(gate.holding());
+  // Refresh looks at the directory itself: a linked worktree's own git dir.
+  ::specd::testing::Write(dir_ / ".git/REVERT_HEAD", "");
+  gate.Refresh();
+  EXPECT_TRUE(gate.busy());
+  EXPECT_EQ(gate.Describe(), "a revert (REVERT_HEAD)");
+}
+
+TEST_F(GitMarkersTest, TheGitDirIsTheJournalsOwnAndNoneWithoutGit) {
+  EXPECT_EQ(GitDirFor(dir_.path()), dir_ / ".git");
+  TempDir worktree;
+  ::specd::testing::Write(worktree / ".git", "gitdir: " + (dir_ / ".git") + "\n");
+  EXPECT_EQ(GitDirFor(worktree.path()), dir_ / ".git");
+  TempDir plain;
+  EXPECT_EQ(GitDirFor(plain.path()), "");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -83,6 +84,22 @@ std::string RemoteFileSystemAt(const std::string& path) {
     p.resize(slash);
   }
   return std::string(RemoteFileSystemName(static_cast<int64_t>(st.f_type)));
+}
+
+Result<std::unique_ptr<FileWatcher>> NewFileWatcher(const std::string& root, const std::string& git_dir,
+                                                    int64_t poll_ms, int64_t auto_poll_ms) {
+  if (poll_ms <= 0) {
+    const std::string active = root + "/" + kWatchedTrees[0];
+    std::string remote = RemoteFileSystemAt(active);
+    if (!remote.empty()) {
+      poll_ms = auto_poll_ms;
+      spdlog::info(
+          "{} is on {}, where inotify does not see writes made by other machines: polling every {} ms "
+          "(--poll MS to choose the interval)",
+          active, remote, poll_ms);
+    }
+  }
+  return poll_ms > 0 ? NewPollingWatcher(root, poll_ms, git_dir) : NewInotifyWatcher(root, git_dir);
 }
 
 }  // namespace specd

@@ -53,9 +53,19 @@ class FileWatcher {
 // is reported by Read.
 // Watches <root>/.agents/specs/active and archive (with their
 // subdirectories), and the directories above them so that a deleted and
-// recreated tree is watched again.
-Result<std::unique_ptr<FileWatcher>> NewInotifyWatcher(const std::string& root);
-Result<std::unique_ptr<FileWatcher>> NewPollingWatcher(const std::string& root, int64_t interval_ms);
+// recreated tree is watched again. With a `git_dir`, its git operation
+// markers (git_gate.h) coming and going are reported too, as events on
+// <git_dir>/<marker>, in order with the specs' (polling: a marker that
+// appeared before, one that went away after the interval's spec events).
+Result<std::unique_ptr<FileWatcher>> NewInotifyWatcher(const std::string& root,
+                                                       const std::string& git_dir = "");
+Result<std::unique_ptr<FileWatcher>> NewPollingWatcher(const std::string& root, int64_t interval_ms,
+                                                       const std::string& git_dir = "");
+// The backend specd watch uses: polling every `poll_ms` when it is > 0, or
+// every `auto_poll_ms` when the spec tree is on a file system where inotify
+// is blind to other machines' writes (said in the log), else inotify.
+Result<std::unique_ptr<FileWatcher>> NewFileWatcher(const std::string& root, const std::string& git_dir,
+                                                    int64_t poll_ms, int64_t auto_poll_ms);
 
 // File systems where inotify misses writes made elsewhere: the name to log,
 // or "" for a local file system. `magic` is statfs's f_type.

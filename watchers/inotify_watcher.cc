@@ -17,6 +17,7 @@
 
 #include "engine/spec_files.h"
 #include "watchers/file_watcher.h"
+#include "watchers/git_gate.h"
 
 namespace specd {
 
@@ -25,8 +26,12 @@ namespace {
 constexpr uint32_t kTreeMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
                                IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
                                IN_DONT_FOLLOW | IN_EXCL_UNLINK;
-constexpr uint32_t kAnchorMask =
-    IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+// IN_MOVE_SELF: the repository folder renamed wakes the service, which
+// checks that its root is still where it was.
+constexpr uint32_t kAnchorMask = IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_MOVE_SELF |
+                                 IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK;
+// The git dir's top level: its operation markers coming and going.
+constexpr uint32_t kGitDirMask = IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
 
 // The directories above the trees, and the one name each leads to.
 struct Anchor {
@@ -38,7 +43,8 @@ constexpr const char* kTreeNames[] = {"active", "archive"};
 
 class InotifyWatcher : public FileWatcher {
  public:
-  explicit InotifyWatcher(std::string root) : root_(std::move(root)) {}
+  InotifyWatcher(std::string root, std::string git_dir)
+      : root_(std::move(root)), git_dir_(std::move(git_dir)) {}
   ~InotifyWatcher() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -79,6 +85,7 @@ class InotifyWatcher : public FileWatcher {
   struct Dir {
     std::string rel;      // relative to root_
     bool anchor = false;  // above the trees: only names on the way down count
+    bool git = false;     // the git dir: only its operation markers count
   };
 
   void Handle(const struct inotify_event& ev, WatchBatch* batch) {
@@ -94,6 +101,14 @@ class InotifyWatcher : public FileWatcher {
     auto it = dirs_.find(ev.wd);
     if (it == dirs_.end()) return;
     const Dir& dir = it->second;
+    if (dir.git) {
+      if (ev.len && IsGitOperationMarker(ev.name)) {
+        const bool gone = ev.mask & (IN_DELETE | IN_MOVED_FROM);
+        batch->events.push_back(
+            FsEvent{git_dir_ + "/" + ev.name, gone ? FsEvent::Kind::kGone : FsEvent::Kind::kWritten});
+      }
+      return;
+    }
     if (ev.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
       if (!dir.anchor) Structural(batch, dir.rel + " was deleted or moved");
       return;
@@ -173,6 +188,14 @@ class InotifyWatcher : public FileWatcher {
         return TooManyWatches();
       }
     }
+    if (!git_dir_.empty()) {
+      int wd = ::inotify_add_watch(fd_, git_dir_.c_str(), kGitDirMask);
+      if (wd >= 0) {
+        dirs_[wd] = Dir{"", false, true};
+      } else if (errno == ENOSPC) {
+        return TooManyWatches();
+      }
+    }
     for (const char* t : kWatchedTrees) {
       if (Status s = AddTree(t, 0, batch, report); !s.ok()) return s;
     }
@@ -218,14 +241,15 @@ class InotifyWatcher : public FileWatcher {
   }
 
   std::string root_;
+  std::string git_dir_;
   int fd_ = -1;
   std::unordered_map<int, Dir> dirs_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<FileWatcher>> NewInotifyWatcher(const std::string& root) {
-  auto w = std::make_unique<InotifyWatcher>(root);
+Result<std::unique_ptr<FileWatcher>> NewInotifyWatcher(const std::string& root, const std::string& git_dir) {
+  auto w = std::make_unique<InotifyWatcher>(root, git_dir);
   if (Status s = w->Start(); !s.ok()) return s.error();
   return std::unique_ptr<FileWatcher>(std::move(w));
 }
