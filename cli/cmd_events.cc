@@ -21,14 +21,18 @@ namespace {
 constexpr int kPage = 1000;
 volatile std::sig_atomic_t g_stop = 0;
 
-void OnSignal(int) { g_stop = 1; }
+void OnSignal(int) {
+  g_stop = 1;
+}
 
 void Print(const EventRecord& e, bool json) {
   if (json) {
-    nlohmann::ordered_json j = {{"seq", e.seq},    {"at", FormatTimestamp(e.at_ms)}, {"kind", e.kind},
-                                {"spec", e.spec_id}, {"task", e.task_id},           {"path", e.path},
-                                {"from", e.from},  {"to", e.to},                    {"actor", e.actor},
-                                {"reason", e.reason}, {"trace", e.trace_id}};
+    nlohmann::ordered_json j = {{"seq", e.seq},       {"at", FormatTimestamp(e.at_ms)},
+                                {"kind", e.kind},     {"spec", e.spec_id},
+                                {"task", e.task_id},  {"path", e.path},
+                                {"from", e.from},     {"to", e.to},
+                                {"actor", e.actor},   {"reason", e.reason},
+                                {"trace", e.trace_id}};
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
     std::cout << '#' << e.seq << "  " << FormatTimestamp(e.at_ms) << "  " << DescribeEvent(FromEventRecord(e))

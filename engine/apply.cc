@@ -61,7 +61,8 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
         EngineEvent{EngineEvent::Kind::kArchived, record.id, record.path, "", record.status, "specd", ""});
   }
   plan.batch.upserts.push_back(record);
-  for (const EngineEvent& e : plan.events) plan.batch.events.push_back(ToEventRecord(e, in.now_ms, record.trace_id));
+  for (const EngineEvent& e : plan.events)
+    plan.batch.events.push_back(ToEventRecord(e, in.now_ms, record.trace_id));
   for (TransitionRecord& t : plan.batch.transitions) {
     if (t.content_hash.empty()) t.content_hash = record.content_hash;
   }
@@ -75,7 +76,8 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
   if (Status s = journal_->Apply(plan.batch); !s.ok()) return undo(s.error());
   FileStamp stamp = file.stamp;
   if (updated) {
-    if (Status w = WriteFileAtomic(env_, Absolute(in.rel), *updated, &file.stamp); !w.ok()) return undo(w.error());
+    if (Status w = WriteFileAtomic(env_, Absolute(in.rel), *updated, &file.stamp); !w.ok())
+      return undo(w.error());
   }
   std::string now_at = in.rel;
   if (plan.archive_dir) {

@@ -7,9 +7,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/loaded.h"
 #include "engine/spec_files.h"
 #include "engine/spec_model.h"
-#include "engine/loaded.h"
 
 namespace specd {
 
@@ -28,10 +28,13 @@ constexpr int64_t kStaleTempMs = 10 * 60 * 1000;
 }  // namespace
 
 bool HasError(const std::vector<Diagnostic>& diags) {
-  return std::any_of(diags.begin(), diags.end(), [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  return std::any_of(diags.begin(), diags.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
 }
 
-FileStamp StampOf(const SpecRecord& r) { return FileStamp{r.size, r.mtime_ns, r.inode, r.ctime_ns}; }
+FileStamp StampOf(const SpecRecord& r) {
+  return FileStamp{r.size, r.mtime_ns, r.inode, r.ctime_ns};
+}
 
 void SetStamp(SpecRecord* r, const FileStamp& s) {
   r->size = s.size;
@@ -160,7 +163,6 @@ Result<PassReport> SpecEngine::ReconcileEverything(const ProgressFn& progress) {
   return report;
 }
 
-
 Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid,
                                               const ProgressFn& progress) {
   PassReport report;
@@ -201,7 +203,8 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
 }
 
 void SpecEngine::RemoveIfStale(const std::string& temp) {
-  if (TempFileOrphaned(BaseName(temp))) {  // its writer is gone: no one will rename it into place
+  if (TempFileOrphaned(
+          temp.substr(temp.find_last_of('/') + 1))) {  // its writer is gone: no one will rename it into place
     env_->RemoveFile(temp);
     return;
   }
@@ -285,7 +288,6 @@ void SpecEngine::Preload(const std::vector<std::string>& rels, std::unordered_ma
     if (loaded[i]) out->emplace(rels[i], std::move(*loaded[i]));
   }
 }
-
 
 // One file, one look: skipped when its stamp or hash says nothing changed,
 // else its facts gathered, a plan made and applied. kRetry: the file changed

@@ -122,7 +122,8 @@ class SpecEngine {
   void Emit(PassReport* report, EngineEvent event);
 
   // Verbs (verbs.cc).
-  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor, const std::string& reason);
+  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor,
+                              const std::string& reason);
 
   std::string Relative(const std::string& path) const;
   std::string Absolute(const std::string& rel) const;
@@ -133,7 +134,7 @@ class SpecEngine {
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
   std::vector<FactSource*> fact_sources_;
-  std::vector<EngineEvent>* held_events_ = nullptr;  // set while Locked holds a journal group
+  std::vector<EngineEvent>* held_events_ = nullptr;               // set while Locked holds a journal group
   std::unordered_map<std::string, Loaded>* preloaded_ = nullptr;  // set by ReconcilePaths for its group
   bool keep_events_ = true;  // ReconcileAll's keep_events, for its duration
 };

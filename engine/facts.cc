@@ -38,8 +38,8 @@ std::optional<std::string> SpecEngine::DuplicateOf(const std::string& rel, const
   return other;
 }
 
-Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file, std::optional<SpecRecord> record,
-                                     Source source) {
+Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file,
+                                     std::optional<SpecRecord> record, Source source) {
   PlanInput in;
   in.source = source;
   in.rel = rel;
@@ -92,7 +92,8 @@ Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file,
   }
   if (in.valid) {
     for (FactSource* s : fact_sources_) {
-      if (Status st = s->Gather(in.model, in.record ? &*in.record : nullptr, &in.facts); !st.ok()) return st.error();
+      if (Status st = s->Gather(in.model, in.record ? &*in.record : nullptr, &in.facts); !st.ok())
+        return st.error();
     }
   }
   return in;

@@ -75,9 +75,10 @@ class Planner {
   }
 
  private:
-  void Event(EngineEvent::Kind kind, std::string from, std::string to, std::string actor, std::string reason) {
-    plan_.events.push_back(EngineEvent{kind, in_.id, in_.rel, std::move(from), std::move(to), std::move(actor),
-                                       std::move(reason)});
+  void Event(EngineEvent::Kind kind, std::string from, std::string to, std::string actor,
+             std::string reason) {
+    plan_.events.push_back(EngineEvent{kind, in_.id, in_.rel, std::move(from), std::move(to),
+                                       std::move(actor), std::move(reason)});
   }
 
   // It was invalid: say how the last failure was resolved.
@@ -92,14 +93,15 @@ class Planner {
   void Transition(SpecState from, SpecState to, const std::string& actor, const std::string& reason) {
     plan_.batch.transitions.push_back(
         TransitionRecord{0, in_.id, "", actor, StateName(from), StateName(to), reason, in_.now_ms, ""});
-    plan_.edits.append_changelog.push_back(ChangeLogEntry{now_, actor, StateName(from), StateName(to), reason, ""});
+    plan_.edits.append_changelog.push_back(
+        ChangeLogEntry{now_, actor, StateName(from), StateName(to), reason, ""});
     Event(EngineEvent::Kind::kTransition, StateName(from), StateName(to), actor, reason);
   }
 
   void Register() {
     plan_.record.trace_id = in_.new_trace_id;
-    plan_.batch.transitions.push_back(TransitionRecord{0, in_.id, "", "specd", "", StateName(current_), "registered",
-                                                       in_.now_ms, in_.hash});
+    plan_.batch.transitions.push_back(TransitionRecord{0, in_.id, "", "specd", "", StateName(current_),
+                                                       "registered", in_.now_ms, in_.hash});
     Event(EngineEvent::Kind::kRegistered, "", StateName(current_), "specd", "");
   }
 
@@ -117,7 +119,8 @@ class Planner {
     } else if (in_.source == Source::kGit && file_status) {
       // Already decided where it was made: recorded, never refused or rewritten.
       std::string reason = "by " + author_ + ": status edited in the file, brought in by git";
-      Decision d = Decide(legal, facts_, Request{*file_status, Via::kSync, reason}, Actor{"git", Role::kEngine});
+      Decision d =
+          Decide(legal, facts_, Request{*file_status, Via::kSync, reason}, Actor{"git", Role::kEngine});
       if (!d.allowed) reason += " (" + d.reason + ")";
       plan_.batch.transitions.push_back(
           TransitionRecord{0, in_.id, "", "git", StateName(legal), in_.model.status, reason, in_.now_ms, ""});
@@ -145,16 +148,17 @@ class Planner {
       std::string reason = e.reason.empty() ? "recorded from the file" : e.reason;
       if (via_git) reason = "by " + (e.actor.empty() ? std::string("someone") : e.actor) + ": " + reason;
       const std::string actor = via_git ? "git" : e.actor;
-      plan_.batch.transitions.push_back(TransitionRecord{0, in_.id, "", actor, e.from, e.to, reason,
-                                                         ParseTimestamp(e.at).value_or(in_.now_ms), in_.hash});
+      plan_.batch.transitions.push_back(TransitionRecord{
+          0, in_.id, "", actor, e.from, e.to, reason, ParseTimestamp(e.at).value_or(in_.now_ms), in_.hash});
       Event(EngineEvent::Kind::kTransition, e.from, e.to, actor, "recorded from the file's changeLog");
     }
   }
 
   void HandEdit(SpecState legal, const std::optional<SpecState>& file_status) {
-    Decision d = file_status
-                     ? Decide(legal, facts_, Request{*file_status, Via::kFileEdit, ""}, Actor{author_, Role::kAuthor})
-                     : Decision{false, legal, legal, "'" + in_.model.status + "' is not a spec status", {}};
+    Decision d =
+        file_status
+            ? Decide(legal, facts_, Request{*file_status, Via::kFileEdit, ""}, Actor{author_, Role::kAuthor})
+            : Decision{false, legal, legal, "'" + in_.model.status + "' is not a spec status", {}};
     if (d.allowed) {
       Transition(legal, *file_status, author_, "status edited in the file");
       return;
@@ -233,7 +237,8 @@ class Planner {
     r.status = StateName(current_);
     r.errors.clear();
     for (TransitionRecord& t : plan_.batch.transitions) t.trace_id = r.trace_id;
-    if (IsTerminal(current_) && in_.rel.find("/archive/") == std::string::npos && in_.source != Source::kGit) {
+    if (IsTerminal(current_) && in_.rel.find("/archive/") == std::string::npos &&
+        in_.source != Source::kGit) {
       plan_.archive_dir = ".agents/specs/archive/" + now_.substr(0, 7);
     }
     if (plan_.events.empty() && author_edit_) {

@@ -67,7 +67,7 @@ struct SpecPlan {
   SpecEdits edits;     // empty: the file is not written
   std::optional<std::string> archive_dir;  // "archive/2026-11": the file moves there
   std::vector<EngineEvent> events;
-  std::optional<Decision> verb;  // the verb's decision; refused: nothing else is in the plan
+  std::optional<Decision> verb;   // the verb's decision; refused: nothing else is in the plan
   std::vector<size_t> caught_up;  // changeLog entries recorded as made elsewhere (indices)
   bool recheck = false;           // the stamp is not recorded: every pass looks at the file again
   bool holds_changes() const { return !batch.transitions.empty() || !batch.refusals.empty(); }
@@ -85,8 +85,9 @@ SpecPlan PlanUnwritable(const PlanInput& in, const std::string& why);
 // file): what specd's verbs and steps wrote since, in this clone or
 // another. Indices into `log`; nullopt when there is no such chain.
 template <typename Known>
-std::optional<std::vector<size_t>> NewChangeLogChain(const std::vector<ChangeLogEntry>& log, const Known& known,
-                                                     const std::string& from, const std::string& to) {
+std::optional<std::vector<size_t>> NewChangeLogChain(const std::vector<ChangeLogEntry>& log,
+                                                     const Known& known, const std::string& from,
+                                                     const std::string& to) {
   size_t start = log.size();
   while (start > 0 && !known(log[start - 1])) --start;
   for (; start < log.size(); ++start) {

@@ -96,7 +96,15 @@ class Collector {
     }
     if (S_ISDIR(st.st_mode)) return VisitDir(path);
     if (!named && !HasSpecExtension(Base(path))) return;
-    out_.push_back(Judge(path, st, boundary_));
+    SpecFile f = Judge(path, st, boundary_);
+    // Named on the command line, a FIFO, socket, device or dangling link is
+    // an error, as a missing file is; only what a walk finds is passed over.
+    if (named && !f.skip_reason.empty() && !f.refused && !f.io_error) {
+      const size_t cut = f.skip_reason.rfind("; skipped");
+      if (cut != std::string::npos) f.skip_reason = f.skip_reason.substr(0, cut) + ": nothing to validate";
+      f.io_error = true;
+    }
+    out_.push_back(std::move(f));
   }
 
   std::vector<SpecFile> Take() { return std::move(out_); }

@@ -50,7 +50,8 @@ FileResult CheckOne(const SpecFile& f, const ValidateOptions& options) {
     Document doc;
     bool loaded = false;
     r.diagnostics = ValidateSpecText(bytes->data, f.display_path, options, &doc, &loaded);
-    const Node* id = loaded && !doc.empty() && doc.root().kind == NodeKind::kMap ? doc.Field(doc.root(), "id") : nullptr;
+    const Node* id =
+        loaded && !doc.empty() && doc.root().kind == NodeKind::kMap ? doc.Field(doc.root(), "id") : nullptr;
     if (id && id->kind == NodeKind::kString) {
       r.spec_id = id->text;
       SourceText(bytes->data).Position(id->offset, &r.id_line, &r.id_column);
@@ -66,13 +67,15 @@ FileResult CheckOne(const SpecFile& f, const ValidateOptions& options) {
 void CheckUniqueIds(std::vector<FileResult>* files) {
   std::map<std::string, std::vector<FileResult*>> by_id;
   for (FileResult& r : *files) {
-    if (!r.spec_id.empty() && r.path.find(".agents/specs/") != std::string::npos) by_id[r.spec_id].push_back(&r);
+    if (!r.spec_id.empty() && r.path.find(".agents/specs/") != std::string::npos)
+      by_id[r.spec_id].push_back(&r);
   }
   for (auto& [id, same] : by_id) {
     if (same.size() < 2) continue;
     for (FileResult* r : same) {
       FileResult* other = same[0] == r ? same[1] : same[0];
-      Diagnostic d = PathDiagnostic(r->path, "unique-spec-id", DuplicateIdMessage(id, other->path), Severity::kError);
+      Diagnostic d =
+          PathDiagnostic(r->path, "unique-spec-id", DuplicateIdMessage(id, other->path), Severity::kError);
       d.pointer = "/id";
       d.line = r->id_line;
       d.column = r->id_column;

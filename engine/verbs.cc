@@ -24,7 +24,8 @@ Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, con
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
     Result<std::optional<SpecRecord>> rec = journal_->GetSpec(id);
     if (!rec.ok()) return rec.error();
-    if (!*rec || (*rec)->removed) return Error{"no spec " + id + " in " + root_ + "/.agents/specs/", ErrorCode::kNotFound};
+    if (!*rec || (*rec)->removed)
+      return Error{"no spec " + id + " in " + root_ + "/.agents/specs/", ErrorCode::kNotFound};
     const SpecRecord& record = **rec;
     if (!record.errors.empty()) {
       Decision d;

@@ -53,7 +53,6 @@ size_t ChangeLogOffset(const Document& doc, size_t index) {
   return doc.node(log->items[index]).offset;
 }
 
-
 // "specd approve ID" in the state machine's advice, with the spec's id.
 std::string WithId(std::string text, const std::string& id) {
   for (size_t at = 0; (at = text.find(" ID", at)) != std::string::npos;) {
@@ -129,7 +128,7 @@ class Checker {
     if (plan.batch.refusals.empty()) return;
     std::string message = Refusal(*from, *to, plan.batch.refusals.front().reason, in.id);
     message += spec.head ? " (HEAD has " + head.status + ")" : " (a new spec starts as draft)";
-out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
+    out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
   }
 
   // Entries under this clone's trace are specd's own from here, so this
@@ -139,9 +138,9 @@ out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", mes
     if (!journal_) return;
     Result<std::optional<JournaledSpec>> found = journal_->Find(id);
     if (!found.ok()) {
-      out->push_back(At(blob, FieldOffset(doc, "changeLog"), "/changeLog", "journal",
-                        "cannot read this clone's journal to check the new changeLog entries: " +
-                            found.error().message));
+      out->push_back(At(
+          blob, FieldOffset(doc, "changeLog"), "/changeLog", "journal",
+          "cannot read this clone's journal to check the new changeLog entries: " + found.error().message));
       return;
     }
     const std::optional<JournaledSpec>& known = *found;

@@ -1,10 +1,9 @@
 // The apply step's promises through the CLI (issue 10 items 5 and 6): a
 // verb that fails changes nothing, and one spec id held by two files is an
 // error on both that stops the engine acting on either.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>

@@ -215,7 +215,7 @@ TEST(Cli, JsonOutputForSkippedAndRefusedFiles) {
   ASSERT_EQ(::symlink((t / "outside/secret.yaml").c_str(), (t / "repo/escape.yaml").c_str()), 0);
   ASSERT_EQ(::mkfifo((t / "repo/pipe.yaml").c_str(), 0644), 0);
   Output o = Specd(t / "repo", {"validate", "--format", "json", "escape.yaml", "pipe.yaml"});
-  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.exit_code, 2);
   Json j = Json::parse(o.out);
   Json expected = {
       {"files",
@@ -232,17 +232,17 @@ TEST(Cli, JsonOutputForSkippedAndRefusedFiles) {
                 "symlink points outside the repository (to " + t / "outside/secret.yaml" + "); not followed"},
                {"severity", "error"}}}}},
            {{"path", "pipe.yaml"},
-            {"outcome", "skipped"},
+            {"outcome", "unreadable"},
             {"diagnostics",
              {{{"file", "pipe.yaml"},
                {"line", 1},
                {"column", 1},
                {"pointer", ""},
-               {"keyword", "skipped"},
-               {"message", "a FIFO, not a file; skipped"},
-               {"severity", "warning"}}}}},
+               {"keyword", "io"},
+               {"message", "a FIFO, not a file: nothing to validate"},
+               {"severity", "error"}}}}},
        }},
-      {"summary", {{"files", 1}, {"valid", 0}, {"invalid", 1}, {"unreadable", 0}, {"skipped", 1}}},
+      {"summary", {{"files", 2}, {"valid", 0}, {"invalid", 1}, {"unreadable", 1}, {"skipped", 0}}},
   };
   EXPECT_EQ(j, expected) << j.dump(2);
 }

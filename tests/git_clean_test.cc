@@ -29,22 +29,23 @@ std::string SpecId(int i) {
 std::string SpecText(int i) {
   static const char* kStates[] = {"draft", "review", "planning", "in-progress"};
   const std::string status = kStates[i % 4];
-  std::string text = Replace(Replace(kValidSpec, "spec-2026-01-01-001", SpecId(i)), "status: draft",
-                             "status: " + status);
+  std::string text =
+      Replace(Replace(kValidSpec, "spec-2026-01-01-001", SpecId(i)), "status: draft", "status: " + status);
   if (status == "planning" || status == "in-progress") {
-    text += "tasks:\n"
-            "  - id: TASK-001\n"
-            "    title: Do the first thing\n"
-            "    type: feature\n"
-            "    status: " +
-            std::string(status == "in-progress" ? "in-progress" : "pending") +
-            "\n"
-            "    priority: high\n"
-            "    assignedTo: " +
-            std::string(status == "in-progress" ? "worker-1" : "null") +
-            "\n"
-            "    dependencies: []\n"
-            "    files: [src/a.cc]\n";
+    text +=
+        "tasks:\n"
+        "  - id: TASK-001\n"
+        "    title: Do the first thing\n"
+        "    type: feature\n"
+        "    status: " +
+        std::string(status == "in-progress" ? "in-progress" : "pending") +
+        "\n"
+        "    priority: high\n"
+        "    assignedTo: " +
+        std::string(status == "in-progress" ? "worker-1" : "null") +
+        "\n"
+        "    dependencies: []\n"
+        "    files: [src/a.cc]\n";
   }
   if (i % 3 == 0) text += "progress:\n  total: 7\n  percent: 99\n";  // stale: shown, not rewritten
   return text;

@@ -135,9 +135,10 @@ TEST(Plan, RefusalPutsBackTheLegalStatusAndRecordsWhy) {
   EXPECT_EQ(r.actor, "alice");
   EXPECT_EQ(r.from, "planning");
   EXPECT_EQ(r.requested, "completed");
-  EXPECT_EQ(r.reason,
-            "planning -> completed is not a step of the spec life cycle (from planning it goes to in-progress, "
-            "or cancelled)");
+  EXPECT_EQ(
+      r.reason,
+      "planning -> completed is not a step of the spec life cycle (from planning it goes to in-progress, "
+      "or cancelled)");
   EXPECT_EQ(plan.edits.status, "planning");
   EXPECT_TRUE(plan.edits.append_changelog.empty());
 }
@@ -175,7 +176,8 @@ PlanInput Teammate(Source source) {
   PlanInput in = File("approved", Known("review"), source);
   in.model.change_log = {{"2025-11-28T09:00:00Z", "alice", "draft", "review", "", "t-here"},
                          {"2025-11-29T08:00:00Z", "bob", "review", "approved", "looks good", "t-there"}};
-  in.journaled = {TransitionRecord{1, in.id, "t-here", "alice", "draft", "review", "", 1'764'320'400'000, ""}};
+  in.journaled = {
+      TransitionRecord{1, in.id, "t-here", "alice", "draft", "review", "", 1'764'320'400'000, ""}};
   return in;
 }
 
@@ -204,9 +206,10 @@ TEST(Plan, FromGitTheTeammatesEntriesAreGitsAndNothingIsWrittenOrStepped) {
 TEST(Plan, FromGitAnIllegalEditIsRecordedNotRefused) {
   SpecPlan plan = PlanSpec(File("completed", Known("planning"), Source::kGit));
   EXPECT_EQ(Moves(plan), (Strings{"planning -> completed by git"}));
-  EXPECT_EQ(plan.batch.transitions[0].reason,
-            "by alice: status edited in the file, brought in by git (planning -> completed is not a step of the "
-            "spec life cycle)");
+  EXPECT_EQ(
+      plan.batch.transitions[0].reason,
+      "by alice: status edited in the file, brought in by git (planning -> completed is not a step of the "
+      "spec life cycle)");
   EXPECT_TRUE(plan.batch.refusals.empty());
   EXPECT_TRUE(plan.edits.empty());
   EXPECT_FALSE(plan.archive_dir);  // git's files stay where git put them
@@ -294,7 +297,8 @@ TEST(Plan, TheFixingEditResolvesTheOpenFailure) {
   SpecPlan plan = PlanSpec(in);
   ASSERT_EQ(plan.batch.failures.size(), 1u);
   EXPECT_EQ(plan.batch.failures[0].id, 7);
-  EXPECT_EQ(plan.batch.failures[0].resolution, "fixed by an edit of the file at 2025-11-29T12:00:00Z (author edit #4)");
+  EXPECT_EQ(plan.batch.failures[0].resolution,
+            "fixed by an edit of the file at 2025-11-29T12:00:00Z (author edit #4)");
   EXPECT_EQ(plan.record.errors, "");
 }
 
@@ -317,7 +321,8 @@ TEST(ChangeLogChain, FindsTheNewEntriesThatChainToTheFile) {
   EXPECT_EQ(NewChangeLogChain(log, known_first, "draft", "planning"), std::nullopt);   // t1 is known
   auto none = [](const ChangeLogEntry&) { return false; };
   EXPECT_EQ(NewChangeLogChain(log, none, "draft", "planning"), (std::vector<size_t>{0, 1, 2}));
-  std::vector<ChangeLogEntry> skip = {{"t1", "a", "draft", "draft", "", ""}, {"t2", "b", "review", "approved", "", ""}};
+  std::vector<ChangeLogEntry> skip = {{"t1", "a", "draft", "draft", "", ""},
+                                      {"t2", "b", "review", "approved", "", ""}};
   EXPECT_EQ(NewChangeLogChain(skip, none, "review", "approved"), (std::vector<size_t>{1}));
 }
 

@@ -82,20 +82,21 @@ TEST_F(SafetyTest, EngineNeverReadsASymlinkOutADeviceOrAFifo) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const std::string invalid = ": invalid, left as it is: ";
-  EXPECT_EQ(r.out, "spec-2026-01-01-001: registered at draft\n"
-                   "spec-2026-01-01-002" + invalid + out_rel + ":1:1: error: " + why_out + "\n" +
-                       "spec-2026-01-01-003" + invalid + zero_rel + ":1:1: error: " + why_zero + "\n" +
-                       "spec-2026-01-01-004" + invalid + fifo_rel + ":1:1: error: " + why_fifo + "\n" +
-                       "4 specs: 0 unchanged, 4 events\n");
+  EXPECT_EQ(r.out,
+            "spec-2026-01-01-001: registered at draft\n"
+            "spec-2026-01-01-002" +
+                invalid + out_rel + ":1:1: error: " + why_out + "\n" + "spec-2026-01-01-003" + invalid +
+                zero_rel + ":1:1: error: " + why_zero + "\n" + "spec-2026-01-01-004" + invalid + fifo_rel +
+                ":1:1: error: " + why_fifo + "\n" + "4 specs: 0 unchanged, 4 events\n");
 
   Output s = Specd({"status"});
   EXPECT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(s.out, "repository: " + repo_.path() + "\njournal: " + Journal() +
                        "\n\ndraft (1)\n  spec-2026-01-01-001  " + kRel + "\n\ninvalid (3)\n" +
                        "  spec-2026-01-01-002  " + out_rel + "\n    " + out_rel + ":1:1: error: " + why_out +
-                       "\n  spec-2026-01-01-003  " + zero_rel + "\n    " + zero_rel + ":1:1: error: " + why_zero +
-                       "\n  spec-2026-01-01-004  " + fifo_rel + "\n    " + fifo_rel + ":1:1: error: " + why_fifo +
-                       "\n");
+                       "\n  spec-2026-01-01-003  " + zero_rel + "\n    " + zero_rel +
+                       ":1:1: error: " + why_zero + "\n  spec-2026-01-01-004  " + fifo_rel + "\n    " +
+                       fifo_rel + ":1:1: error: " + why_fifo + "\n");
   Output show = Specd({"show", "spec-2026-01-01-002"});
   EXPECT_EQ(show.exit_code, 0) << show.err;
   for (const Output& o : {r, s, show}) EXPECT_THAT(o.out + o.err, Not(HasSubstr("hunter2")));
@@ -155,7 +156,8 @@ TEST_F(SafetyTest, RepoOptionFindsTheRootOrRefuses) {
     Output o = Specd({"status", "--repo", dir}, outside_.path());
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_EQ(o.out, "");
-    EXPECT_EQ(o.err, "specd: --repo " + dir + ": not in a repository (no .agents/specs/ or .git there or above)\n");
+    EXPECT_EQ(o.err,
+              "specd: --repo " + dir + ": not in a repository (no .agents/specs/ or .git there or above)\n");
   }
   EXPECT_FALSE(fs::exists(outside_ / ".agents"));
   EXPECT_FALSE(fs::exists("/.agents/.specd"));
@@ -168,7 +170,8 @@ TEST_F(SafetyTest, OptionValuesOutOfRangeAreUsageErrors) {
     Output o = Specd({"validate", "--max-bytes", v});
     EXPECT_EQ(o.exit_code, 2) << v;
     EXPECT_EQ(o.out, "") << v;
-    EXPECT_THAT(o.err, HasSubstr("--max-bytes: '" + v + "' is out of range: must be a whole number from 1 to "
+    EXPECT_THAT(o.err, HasSubstr("--max-bytes: '" + v +
+                                 "' is out of range: must be a whole number from 1 to "
                                  "1073741824"));
   }
   Output small = Specd({"validate", "--max-bytes", "100"});
@@ -205,7 +208,8 @@ TEST_F(SafetyTest, FileSizeLimitIsAnErrorNotASignal) {
 // permission denied; with a journal it may not write, status still shows it.
 TEST_F(SafetyTest, UnreadableFoldersAndReadOnlyJournalsSayTheRealCause) {
   ASSERT_EQ(Specd({"reconcile"}).exit_code, 0);
-  for (const std::string& dir : {repo_.path(), repo_ / ".git", repo_ / ".git/specd"}) ::chmod(dir.c_str(), 0755);
+  for (const std::string& dir : {repo_.path(), repo_ / ".git", repo_ / ".git/specd"})
+    ::chmod(dir.c_str(), 0755);
   ::chmod(Journal().c_str(), 0644);
   ::chmod((repo_ / ".agents/specs/active").c_str(), 0700);
   Output denied = Specd({"status"}, "", true);

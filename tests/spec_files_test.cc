@@ -299,12 +299,16 @@ TEST(CollectSpecFiles, FifoNamedYamlIsSkippedAndNeverOpened) {
   EXPECT_EQ(SummaryLine(report), "1 file: 0 valid, 1 invalid, 1 skipped");
 }
 
-TEST(CollectSpecFiles, NamedFifoIsSkipped) {
+// Named on the command line, a FIFO is an error, as a missing file is (exit
+// 2); only what a directory walk finds is passed over with a warning.
+TEST(CollectSpecFiles, NamedFifoIsAnErrorAndNeverOpened) {
   TempDir t;
   Fifo(t / "pipe.yaml");
   ValidateReport report = CollectAndValidate({t / "pipe.yaml"}, t.path());
-  EXPECT_THAT(TextLines(report), ElementsAre(t / "pipe.yaml" + ":1:1: warning: a FIFO, not a file; skipped"));
-  EXPECT_EQ(report.ExitCode(), 0);
+  EXPECT_THAT(TextLines(report),
+              ElementsAre(t / "pipe.yaml" + ":1:1: error: a FIFO, not a file: nothing to validate"));
+  EXPECT_THAT(Outcomes(report), ElementsAre(Outcome::kUnreadable));
+  EXPECT_EQ(report.ExitCode(), 2);
 }
 
 TEST(CollectSpecFiles, SymlinkToAFifoIsSkipped) {

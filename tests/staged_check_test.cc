@@ -180,10 +180,11 @@ TEST(StagedCheckTest, AJournalThatCannotBeReadIsAnErrorNotNotKnown) {
   journal.broken = Error{"journal /r/.git/specd/journal.db: database disk image is malformed"};
   const std::string log = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review") +
                           Entry("2026-01-02T11:00:00Z", "rex", "review", "approved");
-  EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", log))}, &journal),
-            std::string(kPath) +
-                ":15:3: error: /changeLog: cannot read this clone's journal to check the new changeLog entries: "
-                "journal /r/.git/specd/journal.db: database disk image is malformed\n1 checked, 1 with errors");
+  EXPECT_EQ(
+      Check({Change(kValidSpec, Spec("approved", log))}, &journal),
+      std::string(kPath) +
+          ":15:3: error: /changeLog: cannot read this clone's journal to check the new changeLog entries: "
+          "journal /r/.git/specd/journal.db: database disk image is malformed\n1 checked, 1 with errors");
 }
 
 TEST(StagedCheckTest, BadInputIsAnErrorOrAWarningNeverACrash) {

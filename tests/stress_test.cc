@@ -376,7 +376,7 @@ TEST(StressTest, NoAuthorLineIsLostWithTheWatcherKilledAndVerbsRunning) {
       ASSERT_TRUE(rec.ok() && rec->has_value());
       EXPECT_EQ((*rec)->path, Rel(e, s));
       EXPECT_EQ((*rec)->status, ReadSpecModel(doc).status);
-      EXPECT_EQ((*rec)->content_hash, Sha256Hex(bytes));
+      EXPECT_EQ((*rec)->content_hash, ContentHash(bytes));
       EXPECT_EQ((*rec)->errors, "");
       EXPECT_FALSE((*rec)->removed);
     }
