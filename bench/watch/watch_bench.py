@@ -189,7 +189,7 @@ def latency(specd, base, n):
 
 
 def burst(specd, base, n):
-    repo = new_repo(base, "burst")
+    repo = new_repo(base, "burst-%d" % n)
     active = os.path.join(repo, ".agents/specs/active")
     staging = os.path.join(repo, "staging")  # same file system: a rename is the whole "write"
     os.makedirs(staging)
