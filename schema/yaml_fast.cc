@@ -87,6 +87,9 @@ class FastParser {
       size_t end = nl == std::string_view::npos ? t_.size() : nl;
       if (nl != std::string_view::npos && end > start && t_[end - 1] == '\r') --end;  // only "\r\n" breaks
       if (t_.substr(start, end - start).find('\r') != std::string_view::npos) Quit();
+      // A line starting "..." ends the document (or is plain text that only
+      // looks like it): yaml-cpp's path decides what follows it.
+      if (t_.substr(start, 3) == "...") Quit();
       size_t content = start;
       while (content < end && t_[content] == ' ') ++content;
       bool blank = content == end || t_[content] == '#';

@@ -378,6 +378,15 @@ TEST(Adversarial, QuestionMarkEndingAFlowItemIsReadOneWay) {
   EXPECT_EQ(testing::FastPathDisagreement("tags: [yaml, why?]\n"), "");
 }
 
+TEST(Adversarial, ContentAfterADocumentEndIsReadOneWay) {
+  // fixtures/fuzz-regressions/crash-bbfa71fe.yaml: "...    description: x" at
+  // the left margin; the fast path took it as text, yaml-cpp as the end of
+  // the document with content after it. The fast path now declines it.
+  EXPECT_EQ(testing::FastPathDisagreement("id: a\nrequirements:\n  - id: REQ-001\n...    description: x\n"),
+            "");
+  EXPECT_EQ(testing::FastPathDisagreement("a: 1\n...\n"), "");
+}
+
 // ------------------------------------------------------ fuzz regressions
 //
 // Inputs the fuzzer (tests/fuzz/validate_fuzzer.cc) found to crash. Each
