@@ -7,16 +7,12 @@
 #include "engine/engine.h"
 #include "engine/hash.h"
 #include "engine/loaded.h"
+#include "engine/spec_files.h"
 #include "engine/writeback.h"
 
 namespace specd {
 
 namespace {
-
-std::string BaseName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 std::string DirName(const std::string& path) {
   size_t slash = path.find_last_of('/');

@@ -56,11 +56,6 @@ std::string RealPath(const std::string& path) {
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
 }
 
-std::string Base(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // One path that is not a directory, judged by its lstat: a regular file is
 // read where it is; a symlink only when it resolves to a regular file inside
 // `boundary` (already real); anything else is never opened.
@@ -95,7 +90,7 @@ class Collector {
       return;
     }
     if (S_ISDIR(st.st_mode)) return VisitDir(path);
-    if (!named && !HasSpecExtension(Base(path))) return;
+    if (!named && !HasSpecExtension(BaseName(path))) return;
     SpecFile f = Judge(path, st, boundary_);
     // Named on the command line, a FIFO, socket, device or dangling link is
     // an error, as a missing file is; only what a walk finds is passed over.
@@ -201,6 +196,11 @@ Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes) {
     out.data.clear();
   }
   return out;
+}
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 }  // namespace specd

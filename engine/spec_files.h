@@ -29,6 +29,9 @@ inline constexpr int kMaxSpecDirDepth = 8;
 // (editors' temporaries and specd's own temp files start with a dot).
 bool IsSpecFileName(std::string_view name);
 
+// The last component of a path ("a/b.yaml" -> "b.yaml").
+std::string BaseName(const std::string& path);
+
 // Files named directly are taken whatever their extension; directories are
 // walked for *.yaml and *.yml (sorted; .git and .agents/specs/templates/
 // left out unless named).

@@ -28,8 +28,8 @@ using ::specd::testing::WriteFile;
 using WatchTest = ::specd::testing::WatchFixture;
 
 using Lines = std::vector<std::string>;
-const std::string kRegistered = "(specd: registered)";
-const std::string kEdited = "draft -> review (tester: status edited in the file)";
+using ::specd::testing::kEdited;
+using ::specd::testing::kRegistered;
 
 TEST_F(WatchTest, ActiveDeletedAndRecreatedIsWatchedAgain) {
   const std::string a = Id(1), b = Id(2);

@@ -27,6 +27,10 @@
 
 namespace specd::testing {
 
+// What the watcher prints for a registration and for a hand edit to review.
+inline const std::string kRegistered = "(specd: registered)";
+inline const std::string kEdited = "draft -> review (tester: status edited in the file)";
+
 class WatchProcess {
  public:
   static constexpr int64_t kHangGuardMs = 60'000;
