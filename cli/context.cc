@@ -12,6 +12,7 @@
 
 #include "cli/printable.h"
 #include "engine/repo.h"
+#include "pipeline/git_repo.h"
 
 namespace specd::cli {
 
@@ -140,6 +141,22 @@ std::unique_ptr<Context> OpenForLooking(const RepoOptions& options, const char* 
   ctx->journal = std::move(*journal);
   ctx->engine = std::make_unique<SpecEngine>(Env::Default(), ctx->journal.get(), ctx->root);
   return reconcile && !read_only ? Reconcile(std::move(ctx), verb) : std::move(ctx);
+}
+
+Result<RepoSettings> LoadSettings(const std::string& root) {
+  Result<RepoSettings> settings = LoadRepoSettings(root);
+  if (!settings.ok() || settings->target_branch) return settings;
+  std::string& origin = settings->origin["targetBranch"];
+  Result<std::unique_ptr<pipeline::GitRepo>> git = pipeline::GitRepo::Open(root, false);
+  if (!git.ok()) {
+    origin = "no git repository";
+    return settings;
+  }
+  Result<std::optional<std::string>> branch = (*git)->HeadBranch();
+  if (!branch.ok()) return branch.error();
+  settings->target_branch = *branch;
+  origin = *branch ? "HEAD" : "HEAD is detached";
+  return settings;
 }
 
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json) {

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/journal.h"
+#include "engine/settings.h"
 
 namespace specd::cli {
 
@@ -51,6 +52,12 @@ std::unique_ptr<Context> OpenForLooking(const RepoOptions& options, const char* 
 inline std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb) {
   return OpenForLooking(options, verb, true);
 }
+
+// The repository's settings (.agents/specd.yaml, LoadRepoSettings) with
+// targetBranch resolved: when the file does not set it, the branch HEAD names
+// (origin "HEAD"); nullopt when HEAD is detached or there is no git
+// repository (the origin says which).
+Result<RepoSettings> LoadSettings(const std::string& root);
 
 // Adds --repo (and --json when `json`) to a subcommand.
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);
