@@ -174,6 +174,11 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::string& path
          primary != SQLITE_FULL)) {
       break;
     }
+    // immutable=1 reads the database file alone: a WAL that holds pages
+    // (a writer that crashed or is running) would be passed over. Then the
+    // error stands.
+    std::error_code ec;
+    if (fs::file_size(path + "-wal", ec) > 0 && !ec) break;
   }
   return db;
 }

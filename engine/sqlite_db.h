@@ -60,7 +60,8 @@ struct SqliteOptions {
   // Open for reading only: never create or write anything. The file must
   // exist; when a WAL database's -shm cannot be made (a read-only folder, a
   // full disk) it is opened as SQLite documents for read-only media
-  // (immutable=1: no locks, the committed pages only).
+  // (immutable=1: no locks; only when no -wal holds pages, which it would
+  // pass over).
   bool read_only = false;
   // Added to the error when the file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB).
   std::string damaged_hint = "the file is damaged; move it aside and specd starts a new one";
