@@ -97,6 +97,7 @@ Run SetupShow(CLI::App* sub) {
         }
         if (counters[t.id].attempts > 0) line += "  attempts " + std::to_string(counters[t.id].attempts);
         if (!t.diff_path.empty()) line += "  diff " + t.diff_path;
+        line.erase(line.find_last_not_of(' ') + 1);
         PrintLine(stdout, line);
       }
     }
