@@ -79,8 +79,10 @@ Run SetupEvents(CLI::App* sub) {
   sub->add_option("--since", *since, "Only events after this seq")->check(CLI::NonNegativeNumber);
   sub->add_flag("-f,--follow", *follow, "Keep printing events as they are journaled (until interrupted)");
   return [repo, since, follow] {
-    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    std::unique_ptr<Context> ctx = OpenForLooking(*repo, "events", false);
     if (!ctx) return kExitUsage;
+    if (ctx->no_specs && !*follow) return kExitOk;  // no journal: no events, and none made
+    if (ctx->no_specs && !(ctx = OpenContext(*repo))) return kExitUsage;  // to follow, one to watch
     int64_t seq = *since;
     if (!Drain(ctx->journal.get(), &seq, repo->json)) return kExitUsage;
     if (!*follow) return kExitOk;

@@ -16,9 +16,10 @@ Run SetupFailures(CLI::App* sub) {
   sub->add_option("--like", *like, "Words describing the failure")->required();
   sub->add_option("-n,--limit", *limit, "How many to show")->capture_default_str();
   return [repo, like, limit] {
-    std::unique_ptr<Context> ctx = OpenContext(*repo);
+    std::unique_ptr<Context> ctx = OpenForLooking(*repo, "failures", false);
     if (!ctx) return kExitUsage;
-    Result<std::vector<FailureRecord>> found = ctx->journal->SearchFailures(*like, *limit);
+    Result<std::vector<FailureRecord>> found =
+        ctx->no_specs ? std::vector<FailureRecord>() : ctx->journal->SearchFailures(*like, *limit);
     if (!found.ok()) {
       PrintLine(stderr, "specd failures: " + found.error().message);
       return kExitUsage;

@@ -18,6 +18,10 @@ Run SetupLog(CLI::App* sub) {
   return [repo, id] {
     std::unique_ptr<Context> ctx = OpenReconciled(*repo, "log");
     if (!ctx) return kExitUsage;
+    if (ctx->no_specs) {
+      PrintLine(stderr, "specd log: no spec " + *id + " in the journal");
+      return kExitUsage;
+    }
     Result<std::vector<TransitionRecord>> ts = ctx->journal->Transitions(*id);
     Result<std::vector<RefusalRecord>> rs = ctx->journal->Refusals(*id);
     if (!ts.ok() || !rs.ok()) {

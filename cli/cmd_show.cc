@@ -23,7 +23,8 @@ Run SetupShow(CLI::App* sub) {
   return [repo, id] {
     std::unique_ptr<Context> ctx = OpenReconciled(*repo, "show");
     if (!ctx) return kExitUsage;
-    Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(*id);
+    Result<std::optional<SpecRecord>> rec =
+        ctx->no_specs ? Result<std::optional<SpecRecord>>(std::nullopt) : ctx->journal->GetSpec(*id);
     if (!rec.ok() || !*rec) {
       PrintLine(stderr, "specd show: no spec " + *id);
       return kExitUsage;

@@ -32,6 +32,16 @@ Run SetupStatus(CLI::App* sub) {
   return [repo] {
     std::unique_ptr<Context> ctx = OpenReconciled(*repo, "status");
     if (!ctx) return kExitUsage;
+    if (ctx->no_specs) {
+      if (repo->json) {
+        nlohmann::ordered_json out = {
+            {"repository", ctx->root}, {"journal", nullptr}, {"specs", nlohmann::ordered_json::array()}};
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      } else {
+        PrintLine(stdout, "repository: " + ctx->root + "\nno specs here (.agents/specs/ does not exist)");
+      }
+      return kExitOk;
+    }
     Result<std::vector<SpecRecord>> specs = ctx->journal->ListSpecs();
     if (!specs.ok()) {
       PrintLine(stderr, "specd status: " + specs.error().message);

@@ -11,6 +11,7 @@
 #include "cli/printable.h"
 #include "cli/report_json.h"
 #include "engine/repo.h"
+#include "engine/settings.h"
 #include "engine/validate_run.h"
 
 namespace specd::cli {
@@ -42,6 +43,23 @@ bool DefaultInputs(const std::string& root, std::vector<std::string>* inputs) {
   return true;
 }
 
+// With no PATH, the repository's settings file too (when there is one), first.
+void AddSettings(const std::string& root, ValidateReport* report) {
+  std::error_code ec;
+  std::string shown = fs::proximate(fs::path(root) / kSettingsPath, fs::current_path(ec), ec).string();
+  if (shown.empty()) shown = root + "/" + kSettingsPath;
+  SettingsCheck check = CheckRepoSettings(root, shown);
+  if (!check.present) return;
+  FileResult r;
+  r.path = shown;
+  r.diagnostics = std::move(check.diagnostics);
+  bool error = std::any_of(r.diagnostics.begin(), r.diagnostics.end(),
+                           [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  r.outcome = check.io_error ? Outcome::kUnreadable : error ? Outcome::kInvalid : Outcome::kValid;
+  ++(r.outcome == Outcome::kUnreadable ? report->unreadable : error ? report->invalid : report->valid);
+  report->files.insert(report->files.begin(), std::move(r));
+}
+
 int RunValidate(ValidateArgs& a) {
   std::optional<std::string> root;
   if (!a.repo.empty()) {
@@ -70,6 +88,7 @@ int RunValidate(ValidateArgs& a) {
   std::vector<SpecFile> files = CollectSpecFiles(inputs, boundary);
   a.options.syntax_only = a.syntax_only;
   ValidateReport report = ValidateSpecFiles(files, a.options, a.jobs);
+  if (a.paths.empty()) AddSettings(*root, &report);
 
   if (a.format == "json") {
     std::cout << ReportJson(report) << '\n';

@@ -12,6 +12,7 @@
 
 #include "cli/printable.h"
 #include "engine/repo.h"
+#include "pipeline/git_repo.h"
 
 namespace specd::cli {
 
@@ -73,13 +74,13 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
   return ctx;
 }
 
-std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb) {
-  std::unique_ptr<Context> ctx = OpenContext(options);
-  if (!ctx) return nullptr;
+namespace {
+
+// One pass before looking. A pass that cannot write (a full disk) is said,
+// and the journal is shown as it was.
+std::unique_ptr<Context> Reconcile(std::unique_ptr<Context> ctx, const char* verb) {
   Result<PassReport> pass = ctx->engine->ReconcileAll();
   if (!pass.ok()) {
-    // Looking needs no writing: a full disk or a read-only journal still
-    // shows what the journal holds.
     PrintLine(stderr, std::string("specd ") + verb + ": " + pass.error().message);
     PrintLine(stderr, std::string("specd ") + verb + ": showing the journal as it was before this pass");
     ctx->pass_error = pass.error().message;
@@ -89,6 +90,73 @@ std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* 
   for (const PassReport::Failed& f : pass->failed)
     PrintLine(stderr, std::string("specd ") + verb + ": " + f.message);
   return ctx;
+}
+
+// The journal of a repository that has one, for looking: as OpenContext
+// opens it when it can be written, else read-only.
+Result<std::unique_ptr<Journal>> OpenJournalForLooking(const std::string& path, const char* verb,
+                                                       bool* read_only) {
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(path);
+  if (journal.ok() && !(*journal)->read_only()) return journal;
+  if (!journal.ok() && journal.error().code == ErrorCode::kBusy) return journal;
+  Result<std::unique_ptr<Journal>> looking = journal.ok() ? std::move(journal) : Journal::OpenReadOnly(path);
+  if (!looking.ok()) {
+    // Say why it could not be written; the read-only open's reason only when
+    // it is about the journal itself (its schema).
+    return looking.error().code == ErrorCode::kInvalid ? looking.error() : journal.error();
+  }
+  *read_only = true;
+  PrintLine(stderr,
+            std::string("specd ") + verb + ": note: journal is read-only here; showing it as last written");
+  return looking;
+}
+
+}  // namespace
+
+std::unique_ptr<Context> OpenForLooking(const RepoOptions& options, const char* verb, bool reconcile) {
+  std::optional<std::string> root = FindRoot(options);
+  if (!root) return nullptr;
+  const std::string path = JournalPathFor(*root);
+  struct stat st;
+  const bool has_journal = ::lstat(path.c_str(), &st) == 0;
+  std::error_code ec;
+  if (!has_journal && !fs::is_directory(SpecsDir(*root), ec)) {
+    auto ctx = std::make_unique<Context>();  // nothing to show, and nothing to create
+    ctx->root = *root;
+    ctx->no_specs = true;
+    return ctx;
+  }
+  if (!has_journal) {
+    std::unique_ptr<Context> ctx = OpenContext(options);
+    return ctx && reconcile ? Reconcile(std::move(ctx), verb) : std::move(ctx);
+  }
+  bool read_only = false;
+  Result<std::unique_ptr<Journal>> journal = OpenJournalForLooking(path, verb, &read_only);
+  if (!journal.ok()) {
+    PrintLine(stderr, "specd: " + journal.error().message);
+    return nullptr;
+  }
+  auto ctx = std::make_unique<Context>();
+  ctx->root = *root;
+  ctx->journal = std::move(*journal);
+  ctx->engine = std::make_unique<SpecEngine>(Env::Default(), ctx->journal.get(), ctx->root);
+  return reconcile && !read_only ? Reconcile(std::move(ctx), verb) : std::move(ctx);
+}
+
+Result<RepoSettings> LoadSettings(const std::string& root) {
+  Result<RepoSettings> settings = LoadRepoSettings(root);
+  if (!settings.ok() || settings->target_branch) return settings;
+  std::string& origin = settings->origin["targetBranch"];
+  Result<std::unique_ptr<pipeline::GitRepo>> git = pipeline::GitRepo::Open(root, false);
+  if (!git.ok()) {
+    origin = "no git repository";
+    return settings;
+  }
+  Result<std::optional<std::string>> branch = (*git)->HeadBranch();
+  if (!branch.ok()) return branch.error();
+  settings->target_branch = *branch;
+  origin = *branch ? "HEAD" : "HEAD is detached";
+  return settings;
 }
 
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json) {

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/journal.h"
+#include "engine/settings.h"
 
 namespace specd::cli {
 
@@ -21,6 +22,9 @@ struct RepoOptions {
 struct Context {
   std::string root;
   std::string pass_error;  // OpenReconciled's pass failed: the journal is shown as it was
+  // OpenForLooking only: no .agents/specs/ and no journal yet, and nothing
+  // was created (`journal` and `engine` are null); the caller says so.
+  bool no_specs = false;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<SpecEngine> engine;
 };
@@ -35,12 +39,25 @@ std::optional<std::string> FindRoot(const RepoOptions& options);
 // repository or the journal cannot be opened.
 std::unique_ptr<Context> OpenContext(const RepoOptions& options);
 
-// For the commands that only look (status, show, log): OpenContext, then one
-// reconcile pass so they show the files as they are now. A pass that cannot
-// write (a full disk, a read-only journal) is said as "specd VERB: ..." and
-// the journal is shown as it was. nullptr (the reason printed) only when
-// there is no repository or journal.
-std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb);
+// For the commands that only look (status, show, log, events, failures):
+// OpenContext, then (when `reconcile`) one pass so they show the files as
+// they are now. A pass that cannot write (a full disk) is said as "specd
+// VERB: ..." and the journal is shown as it was. A journal that cannot be
+// written at all (a read-only folder or file) is opened read-only, with no
+// pass, and said once: "specd VERB: note: journal is read-only here; showing
+// it as last written". No .agents/specs/ and no journal: Context::no_specs,
+// nothing created. nullptr (the reason printed) only when there is no
+// repository, or no journal can be read.
+std::unique_ptr<Context> OpenForLooking(const RepoOptions& options, const char* verb, bool reconcile);
+inline std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const char* verb) {
+  return OpenForLooking(options, verb, true);
+}
+
+// The repository's settings (.agents/specd.yaml, LoadRepoSettings) with
+// targetBranch resolved: when the file does not set it, the branch HEAD names
+// (origin "HEAD"); nullopt when HEAD is detached or there is no git
+// repository (the origin says which).
+Result<RepoSettings> LoadSettings(const std::string& root);
 
 // Adds --repo (and --json when `json`) to a subcommand.
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);

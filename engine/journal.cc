@@ -187,15 +187,35 @@ int Journal::SchemaVersion() {
   return JournalSchemaVersion();
 }
 
-Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
+namespace {
+
+SqliteOptions JournalOptions(const std::string& path, bool read_only) {
   SqliteOptions options;
   options.label = "journal";
+  options.read_only = read_only;
   options.damaged_hint =
       "the journal is damaged: move " + path + " aside and specd rebuilds it from the spec files";
-  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path, std::move(options));
+  return options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path, JournalOptions(path, false));
   if (!db.ok()) return db.error();
   if (Status s = PrepareJournalSchema(**db); !s.ok()) return s.error();
   return std::unique_ptr<Journal>(new Journal(std::move(*db)));
+}
+
+Result<std::unique_ptr<Journal>> Journal::OpenReadOnly(const std::string& path) {
+  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path, JournalOptions(path, true));
+  if (!db.ok()) return db.error();
+  if (Status s = CheckJournalSchemaForReading(**db); !s.ok()) return s.error();
+  return std::unique_ptr<Journal>(new Journal(std::move(*db)));
+}
+
+bool Journal::read_only() const {
+  return db_->ReadOnly();
 }
 
 Status Journal::Apply(const JournalBatch& batch, AppliedIds* applied) {

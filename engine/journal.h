@@ -135,12 +135,19 @@ class Journal {
   // process held the lock past the timeout; a damaged file names its path and
   // says that moving it aside rebuilds the journal from the spec files.
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  // For looking only, where the journal cannot be written (a read-only
+  // folder or file, a full disk): creates, configures and migrates nothing;
+  // every write fails. A journal older than this specd's schema is kInvalid
+  // (it needs one run that can write it: `specd reconcile`); newer, as Open.
+  static Result<std::unique_ptr<Journal>> OpenReadOnly(const std::string& path);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
   static int SchemaVersion();  // current schema version (PRAGMA user_version)
   const std::string& path() const { return path_; }
+  // Writes are refused: OpenReadOnly, or Open found the file write-protected.
+  bool read_only() const;
 
   // Seq values are assigned in batch order. On any failure nothing is
   // written and the Error names the record that failed.

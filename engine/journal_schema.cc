@@ -236,4 +236,16 @@ Status PrepareJournalSchema(SqliteDb& db) {
   return Status::Ok();
 }
 
+Status CheckJournalSchemaForReading(SqliteDb& db) {
+  Result<int> version = UserVersion(db);
+  if (!version.ok()) return version.error();
+  if (Status s = CheckNotNewer(db, *version); !s.ok()) return s;
+  if (*version == JournalSchemaVersion()) return Status::Ok();
+  return Error{
+      "journal " + db.path() + " has schema version " + std::to_string(*version) +
+          ", older than this specd's (" + std::to_string(JournalSchemaVersion()) +
+          ") and it cannot be written here: run specd reconcile once where it can (that upgrades it)",
+      ErrorCode::kInvalid};
+}
+
 }  // namespace specd

@@ -15,4 +15,8 @@ int JournalSchemaVersion();  // the version this specd writes
 // missing migrations in one transaction.
 Status PrepareJournalSchema(SqliteDb& db);
 
+// For a read-only connection: the journal's schema is this specd's. Older is
+// kInvalid (one run that can write it migrates it), newer as above.
+Status CheckJournalSchemaForReading(SqliteDb& db);
+
 }  // namespace specd

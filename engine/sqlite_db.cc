@@ -1,6 +1,7 @@
 #include "engine/sqlite_db.h"
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace specd {
@@ -19,6 +20,64 @@ ErrorCode ConstraintCode(int extended) {
       return ErrorCode::kAlreadyExists;
     default:
       return ErrorCode::kInvalid;
+  }
+}
+
+// `path` as a file: URI (RFC 3986 percent-encoding of anything that could
+// end the path or start a query), with `query` after it.
+std::string FileUri(const std::string& path, const std::string& query) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    bool plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (plain || (c != 0 && std::strchr("/-._~", c))) {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  return uri + "?" + query;
+}
+
+// What errno says of a failed read or write, in words a user can act on.
+std::string IoCause(int err) {
+  switch (err) {
+    case EFBIG:
+      return "file too large (ulimit -f?)";
+    case ENOSPC:
+      return "no space left on device";
+    case EDQUOT:
+      return "disk quota exceeded";
+    case EROFS:
+      return "read-only file system";
+    case EACCES:
+    case EPERM:
+      return "permission denied";
+    case EIO:
+      return "input/output error (a failing disk?)";
+    default:
+      return std::strerror(err);
+  }
+}
+
+// Which way an extended SQLITE_IOERR code failed, and on which file: the
+// WAL index (-shm) is named, the database or its WAL is the one in the label.
+std::string IoVerb(int extended, const std::string& path) {
+  switch (extended) {
+    case SQLITE_IOERR_READ:
+    case SQLITE_IOERR_SHORT_READ:
+    case SQLITE_IOERR_FSTAT:
+    case SQLITE_IOERR_ACCESS:
+      return "cannot read";
+    case SQLITE_IOERR_SHMOPEN:
+    case SQLITE_IOERR_SHMSIZE:
+    case SQLITE_IOERR_SHMMAP:
+    case SQLITE_IOERR_SHMLOCK:
+      return "cannot write " + path + "-shm";
+    default:
+      return "cannot write";
   }
 }
 
@@ -79,6 +138,7 @@ SqliteDb::~SqliteDb() {
 }
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, SqliteOptions options) {
+  if (options.read_only) return OpenReadOnly(path, std::move(options));
   std::error_code ec;
   fs::path dir = fs::path(path).parent_path();
   if (!dir.empty()) fs::create_directories(dir, ec);
@@ -93,6 +153,33 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, Sqlite
   if (rc != SQLITE_OK) return db->Fail("cannot open");
   sqlite3_busy_timeout(raw, db->options_.busy_timeout_ms);
   return db;
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::string& path, SqliteOptions options) {
+  std::unique_ptr<SqliteDb> db;
+  for (bool immutable : {false, true}) {
+    sqlite3* raw = nullptr;
+    const std::string name = immutable ? FileUri(path, "immutable=1") : path;
+    int rc = sqlite3_open_v2(name.c_str(), &raw, SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0),
+                             nullptr);
+    db.reset(new SqliteDb(path, raw, options));
+    if (rc != SQLITE_OK) return db->Fail("cannot open");
+    sqlite3_busy_timeout(raw, db->options_.busy_timeout_ms);
+    // Opening reads nothing: the first read finds whether the WAL index
+    // (-shm) can be had.
+    rc = sqlite3_exec(raw, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+    const int primary = sqlite3_errcode(raw) & 0xff;
+    if (rc == SQLITE_OK || immutable ||
+        (primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY && primary != SQLITE_IOERR &&
+         primary != SQLITE_FULL)) {
+      break;
+    }
+  }
+  return db;
+}
+
+bool SqliteDb::ReadOnly() const {
+  return sqlite3_db_readonly(db_, "main") == 1;
 }
 
 Status SqliteDb::Configure() {
@@ -143,6 +230,16 @@ Error SqliteDb::Fail(const std::string& what) const {
     case SQLITE_CANTOPEN:
       return Failed(message,
                     sqlite3_system_errno(db_) == EACCES ? ErrorCode::kPermission : ErrorCode::kOther);
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+      // SQLite says "disk I/O error" or "database or disk is full"; errno
+      // says why (a `ulimit -f`, a full disk, a quota).
+      if (int err = sqlite3_system_errno(db_); err != 0) {
+        return Failed(
+            what + ": " + IoVerb(sqlite3_extended_errcode(db_), path_) + ": " + IoCause(err),
+            err == EACCES || err == EPERM || err == EROFS ? ErrorCode::kPermission : ErrorCode::kOther);
+      }
+      return Failed(message);
     case SQLITE_CONSTRAINT:
       return Failed(message, ConstraintCode(sqlite3_extended_errcode(db_)));
     default:

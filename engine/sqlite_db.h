@@ -57,6 +57,11 @@ struct SqliteOptions {
   bool wal = true;  // journal_mode=WAL, synchronous=FULL
   bool foreign_keys = true;
   std::string label = "database";  // how errors name it: "<label> <path>: ..."
+  // Open for reading only: never create or write anything. The file must
+  // exist; when a WAL database's -shm cannot be made (a read-only folder, a
+  // full disk) it is opened as SQLite documents for read-only media
+  // (immutable=1: no locks, the committed pages only).
+  bool read_only = false;
   // Added to the error when the file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB).
   std::string damaged_hint = "the file is damaged; move it aside and specd starts a new one";
 };
@@ -77,10 +82,15 @@ class SqliteDb {
 
   const std::string& path() const { return path_; }
   sqlite3* raw() const { return db_; }
+  // Writes are refused: opened read_only, or SQLite found the file
+  // write-protected and opened it for reading (SQLITE_OPEN_READWRITE does).
+  bool ReadOnly() const;
 
   // The error of the last failed call, as "<label> <path>: <what>: <sqlite
   // message>". SQLITE_BUSY/LOCKED is kBusy; a damaged file (SQLITE_CORRUPT,
-  // SQLITE_NOTADB) says that moving it aside lets specd rebuild it.
+  // SQLITE_NOTADB) says that moving it aside lets specd rebuild it; an I/O
+  // error or a full disk names the cause from errno ("file too large
+  // (ulimit -f?)", "no space left on device") instead of "disk I/O error".
   Error Fail(const std::string& what) const;
   Error Failed(const std::string& message,
                ErrorCode code = ErrorCode::kOther) const;  // "<label> <path>: ..."
@@ -127,6 +137,7 @@ class SqliteDb {
 
  private:
   SqliteDb(std::string path, sqlite3* db, SqliteOptions options);
+  static Result<std::unique_ptr<SqliteDb>> OpenReadOnly(const std::string& path, SqliteOptions options);
   void RollbackQuietly();
   void RollbackToSavepointQuietly();
   Status SwitchToWal();

@@ -2,6 +2,8 @@
 
 #include <git2.h>
 
+#include <string_view>
+
 namespace specd::pipeline {
 
 namespace {
@@ -65,6 +67,20 @@ GitRepo::~GitRepo() {
   git_index_free(index_);
   git_repository_free(repo_);
   git_libgit2_shutdown();
+}
+
+Result<std::optional<std::string>> GitRepo::HeadBranch() {
+  // HEAD itself, not what it resolves to: an unborn branch has no commit yet.
+  git_reference* head = nullptr;
+  if (git_reference_lookup(&head, repo_, "HEAD") != 0) return GitError("cannot read HEAD");
+  std::optional<std::string> branch;
+  if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC) {
+    std::string target = git_reference_symbolic_target(head);
+    constexpr std::string_view kHeads = "refs/heads/";
+    branch = target.rfind(kHeads, 0) == 0 ? target.substr(kHeads.size()) : target;
+  }
+  git_reference_free(head);
+  return branch;
 }
 
 Result<std::optional<std::string>> GitRepo::ConfigPath(const char* name) {

@@ -54,6 +54,10 @@ class GitRepo {
   const std::string& git_dir() const { return git_dir_; }        // this worktree's
   const std::string& common_dir() const { return common_dir_; }  // shared by linked worktrees
 
+  // The branch HEAD names ("main" for refs/heads/main), also when it is
+  // unborn (no commit yet); nullopt when HEAD is detached.
+  Result<std::optional<std::string>> HeadBranch();
+
   // A config value read as a path ("~/" expanded); nullopt when unset.
   Result<std::optional<std::string>> ConfigPath(const char* name);
 

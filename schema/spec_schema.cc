@@ -22,6 +22,10 @@ std::string_view BuiltinSchemaText() {
   return kSpecSchemaJson;
 }
 
+std::string_view SettingsSchemaText() {
+  return kSettingsSchemaJson;
+}
+
 namespace {
 
 void StripPropertyNames(Json* j) {
@@ -260,12 +264,23 @@ Result<std::shared_ptr<const SpecSchema>> SpecSchema::Parse(std::string_view jso
   return std::shared_ptr<const SpecSchema>(new SpecSchema(std::move(impl)));
 }
 
+namespace {
+
+std::shared_ptr<const SpecSchema> ParseBuiltin(std::string_view text) {
+  auto parsed = SpecSchema::Parse(text);
+  if (!parsed.ok()) throw std::logic_error("built-in schema: " + parsed.error().message);
+  return parsed.value();
+}
+
+}  // namespace
+
 const SpecSchema& SpecSchema::Builtin() {
-  static const std::shared_ptr<const SpecSchema> schema = [] {
-    auto parsed = Parse(BuiltinSchemaText());
-    if (!parsed.ok()) throw std::logic_error("built-in schema: " + parsed.error().message);
-    return parsed.value();
-  }();
+  static const std::shared_ptr<const SpecSchema> schema = ParseBuiltin(BuiltinSchemaText());
+  return *schema;
+}
+
+const SpecSchema& SpecSchema::Settings() {
+  static const std::shared_ptr<const SpecSchema> schema = ParseBuiltin(SettingsSchemaText());
   return *schema;
 }
 

@@ -14,14 +14,20 @@
 
 namespace specd {
 
-// The schema compiled into the binary (schema/spec.schema.json).
+// The schemas compiled into the binary (schema/spec.schema.json,
+// schema/settings.schema.json).
 std::string_view BuiltinSchemaText();
+std::string_view SettingsSchemaText();
+
+// A JSON Schema (draft 7) and the messages written from it: the spec schema,
+// and the same machinery for the repository settings (.agents/specd.yaml).
 
 class SpecSchema {
  public:
   static Result<std::shared_ptr<const SpecSchema>> Parse(std::string_view json_text);
   // Parsed once, on first use; safe to share between threads.
   static const SpecSchema& Builtin();
+  static const SpecSchema& Settings();  // schema/settings.schema.json, likewise
 
   ~SpecSchema();
   // Appends one finding per violation. Thread-safe.

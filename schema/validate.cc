@@ -57,6 +57,20 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::stri
 
 std::vector<Diagnostic> ValidateSpecText(std::string_view raw, const std::string& display_path,
                                          const ValidateOptions& options, Document* doc, bool* loaded) {
+  DocumentKind kind;
+  kind.schema = options.schema ? options.schema : &SpecSchema::Builtin();
+  if (!options.syntax_only) {
+    std::string id = ExpectedSpecId(display_path);
+    kind.rules = [id](const Document& d, std::vector<Finding>* out) { CheckSpecRules(d, id, out); };
+  } else {
+    kind.schema = nullptr;
+  }
+  return ValidateDocumentText(raw, display_path, options, kind, doc, loaded);
+}
+
+std::vector<Diagnostic> ValidateDocumentText(std::string_view raw, const std::string& display_path,
+                                             const ValidateOptions& options, const DocumentKind& kind,
+                                             Document* doc, bool* loaded) {
   *loaded = false;
   // YAML takes a CR on its own as a line break; yaml-cpp 0.7 keeps it in the
   // scalar. Read it as the "\n" it is (same length: offsets stay true).
@@ -80,27 +94,33 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view raw, const std::string
     size_t body_offset = bad->offset - (bytes.size() - source.body().size());
     return one(body_offset, "encoding", bad->message);
   }
-  if (IsBlank(source.body())) return one(0, "yaml-empty", "the file is empty; a spec is a mapping of fields");
+  constexpr char is_a[] = "; a spec is a mapping of fields";
+  if (IsBlank(source.body())) {
+    if (kind.empty_ok) return {};
+    return one(0, "yaml-empty", std::string("the file is empty") + is_a);
+  }
   Finding problem;
   if (!LoadYaml(source.body(), options.limits, doc, &problem, !options.reference_parser)) {
     if (problem.keyword == "yaml-empty") {
-      problem.message = "the file holds only comments; a spec is a mapping of fields";
+      if (kind.empty_ok) return {};
+      problem.message = std::string("the file holds only comments") + is_a;
     }
     return {Place(source, display_path, problem)};
   }
-  *loaded = true;
   if (doc->root().kind == NodeKind::kNull && doc->root().offset >= source.body().size()) {
-    return one(0, "yaml-empty", "the document is empty; a spec is a mapping of fields");
+    if (kind.empty_ok) return {};
+    *loaded = true;
+    return one(0, "yaml-empty", std::string("the document is empty") + is_a);
   }
+  *loaded = true;
   if (doc->root().kind != NodeKind::kMap) {
     return one(doc->root().offset, "type",
-               "the document must be a mapping of spec fields, not " + WithArticle(doc->root().kind));
+               "the document must be a mapping of " + kind.fields + ", not " + WithArticle(doc->root().kind));
   }
-  if (options.syntax_only) return {};
+  if (!kind.schema) return {};
   std::vector<Finding> findings;
-  const SpecSchema& schema = options.schema ? *options.schema : SpecSchema::Builtin();
-  schema.Check(*doc, &findings);
-  CheckSpecRules(*doc, ExpectedSpecId(display_path), &findings);
+  kind.schema->Check(*doc, &findings);
+  if (kind.rules) kind.rules(*doc, &findings);
   std::stable_sort(findings.begin(), findings.end(),
                    [](const Finding& a, const Finding& b) { return a.offset < b.offset; });
   std::vector<Diagnostic> out;

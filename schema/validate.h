@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,5 +36,21 @@ std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::stri
 // `loaded`), for callers that go on to act on the spec.
 std::vector<Diagnostic> ValidateSpecText(std::string_view bytes, const std::string& display_path,
                                          const ValidateOptions& options, Document* doc, bool* loaded);
+
+// What a YAML document other than a spec (the repository settings) is
+// checked against, through the same steps and with the same diagnostics.
+struct DocumentKind {
+  const SpecSchema* schema = nullptr;
+  std::string fields = "spec fields";  // "the document must be a mapping of <fields>"
+  bool empty_ok = false;               // a blank or comments-only file is no error (and `loaded` stays false)
+  // The checks a schema cannot express, after it; may be empty.
+  std::function<void(const Document&, std::vector<Finding>*)> rules;
+};
+
+// Encoding, YAML rules, then `kind`'s schema and rules (options.schema and
+// options.syntax_only are not used).
+std::vector<Diagnostic> ValidateDocumentText(std::string_view bytes, const std::string& display_path,
+                                             const ValidateOptions& options, const DocumentKind& kind,
+                                             Document* doc, bool* loaded);
 
 }  // namespace specd

@@ -1,0 +1,96 @@
+// specd config [--json]: every effective setting of the repository, its value
+// and where it came from (.agents/specd.yaml:LINE:COL, the default, HEAD).
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/printable.h"
+
+namespace specd::cli {
+
+namespace {
+
+struct Row {
+  std::string name, value, from;
+};
+
+std::vector<Row> Rows(const RepoSettings& s) {
+  auto from = [&](const char* key) { return "(" + s.origin.at(key) + ")"; };
+  std::vector<Row> rows = {
+      {"targetBranch", s.target_branch.value_or("(none)"), from("targetBranch")},
+      {"lease.ttlSeconds", std::to_string(s.lease_ttl_seconds), from("lease.ttlSeconds")},
+      {"lease.heartbeatSeconds", std::to_string(s.heartbeat_seconds), from("lease.heartbeatSeconds")},
+      {"lease.maxAttempts", std::to_string(s.max_attempts), from("lease.maxAttempts")},
+  };
+  if (s.gates.empty()) rows.push_back({"gates", "(none)", from("gates")});
+  for (size_t i = 0; i < s.gates.size(); ++i) {
+    const RepoSettings::Gate& g = s.gates[i];
+    std::string value = g.name + ": " + g.run;
+    if (g.timeout_seconds) value += " (timeout " + std::to_string(*g.timeout_seconds) + "s)";
+    rows.push_back({i == 0 ? "gates" : "", value, i == 0 ? from("gates") : ""});
+  }
+  return rows;
+}
+
+void PrintText(const RepoSettings& s) {
+  std::vector<Row> rows = Rows(s);
+  size_t name_w = 0, value_w = 0;
+  for (const Row& r : rows) {
+    name_w = std::max(name_w, r.name.size());
+    value_w = std::max(value_w, r.value.size());
+  }
+  for (const Row& r : rows) {
+    std::string line = r.name + std::string(name_w + 2 - r.name.size(), ' ') + r.value;
+    if (!r.from.empty()) line += std::string(value_w + 2 - r.value.size(), ' ') + r.from;
+    PrintLine(stdout, line);
+  }
+}
+
+void PrintJson(const RepoSettings& s) {
+  using Json = nlohmann::ordered_json;
+  auto entry = [&](const char* key, Json value) { return Json{{"value", value}, {"from", s.origin.at(key)}}; };
+  Json gates = Json::array();
+  for (const RepoSettings::Gate& g : s.gates) {
+    Json j = {{"name", g.name}, {"run", g.run}};
+    if (g.timeout_seconds) j["timeoutSeconds"] = *g.timeout_seconds;
+    gates.push_back(j);
+  }
+  Json out = {
+      {"targetBranch", entry("targetBranch", s.target_branch ? Json(*s.target_branch) : Json(nullptr))},
+      {"lease.ttlSeconds", entry("lease.ttlSeconds", s.lease_ttl_seconds)},
+      {"lease.heartbeatSeconds", entry("lease.heartbeatSeconds", s.heartbeat_seconds)},
+      {"lease.maxAttempts", entry("lease.maxAttempts", s.max_attempts)},
+      {"gates", entry("gates", gates)},
+  };
+  std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+}  // namespace
+
+Run SetupConfig(CLI::App* sub) {
+  auto repo = std::make_shared<RepoOptions>();
+  AddRepoOptions(sub, repo.get(), true);
+  sub->description(
+      "Print every effective setting (.agents/specd.yaml, else the default), its value and where it came\n"
+      "from. Exit status: 0 valid, 1 the settings file is invalid, 2 usage or I/O error.");
+  return [repo] {
+    std::optional<std::string> root = FindRoot(*repo);
+    if (!root) return kExitUsage;
+    Result<RepoSettings> settings = LoadSettings(*root);
+    if (!settings.ok()) {
+      PrintLine(stderr, settings.error().message);
+      return settings.error().code == ErrorCode::kInvalid ? kExitInvalid : kExitUsage;
+    }
+    if (repo->json) {
+      PrintJson(*settings);
+    } else {
+      PrintText(*settings);
+    }
+    return kExitOk;
+  };
+}
+
+}  // namespace specd::cli

@@ -1,0 +1,58 @@
+// The repository's settings, .agents/specd.yaml (optional): read as specs are
+// read (lstat, inside the repository, size limit), loaded by the same YAML
+// rules, checked by schema/settings.schema.json and one rule of its own, and
+// every value kept with where it came from (`specd config` prints both).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schema/diagnostic.h"
+#include "schema/result.h"
+
+namespace specd {
+
+inline constexpr char kSettingsPath[] = ".agents/specd.yaml";  // repository-relative
+
+// Where a value came from: "default", ".agents/specd.yaml:4:3", "HEAD".
+struct SettingOrigin {
+  std::string where;
+};
+
+struct RepoSettings {
+  std::optional<std::string> target_branch;  // nullopt: the branch HEAD names (resolved above)
+  int64_t lease_ttl_seconds = 60;
+  int64_t heartbeat_seconds = 20;  // default: lease_ttl_seconds / 3, at least 1
+  int max_attempts = 3;
+  struct Gate {
+    std::string name, run;
+    std::optional<int64_t> timeout_seconds;
+  };
+  std::vector<Gate> gates;
+  // "targetBranch", "lease.ttlSeconds", "lease.heartbeatSeconds",
+  // "lease.maxAttempts", "gates" -> "default" or "<file>:<line>:<col>" of the value.
+  std::map<std::string, std::string> origin;
+};
+
+// The settings file checked, whatever the outcome: what `specd validate`
+// reports and LoadRepoSettings builds on.
+struct SettingsCheck {
+  bool present = false;   // the file (or a symlink by that name) exists
+  bool io_error = false;  // it could not be read: diagnostics say why
+  ErrorCode io_code = ErrorCode::kOther;  // when io_error: kPermission or kOther
+  std::vector<Diagnostic> diagnostics;
+  RepoSettings settings;  // meaningful when no diagnostic is an error
+};
+
+// `display_path` names the file in diagnostics and origins.
+SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string& display_path = kSettingsPath);
+
+// Absent file: the defaults. Invalid: kInvalid with every diagnostic, one
+// "file:line:col: error: /pointer: message" per line; unreadable: kPermission
+// or kOther naming the file.
+Result<RepoSettings> LoadRepoSettings(const std::string& repo_root);
+
+}  // namespace specd
