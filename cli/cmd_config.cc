@@ -51,7 +51,9 @@ void PrintText(const RepoSettings& s) {
 
 void PrintJson(const RepoSettings& s) {
   using Json = nlohmann::ordered_json;
-  auto entry = [&](const char* key, Json value) { return Json{{"value", value}, {"from", s.origin.at(key)}}; };
+  auto entry = [&](const char* key, Json value) {
+    return Json{{"value", value}, {"from", s.origin.at(key)}};
+  };
   Json gates = Json::array();
   for (const RepoSettings::Gate& g : s.gates) {
     Json j = {{"name", g.name}, {"run", g.run}};

@@ -116,7 +116,7 @@ int RunTaskVerb(const char* verb, const TaskArgs& a) {
     }
     log_tail = bytes->size() > kLogTailBytes ? bytes->substr(bytes->size() - kLogTailBytes) : *bytes;
   }
-  std::unique_ptr<Context> ctx = OpenContext(a.repo);
+  std::unique_ptr<Context> ctx = OpenTaskContext(a.repo, verb);
   if (!ctx) return kExitUsage;
   Sinks sink;
   sink.quiet = a.repo.json;

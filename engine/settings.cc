@@ -35,20 +35,20 @@ void CheckLeaseRule(const Document& doc, std::vector<Finding>* out) {
   if (!lease || lease->kind != NodeKind::kMap) return;
   const Node* ttl = IntField(doc, lease, "ttlSeconds");
   const Node* beat = IntField(doc, lease, "heartbeatSeconds");
-  if (!InRange(beat, 1)) return;  // absent: the default always fits
+  if (!InRange(beat, 1)) return;                                    // absent: the default always fits
   if (doc.Field(*lease, "ttlSeconds") && !InRange(ttl, 3)) return;  // the schema said why
   const int64_t t = ttl ? ttl->integer : kDefaultTtl;
   const int64_t need = 3 * beat->integer;
   if (t >= need) return;
-  const std::string times = "3 x lease.heartbeatSeconds " + std::to_string(beat->integer) + " = " +
-                            std::to_string(need);
+  const std::string times =
+      "3 x lease.heartbeatSeconds " + std::to_string(beat->integer) + " = " + std::to_string(need);
   if (ttl) {
     out->push_back(Finding{ttl->offset, "/lease/ttlSeconds", "lease-heartbeats",
                            std::to_string(t) + " is less than 3 heartbeats (" + times + ")"});
   } else {
     out->push_back(Finding{beat->offset, "/lease/heartbeatSeconds", "lease-heartbeats",
-                           "lease.ttlSeconds " + std::to_string(t) + " (the default) is less than 3 heartbeats (" +
-                               times + ")"});
+                           "lease.ttlSeconds " + std::to_string(t) +
+                               " (the default) is less than 3 heartbeats (" + times + ")"});
   }
 }
 
@@ -135,7 +135,8 @@ SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string&
     if (errno == ENOENT) return c;
     c.present = c.io_error = true;
     c.io_code = errno == EACCES ? ErrorCode::kPermission : ErrorCode::kOther;
-    c.diagnostics.push_back(FileDiagnostic(display_path, "io", std::string("cannot open: ") + std::strerror(errno)));
+    c.diagnostics.push_back(
+        FileDiagnostic(display_path, "io", std::string("cannot open: ") + std::strerror(errno)));
     return c;
   }
   c.present = true;

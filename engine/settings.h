@@ -40,15 +40,16 @@ struct RepoSettings {
 // The settings file checked, whatever the outcome: what `specd validate`
 // reports and LoadRepoSettings builds on.
 struct SettingsCheck {
-  bool present = false;   // the file (or a symlink by that name) exists
-  bool io_error = false;  // it could not be read: diagnostics say why
+  bool present = false;                   // the file (or a symlink by that name) exists
+  bool io_error = false;                  // it could not be read: diagnostics say why
   ErrorCode io_code = ErrorCode::kOther;  // when io_error: kPermission or kOther
   std::vector<Diagnostic> diagnostics;
   RepoSettings settings;  // meaningful when no diagnostic is an error
 };
 
 // `display_path` names the file in diagnostics and origins.
-SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string& display_path = kSettingsPath);
+SettingsCheck CheckRepoSettings(const std::string& repo_root,
+                                const std::string& display_path = kSettingsPath);
 
 // Absent file: the defaults. Invalid: kInvalid with every diagnostic, one
 // "file:line:col: error: /pointer: message" per line; unreadable: kPermission

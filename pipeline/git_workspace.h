@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/task_workspace.h"
@@ -13,8 +14,11 @@ namespace specd::pipeline {
 
 class GitWorkspace : public TaskWorkspace {
  public:
-  // The repository at `root`; `branch` the target branch's short name.
-  static Result<std::unique_ptr<GitWorkspace>> Open(const std::string& root, const std::string& branch);
+  // The repository at `root`; `branch` the target branch's short name
+  // (nullopt: the branch HEAD names when a base is made or a diff checked;
+  // a detached HEAD is then an error of that call).
+  static Result<std::unique_ptr<GitWorkspace>> Open(const std::string& root,
+                                                    const std::optional<std::string>& branch);
 
   Result<std::string> MakeBase(const std::string& spec, const std::string& task, int64_t epoch,
                                const std::vector<StackedPatch>& stack) override;
@@ -23,10 +27,12 @@ class GitWorkspace : public TaskWorkspace {
                          const std::vector<StackedPatch>& stack) override;
 
  private:
-  GitWorkspace(std::unique_ptr<GitRepo> repo, std::string branch)
-      : repo_(std::move(repo)), branch_(std::move(branch)) {}
+  GitWorkspace(std::unique_ptr<GitRepo> repo, std::string root, std::optional<std::string> branch)
+      : repo_(std::move(repo)), root_(std::move(root)), branch_(std::move(branch)) {}
+  Result<std::string> Branch();
   std::unique_ptr<GitRepo> repo_;
-  std::string branch_;
+  std::string root_;
+  std::optional<std::string> branch_;
 };
 
 }  // namespace specd::pipeline

@@ -57,7 +57,8 @@ class ReadOnlyJournalTest : public ::testing::Test {
   std::vector<std::string> SpecdFiles() const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(SpecdDir(), ec)) names.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(SpecdDir(), ec))
+      names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -84,8 +85,8 @@ TEST_F(ReadOnlyJournalTest, ReadCommandsShowAJournalInAReadOnlyFolder) {
 
   Output status = Specd({"status"}, true);
   EXPECT_EQ(status.exit_code, 0) << status.err;
-  EXPECT_EQ(status.out, "repository: " + repo_.path() + "\njournal: " + Journal() + "\n\ndraft (1)\n  " + kId +
-                            "  " + kRel + "\n");
+  EXPECT_EQ(status.out, "repository: " + repo_.path() + "\njournal: " + Journal() + "\n\ndraft (1)\n  " +
+                            kId + "  " + kRel + "\n");
   EXPECT_EQ(status.err, "specd status: note: journal is read-only here; showing it as last written\n");
 
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
@@ -126,10 +127,11 @@ TEST_F(ReadOnlyJournalTest, AnOlderJournalOpenedReadOnlyNeedsOneWritableRun) {
   Output o = Specd({"status"}, true);
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_EQ(o.out, "");
-  EXPECT_EQ(o.err, "specd: journal " + Journal() + " has schema version " + std::to_string(older) +
-                       ", older than this specd's (" + std::to_string(Journal::SchemaVersion()) +
-                       ") and it cannot be written here: run specd reconcile once where it can (that upgrades "
-                       "it)\n");
+  EXPECT_EQ(o.err,
+            "specd: journal " + Journal() + " has schema version " + std::to_string(older) +
+                ", older than this specd's (" + std::to_string(Journal::SchemaVersion()) +
+                ") and it cannot be written here: run specd reconcile once where it can (that upgrades "
+                "it)\n");
 }
 
 // Past `ulimit -f` the journal's write fails with EFBIG: the message names
@@ -139,8 +141,8 @@ TEST_F(ReadOnlyJournalTest, AFileSizeLimitIsNamedAsTheCause) {
   Output o = *RunProcess(repo_.path(), "sh",
                          {"-c", std::string("ulimit -f 1; exec ") + SPECD_BINARY + " request-review " + kId});
   EXPECT_EQ(o.exit_code, 2) << o.err;
-  EXPECT_EQ(o.err, "specd: journal " + Journal() + ": cannot read the schema version: cannot write " + Journal() +
-                       "-shm: file too large (ulimit -f?)\n");
+  EXPECT_EQ(o.err, "specd: journal " + Journal() + ": cannot read the schema version: cannot write " +
+                       Journal() + "-shm: file too large (ulimit -f?)\n");
   EXPECT_EQ(ReadAll(repo_ / kRel), kValidSpec);
 }
 
@@ -166,8 +168,8 @@ TEST_F(ReadOnlyJournalTest, LookingWithoutASpecsFolderCreatesNothing) {
   EXPECT_EQ(failures.out, "no recorded failure like 'x'\n");
   Output json = Specd({"status", "--json"});
   EXPECT_EQ(json.exit_code, 0);
-  EXPECT_EQ(nlohmann::json::parse(json.out),
-            nlohmann::json::parse("{\"repository\": \"" + repo_.path() + "\", \"journal\": null, \"specs\": []}"));
+  EXPECT_EQ(nlohmann::json::parse(json.out), nlohmann::json::parse("{\"repository\": \"" + repo_.path() +
+                                                                   "\", \"journal\": null, \"specs\": []}"));
 
   EXPECT_FALSE(fs::exists(SpecdDir()));
   EXPECT_FALSE(fs::exists(repo_ / ".agents"));

@@ -3,6 +3,8 @@
 // invalid value with its exact diagnostic, the lease rule, a symlink out of
 // the repository), GitRepo::HeadBranch, and `specd config` / `specd
 // validate` through the real binary in a real git repository.
+#include "engine/settings.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "engine/settings.h"
 #include "pipeline/git_repo.h"
 #include "tests/process_util.h"
 
@@ -49,10 +50,10 @@ TEST_F(SettingsTest, NoFileGivesTheDefaults) {
   EXPECT_EQ(s->max_attempts, 3);
   EXPECT_TRUE(s->gates.empty());
   EXPECT_EQ(s->origin, (std::map<std::string, std::string>{{"gates", "default"},
-                                                          {"lease.heartbeatSeconds", "default"},
-                                                          {"lease.maxAttempts", "default"},
-                                                          {"lease.ttlSeconds", "default"},
-                                                          {"targetBranch", "default"}}));
+                                                           {"lease.heartbeatSeconds", "default"},
+                                                           {"lease.maxAttempts", "default"},
+                                                           {"lease.ttlSeconds", "default"},
+                                                           {"targetBranch", "default"}}));
 }
 
 TEST_F(SettingsTest, AnEmptyOrCommentedOutFileIsTheDefaults) {
@@ -93,11 +94,12 @@ TEST_F(SettingsTest, EveryFieldComesFromTheFileWithItsLineAndColumn) {
   EXPECT_EQ(s->gates[1].name, "lint");
   EXPECT_EQ(s->gates[1].run, "make lint");
   EXPECT_EQ(s->gates[1].timeout_seconds, std::nullopt);
-  EXPECT_EQ(s->origin, (std::map<std::string, std::string>{{"gates", ".agents/specd.yaml:8:3"},
-                                                          {"lease.heartbeatSeconds", ".agents/specd.yaml:4:21"},
-                                                          {"lease.maxAttempts", ".agents/specd.yaml:5:16"},
-                                                          {"lease.ttlSeconds", ".agents/specd.yaml:3:15"},
-                                                          {"targetBranch", ".agents/specd.yaml:1:15"}}));
+  EXPECT_EQ(s->origin,
+            (std::map<std::string, std::string>{{"gates", ".agents/specd.yaml:8:3"},
+                                                {"lease.heartbeatSeconds", ".agents/specd.yaml:4:21"},
+                                                {"lease.maxAttempts", ".agents/specd.yaml:5:16"},
+                                                {"lease.ttlSeconds", ".agents/specd.yaml:3:15"},
+                                                {"targetBranch", ".agents/specd.yaml:1:15"}}));
 }
 
 // Unset, the heartbeat is a third of the TTL, rounded down, at least 1.
@@ -114,14 +116,15 @@ TEST_F(SettingsTest, TheHeartbeatDefaultsToAThirdOfTheTtl) {
 TEST_F(SettingsTest, EachInvalidValueHasItsExactDiagnostic) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"lease:\n  ttlSeconds: 2\n", "2:15: error: /lease/ttlSeconds: must be at least 3 (got integer 2)"},
-      {"lease:\n  ttlSeconds: sixty\n",
-       "2:15: error: /lease/ttlSeconds: expected integer, got 'sixty'"},
+      {"lease:\n  ttlSeconds: sixty\n", "2:15: error: /lease/ttlSeconds: expected integer, got 'sixty'"},
       {"lease:\n  ttlSeconds: 1.5\n",
        "2:15: error: /lease/ttlSeconds: must be at least 3 (got number 1.5)\n.agents/specd.yaml:2:15: error: "
        "/lease/ttlSeconds: expected integer, got number 1.5"},
-      {"lease:\n  heartbeatSeconds: 0\n", "2:21: error: /lease/heartbeatSeconds: must be at least 1 (got integer 0)"},
+      {"lease:\n  heartbeatSeconds: 0\n",
+       "2:21: error: /lease/heartbeatSeconds: must be at least 1 (got integer 0)"},
       {"lease:\n  maxAttempts: 0\n", "2:16: error: /lease/maxAttempts: must be at least 1 (got integer 0)"},
-      {"lease:\n  maxAttempts: 101\n", "2:16: error: /lease/maxAttempts: must be at most 100 (got integer 101)"},
+      {"lease:\n  maxAttempts: 101\n",
+       "2:16: error: /lease/maxAttempts: must be at most 100 (got integer 101)"},
       {"lease: 60\n", "1:8: error: /lease: expected mapping, got integer 60"},
       {"targetBranch: -main\n",
        "1:15: error: /targetBranch: must be a git branch name such as main (no spaces, no '..', not starting "
@@ -179,12 +182,13 @@ TEST_F(SettingsTest, ATtlBelowThreeHeartbeatsIsRefused) {
 // Every error, one per line, in file order.
 TEST_F(SettingsTest, EveryErrorIsInTheMessageOnePerLine) {
   Settings("targetBranch: -x\nlease:\n  ttlSeconds: 1\n  maxAttempts: 0\nextra: 1\n");
-  EXPECT_EQ(LoadError(),
-            ".agents/specd.yaml:1:15: error: /targetBranch: must be a git branch name such as main (no spaces, "
-            "no '..', not starting with '-') (got '-x')\n"
-            ".agents/specd.yaml:3:15: error: /lease/ttlSeconds: must be at least 3 (got integer 1)\n"
-            ".agents/specd.yaml:4:16: error: /lease/maxAttempts: must be at least 1 (got integer 0)\n"
-            ".agents/specd.yaml:5:1: error: /extra: unknown field 'extra' (extension fields start with 'x-')");
+  EXPECT_EQ(
+      LoadError(),
+      ".agents/specd.yaml:1:15: error: /targetBranch: must be a git branch name such as main (no spaces, "
+      "no '..', not starting with '-') (got '-x')\n"
+      ".agents/specd.yaml:3:15: error: /lease/ttlSeconds: must be at least 3 (got integer 1)\n"
+      ".agents/specd.yaml:4:16: error: /lease/maxAttempts: must be at least 1 (got integer 0)\n"
+      ".agents/specd.yaml:5:1: error: /extra: unknown field 'extra' (extension fields start with 'x-')");
 }
 
 // Read as specs are: a symlink out of the repository is not followed (its
