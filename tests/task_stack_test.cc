@@ -208,6 +208,20 @@ TEST_F(TaskStackTest, WithAnEmptyStackTheBaseIsTheTip) {
   EXPECT_EQ(Rev("refs/specd/spec-2026-01-01-001/TASK-001/3"), first_);
 }
 
+TEST_F(TaskStackTest, ABaseMadeInALinkedWorktreeIsSharedWithTheRepository) {
+  TempDir other("specd-linked");
+  GitOut({"worktree", "add", "-q", "--detach", other / "wt"});
+  Result<std::unique_ptr<GitRepo>> linked = GitRepo::Open(other / "wt", false);
+  ASSERT_TRUE(linked.ok()) << linked.error().message;
+  const std::vector<StackedDiff> stack = {{"TASK-001", DiffFrom(first_, {{"src/a.c", WithLine(5, "five")}})}};
+  const std::string state = RepoState(other / "wt");
+  Result<Base> base = MakeBase(**linked, kSpec, "TASK-002", 1, "main", stack);
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  EXPECT_EQ(RepoState(other / "wt"), state);
+  EXPECT_EQ(Rev(base->ref), base->commit);
+  EXPECT_EQ(GitOut({"show", base->ref + ":src/a.c"}), WithLine(5, "five"));
+}
+
 TEST_F(TaskStackTest, AnEpochsRefIsNeverMovedToAnotherBase) {
   ASSERT_TRUE(MakeBase(*git_, kSpec, "TASK-002", 1, "main", {}).ok());
   const std::vector<StackedDiff> stack = {{"TASK-001", DiffFrom(first_, {{"src/a.c", WithLine(5, "five")}})}};
