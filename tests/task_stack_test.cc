@@ -255,6 +255,19 @@ TEST_F(TaskStackTest, TwoIndependentTasksAddingTheSameFile) {
       "start from a new base");
 }
 
+TEST_F(TaskStackTest, ADependentPatchThatNoLongerAppliesNamesTheStackUnderIt) {
+  const std::vector<StackedDiff> stack = {{"TASK-001", DiffFrom(first_, {{"src/new.c", "one\n"}})}};
+  Result<Base> base = MakeBase(*git_, kSpec, "TASK-002", 1, "main", stack);
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  std::string two = DiffFrom(base->commit, {{"src/a.c", WithLine(5, "five")}, {"src/new.c", "one\ntwo\n"}});
+  Accepted(Check("TASK-002", base->commit, two, stack));
+  const std::string tip = Commit({{"src/a.c", WithLine(6, "six")}}, "main changes line 6");
+  EXPECT_EQ(
+      Refused(Check("TASK-002", base->commit, two, stack)).message,
+      "the diff no longer applies to main (tip " + Short(tip) +
+          ") with the submitted diffs of TASK-001: src/a.c: hunk at line 2 did not apply (@@ -2,7 +2,7 @@)");
+}
+
 TEST_F(TaskStackTest, AStackEntryThatNoLongerApplies) {
   std::string one = DiffFrom(first_, {{"src/a.c", WithLine(5, "five")}});
   const std::string tip = Commit({{"src/a.c", WithLine(5, "5 on main")}}, "main edits line 5");
