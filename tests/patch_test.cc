@@ -97,6 +97,15 @@ TEST_F(PatchTest, DiffUOutputIsRefusedSayingToUseGitDiff) {
   EXPECT_EQ(prose.error().message, "not a git-format patch: make it with `git diff` or `git format-patch`");
 }
 
+TEST_F(PatchTest, ATruncatedPatchCannotBeRead) {
+  std::string patch = DiffAfter([&] { Write(repo_ / "src/a.c", "1\n2\n3\n4\nfive\n" + Lines(6, 10)); });
+  Result<std::vector<PatchDelta>> r = ReadPatch(patch.substr(0, patch.find("-5\n")));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(r.error().message,
+            "the diff cannot be read: invalid patch hunk, expected 7 old lines and 7 new lines");
+}
+
 TEST_F(PatchTest, AnEmptyPatchIsRefused) {
   for (const std::string& empty : {std::string(), std::string("\n \n"), DiffAfter([] {})}) {
     Result<std::vector<PatchDelta>> r = ReadPatch(empty);

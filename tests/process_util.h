@@ -162,10 +162,11 @@ class GitFixture : public ::testing::Test {
   // bytes, the working tree's status (read without refreshing the index).
   std::string RepoState(const std::string& cwd = "") {
     const std::string dir = cwd.empty() ? repo_.path() : cwd;
-    return GitOut({"for-each-ref", "refs/heads", "refs/tags"}, dir) + GitOut({"symbolic-ref", "HEAD"}, dir) +
-           GitOut({"rev-parse", "HEAD"}, dir) +
-           "index: " + std::to_string(std::hash<std::string>{}(ReadAll(dir + "/.git/index"))) +
-           "\nstatus:\n" +
+    std::string index = GitOut({"rev-parse", "--path-format=absolute", "--git-path", "index"}, dir);
+    if (!index.empty()) index.pop_back();  // the newline
+    return GitOut({"for-each-ref", "refs/heads", "refs/tags"}, dir) +
+           Git({"symbolic-ref", "-q", "HEAD"}, dir).out + GitOut({"rev-parse", "HEAD"}, dir) +
+           "index: " + std::to_string(std::hash<std::string>{}(ReadAll(index))) + "\nstatus:\n" +
            GitOut({"--no-optional-locks", "status", "--porcelain", "--untracked-files=all"}, dir);
   }
   // How many objects the repository holds (loose and packed).

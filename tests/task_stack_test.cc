@@ -208,6 +208,20 @@ TEST_F(TaskStackTest, WithAnEmptyStackTheBaseIsTheTip) {
   EXPECT_EQ(Rev("refs/specd/spec-2026-01-01-001/TASK-001/3"), first_);
 }
 
+TEST_F(TaskStackTest, ABaseMadeInALinkedWorktreeIsSharedWithTheRepository) {
+  TempDir other("specd-linked");
+  GitOut({"worktree", "add", "-q", "--detach", other / "wt"});
+  Result<std::unique_ptr<GitRepo>> linked = GitRepo::Open(other / "wt", false);
+  ASSERT_TRUE(linked.ok()) << linked.error().message;
+  const std::vector<StackedDiff> stack = {{"TASK-001", DiffFrom(first_, {{"src/a.c", WithLine(5, "five")}})}};
+  const std::string state = RepoState(other / "wt");
+  Result<Base> base = MakeBase(**linked, kSpec, "TASK-002", 1, "main", stack);
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  EXPECT_EQ(RepoState(other / "wt"), state);
+  EXPECT_EQ(Rev(base->ref), base->commit);
+  EXPECT_EQ(GitOut({"show", base->ref + ":src/a.c"}), WithLine(5, "five"));
+}
+
 TEST_F(TaskStackTest, AnEpochsRefIsNeverMovedToAnotherBase) {
   ASSERT_TRUE(MakeBase(*git_, kSpec, "TASK-002", 1, "main", {}).ok());
   const std::vector<StackedDiff> stack = {{"TASK-001", DiffFrom(first_, {{"src/a.c", WithLine(5, "five")}})}};
@@ -239,6 +253,19 @@ TEST_F(TaskStackTest, TwoIndependentTasksAddingTheSameFile) {
       Refused(Check("TASK-002", first_, two, {{"TASK-003", other}, {"TASK-001", one}})).message,
       "the diff clashes with TASK-001's submitted diff: src/new.c: already exists; claim the task again to "
       "start from a new base");
+}
+
+TEST_F(TaskStackTest, ADependentPatchThatNoLongerAppliesNamesTheStackUnderIt) {
+  const std::vector<StackedDiff> stack = {{"TASK-001", DiffFrom(first_, {{"src/new.c", "one\n"}})}};
+  Result<Base> base = MakeBase(*git_, kSpec, "TASK-002", 1, "main", stack);
+  ASSERT_TRUE(base.ok()) << base.error().message;
+  std::string two = DiffFrom(base->commit, {{"src/a.c", WithLine(5, "five")}, {"src/new.c", "one\ntwo\n"}});
+  Accepted(Check("TASK-002", base->commit, two, stack));
+  const std::string tip = Commit({{"src/a.c", WithLine(6, "six")}}, "main changes line 6");
+  EXPECT_EQ(
+      Refused(Check("TASK-002", base->commit, two, stack)).message,
+      "the diff no longer applies to main (tip " + Short(tip) +
+          ") with the submitted diffs of TASK-001: src/a.c: hunk at line 2 did not apply (@@ -2,7 +2,7 @@)");
 }
 
 TEST_F(TaskStackTest, AStackEntryThatNoLongerApplies) {
