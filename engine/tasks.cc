@@ -150,11 +150,22 @@ Result<size_t> SpecEngine::Sweep() {
     TaskAction action{TaskAction::Kind::kExpire, lease.task_id, "specd",
                       counters.last_reason,      ended,         counters,
                       options_.max_attempts};
-    Result<TaskReply> done = OnSpecTask(lease.spec_id, [&](const PlanInput&, TaskReply*) {
-      return Result<std::optional<TaskAction>>(std::optional<TaskAction>(action));
+    bool file_moved_on = false;
+    Result<TaskReply> done = OnSpecTask(lease.spec_id, [&](const PlanInput& in, TaskReply*) {
+      // The file no longer has the task in progress (a submit cut short after
+      // its write, a hand edit): the file wins; the lease just ends.
+      const TaskFact* task = FindTask(in.model, lease.task_id);
+      file_moved_on = !task || task->status != "in-progress";
+      return Result<std::optional<TaskAction>>(file_moved_on ? std::optional<TaskAction>()
+                                                             : std::optional<TaskAction>(action));
     });
     if (!done.ok() && done.error().code != ErrorCode::kNotFound) return done.error();
-    if (!done.ok() || !done->refused.empty()) {
+    if (file_moved_on) {
+      ended.reason = "the lease expired after the file had moved the task on";
+      counters = row->value_or(TaskRecord{lease.spec_id, lease.task_id});
+      counters.epoch = std::max(counters.epoch, lease.epoch) + 1;
+    }
+    if (!done.ok() || !done->refused.empty() || file_moved_on) {
       // The spec is gone or cannot be changed: the lease ends in the journal alone.
       JournalBatch batch;
       batch.leases.push_back(ended);

@@ -99,8 +99,9 @@ TEST_F(TaskCliTest, PlanningToDiffSubmittedByNextAndSubmitAlone) {
   // A retried submit under the same lease is refused: the lease has ended.
   Output again = Specd({"submit", kId, "TASK-001", "--lease", first["lease"], "--diff", "-"}, patch);
   EXPECT_EQ(again.exit_code, 1);
-  EXPECT_EQ(again.err, "specd submit: refused: spec-2026-11-29-001 TASK-001: stale lease: lease epoch 1 has "
-                       "already submitted its diff\n");
+  EXPECT_EQ(again.err,
+            "specd submit: refused: spec-2026-11-29-001 TASK-001: stale lease: lease epoch 1 has "
+            "already submitted its diff\n");
 
   // The dependent task starts from its dependency's work.
   nlohmann::json second = Claim({"next", "--worker", "w2", "--json"});
@@ -125,14 +126,15 @@ TEST_F(TaskCliTest, ABadDiffIsRefusedWithItsReasonAndNothingIsStored) {
   Output unified = Specd({"submit", kId, "TASK-001", "--lease", a["lease"], "--diff", "-"},
                          "--- src/a.c\n+++ src/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n");
   EXPECT_EQ(unified.exit_code, 1);
-  EXPECT_EQ(unified.err.rfind("specd submit: refused: spec-2026-11-29-001 TASK-001: not a git-format patch", 0),
-            0u)
+  EXPECT_EQ(
+      unified.err.rfind("specd submit: refused: spec-2026-11-29-001 TASK-001: not a git-format patch", 0), 0u)
       << unified.err;
   Output scope = Specd({"submit", kId, "TASK-001", "--lease", a["lease"], "--diff", "-"},
                        DiffOf("src/b.c", "bee, not mine\n"));
   EXPECT_EQ(scope.exit_code, 1);
-  EXPECT_EQ(scope.err, "specd submit: refused: spec-2026-11-29-001 TASK-001: the diff changes paths outside "
-                       "TASK-001's files: src/b.c\n");
+  EXPECT_EQ(scope.err,
+            "specd submit: refused: spec-2026-11-29-001 TASK-001: the diff changes paths outside "
+            "TASK-001's files: src/b.c\n");
   EXPECT_EQ(File(), before);
   EXPECT_FALSE(std::filesystem::exists(repo_ / ".agents/diffs"));
   // Two independent tasks on the same line: the second is refused, naming the first.
@@ -144,10 +146,11 @@ TEST_F(TaskCliTest, ABadDiffIsRefusedWithItsReasonAndNothingIsStored) {
   Output clash = Specd({"submit", kId, "TASK-002", "--lease", b["lease"], "--diff", "-"},
                        DiffOf("src/a.c", "one\ntoo\nthree\n"));
   EXPECT_EQ(clash.exit_code, 1);
-  EXPECT_EQ(clash.err.rfind("specd submit: refused: spec-2026-11-29-001 TASK-002: the diff clashes with TASK-001's "
-                            "submitted diff: src/a.c: hunk at line 1",
-                            0),
-            0u)
+  EXPECT_EQ(
+      clash.err.rfind("specd submit: refused: spec-2026-11-29-001 TASK-002: the diff clashes with TASK-001's "
+                      "submitted diff: src/a.c: hunk at line 1",
+                      0),
+      0u)
       << clash.err;
   EXPECT_FALSE(std::filesystem::exists(repo_ / ".agents/diffs/spec-2026-11-29-001/TASK-002.diff"));
   Output missing = Specd({"submit", kId, "TASK-002", "--lease", b["lease"]});
@@ -161,12 +164,12 @@ TEST_F(TaskCliTest, AStoppedWorkerIsFencedOffWhenItComesBack) {
   // heartbeat and its submit.
   const std::string patch_file = repo_ / "../a.patch";
   Write(patch_file, DiffOf("src/a.c", "one\nA was here\nthree\n"));
-  const std::string script = std::string("set -u; S='") + SPECD_BINARY + "'; " +
-                             "lease=$($S claim " + kId +
+  const std::string script = std::string("set -u; S='") + SPECD_BINARY + "'; " + "lease=$($S claim " + kId +
                              " TASK-001 --worker A --json | sed -n 's/.*\"lease\": \"\\(.*\\)\".*/\\1/p'); "
                              "kill -STOP $$; "
-                             "$S heartbeat " + kId + " TASK-001 --lease \"$lease\" 2>hb.err; echo $? > hb.rc; " +
-                             "$S submit " + kId + " TASK-001 --lease \"$lease\" --diff " + patch_file +
+                             "$S heartbeat " +
+                             kId + " TASK-001 --lease \"$lease\" 2>hb.err; echo $? > hb.rc; " + "$S submit " +
+                             kId + " TASK-001 --lease \"$lease\" --diff " + patch_file +
                              " 2>sub.err; echo $? > sub.rc";
   pid_t a = fork();
   if (a == 0) {

@@ -59,7 +59,7 @@ def patch_for(repo, i):
         old = f.read()
     with open(path, "w") as f:
         f.write(old.replace("line two", f"line two, changed by task {i}"))
-    diff = subprocess.run(["git", "-C", repo, "diff"], check=True, capture_output=True, text=True).stdout
+    diff = subprocess.run(["git", "-C", repo, "diff", "--", path], check=True, capture_output=True, text=True).stdout
     with open(path, "w") as f:
         f.write(old)
     return diff
