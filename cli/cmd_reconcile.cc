@@ -19,6 +19,15 @@ Run SetupReconcile(CLI::App* sub) {
       return kExitUsage;
     }
     for (const EngineEvent& e : pass->events) PrintLine(stdout, DescribeEvent(e));
+    // Leases past their expiry: the tasks go back to pending (or fail).
+    struct Printer : EventSink {
+      void OnEvent(const EngineEvent& e) override { PrintLine(stdout, DescribeEvent(e)); }
+    } printer;
+    ctx->engine->AddSink(&printer);
+    if (Result<size_t> swept = ctx->engine->SweepLeases(); !swept.ok()) {
+      PrintLine(stderr, "specd reconcile: " + swept.error().message);
+      return kExitUsage;
+    }
     std::printf("%zu specs: %zu unchanged, %zu events\n", pass->files, pass->unchanged, pass->events.size());
     // One file that could not be reconciled does not stop the others.
     for (const PassReport::Failed& f : pass->failed) PrintLine(stderr, "specd reconcile: " + f.message);

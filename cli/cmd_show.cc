@@ -2,11 +2,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/printable.h"
+#include "engine/events.h"
 #include "engine/spec_files.h"
 #include "engine/spec_model.h"
 #include "schema/yaml_tree.h"
@@ -38,10 +40,32 @@ Run SetupShow(CLI::App* sub) {
       Finding problem;
       if (LoadYaml(body, LoadLimits{}, &doc, &problem)) model = ReadSpecModel(doc);
     }
+    // The journal's side of each task: its held lease, its attempts.
+    std::map<std::string, LeaseRecord> leases;
+    std::map<std::string, TaskRecord> counters;
+    if (Result<std::vector<LeaseRecord>> held = ctx->journal->HeldLeases(r.id); held.ok()) {
+      for (LeaseRecord& l : *held) leases[l.task_id] = std::move(l);
+    }
+    if (Result<std::vector<TaskRecord>> rows = ctx->journal->SpecTasks(r.id); rows.ok()) {
+      for (TaskRecord& t : *rows) counters[t.task_id] = std::move(t);
+    }
     if (repo->json) {
       nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
-      for (const TaskFact& t : model.tasks)
-        tasks.push_back({{"id", t.id}, {"status", t.status}, {"assigned", t.assigned}});
+      for (const TaskFact& t : model.tasks) {
+        nlohmann::ordered_json task = {
+            {"id", t.id},
+            {"status", t.status},
+            {"assigned", t.assigned},
+            {"worker", t.assigned ? nlohmann::ordered_json(t.assigned_to) : nullptr},
+            {"attempts", counters[t.id].attempts},
+            {"epoch", counters[t.id].epoch}};
+        if (auto l = leases.find(t.id); l != leases.end()) {
+          task["leaseExpiresAt"] = FormatTimestamp(l->second.expires_ms);
+          task["base"] = l->second.base;
+        }
+        if (!t.diff_path.empty()) task["diffPath"] = t.diff_path;
+        tasks.push_back(task);
+      }
       nlohmann::ordered_json out = {{"id", r.id},
                                     {"status", r.status},
                                     {"path", r.path},
@@ -66,7 +90,16 @@ Run SetupShow(CLI::App* sub) {
         std::string id_col = t.id, status_col = t.status;
         id_col.resize(std::max<size_t>(id_col.size(), 10), ' ');
         status_col.resize(std::max<size_t>(status_col.size(), 15), ' ');
-        PrintLine(stdout, "    " + id_col + " " + status_col + (t.assigned ? " (claimed)" : ""));
+        std::string line = "    " + id_col + " " + status_col;
+        if (t.assigned) line += " " + t.assigned_to;
+        if (auto l = leases.find(t.id); l != leases.end()) {
+          line += "  lease epoch " + std::to_string(l->second.epoch) + " until " +
+                  FormatTimestamp(l->second.expires_ms);
+        }
+        if (counters[t.id].attempts > 0) line += "  attempts " + std::to_string(counters[t.id].attempts);
+        if (!t.diff_path.empty()) line += "  diff " + t.diff_path;
+        line.erase(line.find_last_not_of(' ') + 1);
+        PrintLine(stdout, line);
       }
     }
     return kExitOk;

@@ -7,8 +7,24 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/printable.h"
+#include "engine/events.h"
 
 namespace specd::cli {
+
+namespace {
+
+nlohmann::ordered_json LeasesJson(const std::vector<LeaseRecord>& leases) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const LeaseRecord& l : leases) {
+    out.push_back({{"task", l.task_id},
+                   {"worker", l.worker},
+                   {"epoch", l.epoch},
+                   {"expiresAt", FormatTimestamp(l.expires_ms)}});
+  }
+  return out;
+}
+
+}  // namespace
 
 Run SetupStatus(CLI::App* sub) {
   auto repo = std::make_shared<RepoOptions>();
@@ -31,6 +47,11 @@ Run SetupStatus(CLI::App* sub) {
       PrintLine(stderr, "specd status: " + specs.error().message);
       return kExitUsage;
     }
+    // Tasks held under a lease, by spec (the journal's: the file says only who).
+    std::map<std::string, std::vector<LeaseRecord>> leases;
+    if (Result<std::vector<LeaseRecord>> held = ctx->journal->HeldLeases(""); held.ok()) {
+      for (LeaseRecord& l : *held) leases[l.spec_id].push_back(std::move(l));
+    }
     std::map<std::string, std::vector<const SpecRecord*>> by_state;
     for (const SpecRecord& s : *specs) by_state[s.errors.empty() ? s.status : "invalid"].push_back(&s);
     if (repo->json) {
@@ -42,7 +63,8 @@ Run SetupStatus(CLI::App* sub) {
                         {"path", s.path},
                         {"generation", s.generation},
                         {"valid", s.errors.empty()},
-                        {"errors", s.errors}});
+                        {"errors", s.errors},
+                        {"leases", LeasesJson(leases[s.id])}});
       }
       out["specs"] = list;
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
@@ -59,6 +81,10 @@ Run SetupStatus(CLI::App* sub) {
       std::printf("\n%s (%zu)\n", state.c_str(), it->second.size());
       for (const SpecRecord* s : it->second) {
         PrintLine(stdout, "  " + s->id + "  " + s->path);
+        for (const LeaseRecord& l : leases[s->id]) {
+          PrintLine(stdout, "    " + l.task_id + "  claimed by " + l.worker + ", lease epoch " +
+                                std::to_string(l.epoch) + " until " + FormatTimestamp(l.expires_ms));
+        }
         if (!s->errors.empty()) {
           std::string e = s->errors;
           size_t pos = 0;

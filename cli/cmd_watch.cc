@@ -96,7 +96,7 @@ ProgressFn ProgressBar() {
 
 int RunWatch(const WatchArgs& args) {
   if (!SetUpLogging(args)) return kExitUsage;
-  std::unique_ptr<Context> ctx = OpenContext(args.repo);
+  std::unique_ptr<Context> ctx = OpenTaskContext(args.repo, "watch");  // its sweep uses the lease settings
   if (!ctx) return kExitUsage;
   Result<std::unique_ptr<WatchLock>> lock = WatchLock::Acquire(WatchLockPathFor(ctx->journal->path()));
   if (!lock.ok()) {

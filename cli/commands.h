@@ -32,6 +32,8 @@ Run SetupHook(CLI::App* sub);   // cmd_hook.cc: what the git hooks run
 Run SetupHooks(CLI::App* sub);  // cmd_hooks.cc: install|uninstall|status
 // request-review, approve, reject, cancel, reopen (cmd_transition.cc).
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
+// next, claim, heartbeat, release, fail, submit (cmd_tasks.cc).
+void SetupTaskVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 
 // All commands, in the order `specd --help` lists them.
 const std::vector<Command>& Commands();

@@ -12,7 +12,9 @@
 
 #include "cli/printable.h"
 #include "engine/repo.h"
+#include "engine/settings.h"
 #include "pipeline/git_repo.h"
+#include "pipeline/git_workspace.h"
 
 namespace specd::cli {
 
@@ -54,7 +56,7 @@ std::optional<std::string> FindRoot(const RepoOptions& options) {
   return root;
 }
 
-std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
+std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOptions& engine_options) {
   std::optional<std::string> root = FindRoot(options);
   if (!root) return nullptr;
   auto ctx = std::make_unique<Context>();
@@ -70,7 +72,34 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options) {
     return nullptr;
   }
   ctx->journal = std::move(*journal);
-  ctx->engine = std::make_unique<SpecEngine>(Env::Default(), ctx->journal.get(), ctx->root);
+  ctx->engine = std::make_unique<SpecEngine>(Env::Default(), ctx->journal.get(), ctx->root, engine_options);
+  return ctx;
+}
+
+std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char* verb) {
+  std::optional<std::string> root = FindRoot(options);
+  if (!root) return nullptr;
+  Result<RepoSettings> settings = LoadRepoSettings(*root);
+  if (!settings.ok()) {
+    PrintLine(stderr, std::string("specd ") + verb + ": the settings are not usable:");
+    std::fputs(Printable(settings.error().message, true).c_str(), stderr);
+    return nullptr;
+  }
+  EngineOptions engine_options;
+  engine_options.lease_ttl_ms = settings->lease_ttl_seconds * 1000;
+  engine_options.max_attempts = settings->max_attempts;
+  std::unique_ptr<Context> ctx = OpenContext(options, engine_options);
+  if (!ctx) return nullptr;
+  if (fs::exists(fs::symlink_status(ctx->root + "/.git"))) {
+    Result<std::unique_ptr<pipeline::GitWorkspace>> ws =
+        pipeline::GitWorkspace::Open(ctx->root, settings->target_branch);
+    if (!ws.ok()) {
+      PrintLine(stderr, std::string("specd ") + verb + ": " + ws.error().message);
+      return nullptr;
+    }
+    ctx->workspace = std::move(*ws);
+    ctx->engine->SetWorkspace(ctx->workspace.get());
+  }
   return ctx;
 }
 

@@ -26,6 +26,7 @@ struct Context {
   // was created (`journal` and `engine` are null); the caller says so.
   bool no_specs = false;
   std::unique_ptr<Journal> journal;
+  std::unique_ptr<TaskWorkspace> workspace;  // the task verbs' git side (before the engine that uses it)
   std::unique_ptr<SpecEngine> engine;
 };
 
@@ -37,7 +38,14 @@ std::optional<std::string> FindRoot(const RepoOptions& options);
 
 // Prints the reason to stderr and returns nullptr when there is no
 // repository or the journal cannot be opened.
-std::unique_ptr<Context> OpenContext(const RepoOptions& options);
+std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOptions& engine_options = {});
+
+// For the task verbs (next, claim, submit, ...): the repository's settings
+// (.agents/specd.yaml: the lease TTL, the attempts) in the engine's options,
+// and, in a git repository, the workspace that makes bases and checks diffs
+// against the target branch. Prints the reason and returns nullptr when the
+// settings are invalid or the target branch cannot be known.
+std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char* verb);
 
 // For the commands that only look (status, show, log, events, failures):
 // OpenContext, then (when `reconcile`) one pass so they show the files as

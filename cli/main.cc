@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     runs[sub] = c.setup(sub);
   }
   SetupTransitionVerbs(&app, &runs);
+  SetupTaskVerbs(&app, &runs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -39,6 +39,9 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
     Result<std::string> edited = ApplyEdits(file.bytes, plan.edits);
     if (edited.ok()) {
       updated = std::move(*edited);
+    } else if (in.task) {
+      // A task's change must reach the file or not happen at all.
+      return Error{"specd cannot update " + in.rel + ": " + edited.error().message, ErrorCode::kInvalid};
     } else {
       std::optional<Decision> verb = plan.verb;
       plan = PlanUnwritable(in, edited.error().message);
@@ -70,6 +73,11 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
     return e;
   };
   if (Status s = journal_->Apply(plan.batch); !s.ok()) return undo(s.error());
+  for (const SpecPlan::FileWrite& w : plan.writes) {  // a submitted diff, before the spec that names it
+    Status s = env_->MakeDirs(Absolute(DirName(w.rel)));
+    if (s.ok()) s = WriteFileAtomic(env_, Absolute(w.rel), w.bytes);
+    if (!s.ok()) return undo(s.error());
+  }
   FileStamp stamp = file.stamp;
   if (updated) {
     if (Status w = WriteFileAtomic(env_, Absolute(in.rel), *updated, &file.stamp); !w.ok())

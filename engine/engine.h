@@ -17,6 +17,7 @@
 #include "engine/journal.h"
 #include "engine/plan.h"
 #include "engine/state_machine.h"
+#include "engine/task_workspace.h"
 #include "schema/validate.h"
 
 namespace specd {
@@ -31,6 +32,22 @@ struct EngineOptions {
   // refusal put back, no engine step taken: that waits for the next
   // ordinary pass).
   bool changes_from_git = false;
+  // Leases (.agents/specd.yaml `lease`): how long a claim lives without a
+  // heartbeat, and how many failed or expired attempts a task has.
+  int64_t lease_ttl_ms = 60'000;
+  int max_attempts = 3;
+  size_t max_diff_bytes = 16u << 20;  // a submitted diff larger than this is refused
+};
+
+// What a task verb did (engine/tasks.cc). `refused` says why not (the CLI
+// exits 1 with it); otherwise `lease` is the task's lease as it now stands.
+struct TaskReply {
+  std::string refused;
+  bool nothing_ready = false;  // `specd next`: no task is ready (exit 3)
+  LeaseRecord lease;
+  std::vector<std::string> files;  // the task's declared files
+  std::string spec_status;         // the spec's status afterwards
+  std::string diff_path;           // a submit's stored diff
 };
 
 struct PassReport {
@@ -89,6 +106,28 @@ class SpecEngine {
   Result<Decision> RequestTransition(const std::string& id, SpecState to, const Actor& actor,
                                      const std::string& reason);
 
+  // Tasks under leases (engine/tasks.cc). Each runs in one journal group:
+  // expired leases are swept first, then the request is decided on the
+  // spec's file as it is now and planned like any other change.
+  void SetWorkspace(TaskWorkspace* workspace) { workspace_ = workspace; }
+  // The next ready task of any spec in planning or in-progress (or of
+  // `spec_id`), claimed for `worker`.
+  Result<TaskReply> NextTask(const std::string& worker, const std::string& spec_id = "");
+  Result<TaskReply> ClaimTask(const std::string& spec_id, const std::string& task_id,
+                              const std::string& worker);
+  Result<TaskReply> Heartbeat(const std::string& spec_id, const std::string& task_id,
+                              const std::string& token);
+  Result<TaskReply> ReleaseTask(const std::string& spec_id, const std::string& task_id,
+                                const std::string& token, const std::string& reason);
+  Result<TaskReply> FailTask(const std::string& spec_id, const std::string& task_id, const std::string& token,
+                             const std::string& reason, const std::string& log_tail);
+  Result<TaskReply> SubmitTask(const std::string& spec_id, const std::string& task_id,
+                               const std::string& token, const std::string& patch);
+  // Every lease past its expiry: the task back to pending with an attempt
+  // counted (or failed, and its spec with it, when they are used up).
+  // Returns how many expired.
+  Result<size_t> SweepLeases();
+
   const std::string& repo_root() const { return root_; }
   std::string ActiveDir() const;
 
@@ -124,6 +163,20 @@ class SpecEngine {
   // Verbs (verbs.cc).
   Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor,
                               const std::string& reason);
+  // Spec `id`'s record and file as they are now, valid or not. kRetry: the
+  // file was saved since the journal saw it; that version was reconciled,
+  // ask again.
+  Result<Outcome> LoadCurrent(const std::string& id, SpecRecord* record, Loaded* file);
+
+  // Tasks (tasks.cc).
+  using TaskDecider = std::function<Result<std::optional<TaskAction>>(const PlanInput& in, TaskReply* reply)>;
+  Result<TaskReply> OnSpecTask(const std::string& spec_id, const TaskDecider& decide);
+  Result<TaskReply> Claim(const std::string& spec_id, const std::string& task_id, const std::string& worker);
+  Result<std::optional<std::string>> LeaseProblem(const std::string& spec_id, const std::string& task_id,
+                                                  const std::string& token, LeaseRecord* lease,
+                                                  TaskRecord* counters);
+  Result<std::vector<StackedPatch>> Stack(const SpecModel& model, const std::string& except_task);
+  Result<size_t> Sweep();
 
   std::string Relative(const std::string& path) const;
   std::string Absolute(const std::string& rel) const;
@@ -134,6 +187,7 @@ class SpecEngine {
   EngineOptions options_;
   std::vector<EventSink*> sinks_;
   std::vector<FactSource*> fact_sources_;
+  TaskWorkspace* workspace_ = nullptr;
   std::vector<EngineEvent>* held_events_ = nullptr;               // set while Locked holds a journal group
   std::unordered_map<std::string, Loaded>* preloaded_ = nullptr;  // set by ReconcilePaths for its group
   bool keep_events_ = true;  // ReconcileAll's keep_events, for its duration

@@ -45,7 +45,9 @@ std::string FormatTimestamp(int64_t unix_ms) {
 std::optional<EngineEvent::Kind> ParseEventKind(std::string_view name) {
   for (auto k : {EngineEvent::Kind::kRegistered, EngineEvent::Kind::kTransition, EngineEvent::Kind::kRefused,
                  EngineEvent::Kind::kInvalid, EngineEvent::Kind::kRemoved, EngineEvent::Kind::kArchived,
-                 EngineEvent::Kind::kWaiting, EngineEvent::Kind::kEdited}) {
+                 EngineEvent::Kind::kWaiting, EngineEvent::Kind::kEdited, EngineEvent::Kind::kClaimed,
+                 EngineEvent::Kind::kReleased, EngineEvent::Kind::kExpired, EngineEvent::Kind::kTaskFailed,
+                 EngineEvent::Kind::kSubmitted}) {
     if (name == EventKindName(k)) return k;
   }
   return std::nullopt;
@@ -56,6 +58,7 @@ EventRecord ToEventRecord(const EngineEvent& e, int64_t at_ms, const std::string
   r.at_ms = at_ms;
   r.kind = EventKindName(e.kind);
   r.spec_id = e.spec_id;
+  r.task_id = e.task_id;
   r.path = e.path;
   r.from = e.from;
   r.to = e.to;
@@ -69,6 +72,7 @@ EngineEvent FromEventRecord(const EventRecord& r) {
   EngineEvent e;
   e.kind = ParseEventKind(r.kind).value_or(EngineEvent::Kind::kEdited);
   e.spec_id = r.spec_id;
+  e.task_id = r.task_id;
   e.path = r.path;
   e.from = r.from;
   e.to = r.to;
@@ -95,6 +99,16 @@ const char* EventKindName(EngineEvent::Kind kind) {
       return "waiting";
     case EngineEvent::Kind::kEdited:
       return "edited";
+    case EngineEvent::Kind::kClaimed:
+      return "claimed";
+    case EngineEvent::Kind::kReleased:
+      return "released";
+    case EngineEvent::Kind::kExpired:
+      return "expired";
+    case EngineEvent::Kind::kTaskFailed:
+      return "task-failed";
+    case EngineEvent::Kind::kSubmitted:
+      return "submitted";
   }
   return "?";
 }
@@ -119,6 +133,13 @@ std::string DescribeEvent(const EngineEvent& e) {
       return e.spec_id + ": " + e.from + ", waiting: " + e.reason;
     case EngineEvent::Kind::kEdited:
       return e.spec_id + ": edited";
+    case EngineEvent::Kind::kClaimed:
+    case EngineEvent::Kind::kReleased:
+    case EngineEvent::Kind::kExpired:
+    case EngineEvent::Kind::kTaskFailed:
+    case EngineEvent::Kind::kSubmitted:
+      return e.spec_id + " " + e.task_id + ": " + EventKindName(e.kind) + " by " + e.actor + ", " + e.from +
+             " -> " + e.to + (e.reason.empty() ? "" : " (" + e.reason + ")");
   }
   return e.spec_id;
 }

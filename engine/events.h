@@ -15,11 +15,27 @@ namespace specd {
 // What happened to one spec, for people (specd reconcile prints these) and
 // for sinks (later: metrics, NATS, the web board).
 struct EngineEvent {
-  enum class Kind { kRegistered, kTransition, kRefused, kInvalid, kRemoved, kArchived, kWaiting, kEdited };
+  enum class Kind {
+    kRegistered,
+    kTransition,
+    kRefused,
+    kInvalid,
+    kRemoved,
+    kArchived,
+    kWaiting,
+    kEdited,
+    // A task's: from and to are task states, task_id names it.
+    kClaimed,
+    kReleased,
+    kExpired,
+    kTaskFailed,
+    kSubmitted,
+  };
   Kind kind = Kind::kEdited;
   std::string spec_id;
   std::string path;  // repo-relative
   std::string from, to, actor, reason;
+  std::string task_id;  // a task's event
 };
 const char* EventKindName(EngineEvent::Kind kind);
 std::optional<EngineEvent::Kind> ParseEventKind(std::string_view name);

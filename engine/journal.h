@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/hash.h"
+#include "engine/lease.h"
 #include "schema/result.h"
 
 namespace specd {
@@ -110,6 +111,8 @@ struct JournalBatch {
   std::vector<RefusalRecord> refusals;        // likewise
   std::vector<FailureRecord> failures;        // spec_id is free text ("" allowed)
   std::vector<WatchRecord> watch;
+  std::vector<LeaseRecord> leases;  // each stores the whole row, keyed by (spec, task, epoch)
+  std::vector<TaskRecord> tasks;    // each stores the whole row, keyed by (spec, task)
   std::vector<EventRecord> events;  // applied last, same transaction/savepoint
 };
 
@@ -177,6 +180,14 @@ class Journal {
   // Live specs only, ordered by path.
   Result<std::vector<PathStamp>> ListStamps();
   Result<std::vector<WatchRecord>> WatchLog();  // oldest first
+
+  // Tasks and leases (journal_tasks.cc). A task the journal has never seen
+  // reads as nullopt; HeldLeases("") is every spec's, by spec and task.
+  Result<std::optional<TaskRecord>> GetTask(const std::string& spec_id, const std::string& task_id);
+  Result<std::vector<TaskRecord>> SpecTasks(const std::string& spec_id);  // by task id
+  Result<std::optional<LeaseRecord>> GetLease(const std::string& spec_id, const std::string& task_id,
+                                              int64_t epoch);
+  Result<std::vector<LeaseRecord>> HeldLeases(const std::string& spec_id);
 
   // Group commit: between BeginGroup and EndGroup every Apply joins one
   // write transaction (each Apply is a savepoint inside it: all of a batch

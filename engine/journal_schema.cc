@@ -150,7 +150,41 @@ SELECT at_ms, kind, spec_id, '', path, from_status, to_status, actor, reason, tr
 UPDATE specs SET content_hash = '', written_hash = '';
 )sql";
 
-constexpr std::array<const char*, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+// v6: tasks under leases (engine/lease.h). A lease row per epoch handed
+// out (never deleted: the history of who held what); a task row with its
+// counters and its submitted diff's place in the spec's stack.
+constexpr char kSchemaV6[] = R"sql(
+CREATE TABLE leases (
+  spec_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  worker TEXT NOT NULL,
+  token TEXT NOT NULL,
+  base TEXT NOT NULL,
+  claimed_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  ended_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (spec_id, task_id, epoch)
+);
+CREATE INDEX leases_held ON leases (outcome, expires_ms) WHERE outcome = '';
+CREATE TABLE tasks (
+  spec_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  submitted_seq INTEGER NOT NULL,
+  diff_path TEXT NOT NULL,
+  diff_hash TEXT NOT NULL,
+  submitted_epoch INTEGER NOT NULL,
+  last_reason TEXT NOT NULL,
+  PRIMARY KEY (spec_id, task_id)
+);
+)sql";
+
+constexpr std::array<const char*, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                    kSchemaV4, kSchemaV5, kSchemaV6};
 
 Result<int> UserVersion(SqliteDb& db) {
   Result<int64_t> v = db.QueryInt("PRAGMA user_version", "cannot read the schema version");

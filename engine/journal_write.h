@@ -8,6 +8,9 @@
 
 namespace specd {
 
+// The lease and task rows of a batch (journal_tasks.cc).
+Status WriteTaskRows(SqliteDb& db, const JournalBatch& batch);
+
 // Seq values and failure ids are appended to `ids` in batch order. On a
 // failure the caller rolls back; the Error names the record that failed.
 Status WriteJournalBatch(SqliteDb& db, const JournalBatch& batch, AppliedIds* ids);

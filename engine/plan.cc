@@ -67,6 +67,7 @@ class Planner {
       StatusChanged(file_status);
     }
     if (in_.verb && !Verb()) return std::move(plan_);
+    if (in_.task) TaskStep(*in_.task);
     if (in_.source != Source::kGit) EngineSteps();
     if (in_.source == Source::kGit) plan_.record.waiting.clear();  // decided on the next ordinary pass
     Edits(file_status);
@@ -188,10 +189,87 @@ class Planner {
         if (t.id == tc.task_id) t.status = tc.status, t.assigned = t.assigned && !tc.clear_assignee;
       }
     }
+    if (current_ == SpecState::kFailed && in_.verb->to == SpecState::kPlanning) Reopen();
     Transition(current_, in_.verb->to, in_.verb_actor.name, in_.verb->reason);
     current_ = in_.verb->to;
     plan_.verb = d;
     return true;
+  }
+
+  // failed -> planning: every failed task is pending again, attempts reset.
+  void Reopen() {
+    for (TaskFact& t : facts_.tasks) {
+      if (t.status != "failed") continue;
+      TaskEdit te;
+      te.task_id = t.id;
+      te.status = "pending";
+      te.assigned_to = std::optional<std::string>();
+      plan_.edits.tasks.push_back(te);
+      t.status = "pending";
+      t.assigned = false;
+    }
+    for (TaskRecord r : in_.task_records) {
+      if (r.attempts == 0) continue;
+      r.attempts = 0;
+      plan_.batch.tasks.push_back(r);
+    }
+  }
+
+  // A task's claim, release, expiry, failure or submission: the task's new
+  // state in the file, its lease and counters in the journal, one event.
+  void TaskStep(const TaskAction& a) {
+    TaskFact* task = nullptr;
+    for (TaskFact& t : facts_.tasks) task = t.id == a.task_id ? &t : task;
+    if (!task) return;  // the engine checked it is there
+    const std::string from = task->status;
+    TaskEdit te;
+    te.task_id = a.task_id;
+    EngineEvent::Kind kind = EngineEvent::Kind::kClaimed;
+    std::string to, reason = a.reason;
+    std::optional<std::string> assignee;  // nullopt: null in the file
+    switch (a.kind) {
+      case TaskAction::Kind::kClaim:
+        to = "in-progress", assignee = a.actor;
+        reason =
+            "lease epoch " + std::to_string(a.lease.epoch) + " until " + FormatTimestamp(a.lease.expires_ms);
+        break;
+      case TaskAction::Kind::kRelease:
+        to = "pending", kind = EngineEvent::Kind::kReleased;
+        break;
+      case TaskAction::Kind::kExpire:
+      case TaskAction::Kind::kFail: {
+        kind = a.kind == TaskAction::Kind::kExpire ? EngineEvent::Kind::kExpired
+                                                   : EngineEvent::Kind::kTaskFailed;
+        const bool exhausted = a.counters.attempts >= a.max_attempts;
+        to = exhausted ? "failed" : "pending";
+        reason += " (attempt " + std::to_string(a.counters.attempts) + " of " +
+                  std::to_string(a.max_attempts) + ")";
+        if (exhausted) {
+          facts_.attempts_exhausted = true;
+          facts_.exhausted_reason =
+              a.task_id + " used up its " + std::to_string(a.max_attempts) + " attempts; last: " + a.reason;
+        }
+        plan_.batch.failures.push_back(
+            FailureRecord{0, in_.id, a.task_id, a.reason, a.log_tail, "", in_.now_ms});
+        break;
+      }
+      case TaskAction::Kind::kSubmit:
+        to = "diff-submitted", kind = EngineEvent::Kind::kSubmitted, assignee = task->assigned_to;
+        te.diff_path = a.diff_path;
+        plan_.writes.push_back(SpecPlan::FileWrite{a.diff_path, a.diff_bytes});
+        break;
+    }
+    te.status = to;
+    if (!(a.kind == TaskAction::Kind::kSubmit)) te.assigned_to = assignee;
+    task->status = to;
+    task->assigned = assignee.has_value();
+    task->assigned_to = assignee.value_or("");
+    plan_.edits.tasks.push_back(te);
+    plan_.batch.leases.push_back(a.lease);
+    plan_.batch.tasks.push_back(a.counters);
+    EngineEvent e{kind, in_.id, in_.rel, from, to, a.actor, reason};
+    e.task_id = a.task_id;
+    plan_.events.push_back(std::move(e));
   }
 
   // The engine's own steps; a new "waiting" reason is an event.
@@ -228,7 +306,9 @@ class Planner {
     if ((!facts_.tasks.empty() || in_.model.has_progress) && progress != in_.model.progress) {
       edits.progress = ToProgress(progress);
     }
-    edits.updated_at = now_;
+    // updatedAt is the time of the change the changeLog records: a task's
+    // change alone (a claim, a release) leaves it, so clones agree on it.
+    if (!edits.append_changelog.empty() || edits.status) edits.updated_at = now_;
     for (ChangeLogEntry& e : edits.append_changelog) e.trace = plan_.record.trace_id;
   }
 

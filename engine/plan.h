@@ -14,6 +14,7 @@
 
 #include "engine/events.h"
 #include "engine/journal.h"
+#include "engine/lease.h"
 #include "engine/spec_model.h"
 #include "engine/state_machine.h"
 #include "engine/writeback.h"
@@ -56,6 +57,8 @@ struct PlanInput {
 
   std::optional<Request> verb;  // with Source::kVerb
   Actor verb_actor;
+  std::optional<TaskAction> task;  // with Source::kVerb: a task's claim, release, expiry, failure, submit
+  std::vector<TaskRecord> task_records;  // the journal's counters of this spec's tasks (a reopen resets them)
 
   int64_t now_ms = 0;        // whole seconds: changeLog entries have seconds
   std::string new_trace_id;  // the trace a new spec starts with
@@ -67,6 +70,11 @@ struct SpecPlan {
   SpecEdits edits;     // empty: the file is not written
   std::optional<std::string> archive_dir;  // "archive/2026-11": the file moves there
   std::vector<EngineEvent> events;
+  // Files written besides the spec, before it (a submitted diff): repo-relative path, bytes.
+  struct FileWrite {
+    std::string rel, bytes;
+  };
+  std::vector<FileWrite> writes;
   std::optional<Decision> verb;   // the verb's decision; refused: nothing else is in the plan
   std::vector<size_t> caught_up;  // changeLog entries recorded as made elsewhere (indices)
   bool recheck = false;           // the stamp is not recorded: every pass looks at the file again

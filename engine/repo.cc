@@ -116,3 +116,13 @@ Status CheckSpecTree(const std::string& root) {
 }
 
 }  // namespace specd
+
+namespace specd {
+
+Status CheckRepoDir(const std::string& root, const std::string& rel) {
+  char buf[PATH_MAX];
+  if (!::realpath(root.c_str(), buf)) return Error{root + ": " + std::strerror(errno)};
+  return CheckDir(root, buf, rel);
+}
+
+}  // namespace specd

@@ -22,4 +22,9 @@ std::string SpecsDir(const std::string& repo_root);  // <root>/.agents/specs
 // naming the path and where it leads: no command reads or writes there.
 Status CheckSpecTree(const std::string& root);
 
+// `rel` (a folder under `root`, canonical) is, where present, a directory
+// that resolves inside `root` and can be listed: what CheckSpecTree checks
+// of each of its folders, for another folder specd writes to (.agents/diffs).
+Status CheckRepoDir(const std::string& root, const std::string& rel);
+
 }  // namespace specd

@@ -11,6 +11,18 @@ std::string Text(const Document& doc, const Node& map, std::string_view key) {
   return doc.FieldText(map, key);
 }
 
+// A list of strings (anything else in it is skipped: the validator said so).
+std::vector<std::string> Texts(const Document& doc, const Node& map, std::string_view key) {
+  std::vector<std::string> out;
+  const Node* list = Get(doc, map, key);
+  if (!list || list->kind != NodeKind::kSeq) return out;
+  for (NodeId id : list->items) {
+    const Node& item = doc.node(id);
+    if (item.kind == NodeKind::kString) out.push_back(item.text);
+  }
+  return out;
+}
+
 }  // namespace
 
 SpecModel ReadSpecModel(const Document& doc) {
@@ -19,13 +31,22 @@ SpecModel ReadSpecModel(const Document& doc) {
   const Node& root = doc.root();
   m.id = Text(doc, root, "id");
   m.status = Text(doc, root, "status");
-  if (const Node* meta = Get(doc, root, "metadata")) m.author = Text(doc, *meta, "author");
+  if (const Node* meta = Get(doc, root, "metadata")) {
+    m.author = Text(doc, *meta, "author");
+    m.priority = Text(doc, *meta, "priority");
+  }
   if (const Node* tasks = Get(doc, root, "tasks"); tasks && tasks->kind == NodeKind::kSeq) {
     for (NodeId id : tasks->items) {
       const Node& t = doc.node(id);
       const Node* assignee = Get(doc, t, "assignedTo");
-      m.tasks.push_back(TaskFact{Text(doc, t, "id"), Text(doc, t, "status"),
-                                 assignee && assignee->kind == NodeKind::kString && !assignee->text.empty()});
+      TaskFact task{Text(doc, t, "id"), Text(doc, t, "status"),
+                    assignee && assignee->kind == NodeKind::kString && !assignee->text.empty()};
+      if (task.assigned) task.assigned_to = assignee->text;
+      task.dependencies = Texts(doc, t, "dependencies");
+      task.files = Texts(doc, t, "files");
+      task.priority = Text(doc, t, "priority");
+      task.diff_path = Text(doc, t, "diffPath");
+      m.tasks.push_back(std::move(task));
     }
   }
   if (const Node* log = Get(doc, root, "changeLog"); log && log->kind == NodeKind::kSeq) {

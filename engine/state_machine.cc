@@ -227,7 +227,7 @@ EngineStep NextEngineStep(SpecState current, const SpecFacts& facts) {
   if (IsTerminal(current) || current == S::kFailed) return step;
   if (facts.attempts_exhausted) {
     step.to = S::kFailed;
-    step.reason = "attempts used up";
+    step.reason = facts.exhausted_reason.empty() ? "attempts used up" : facts.exhausted_reason;
     return step;
   }
   S to;

@@ -52,6 +52,11 @@ struct TaskFact {
   std::string id;
   std::string status;  // pending, in-progress, diff-submitted, reviewed, done, failed, blocked
   bool assigned = false;
+  std::string assigned_to;                // the worker named in the file ("" when null)
+  std::vector<std::string> dependencies;  // task ids of this spec
+  std::vector<std::string> files;         // repo-relative paths the task may change
+  std::string priority;                   // low, medium, high, critical ("" when not given)
+  std::string diff_path;
 };
 
 // What the engine knows about the spec when it decides.
@@ -65,6 +70,7 @@ struct SpecFacts {
   bool gates_pass = true;
   bool committed = false;
   bool attempts_exhausted = false;
+  std::string exhausted_reason;  // which task used its attempts up, and its last reason
 };
 
 struct Request {

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -109,5 +110,70 @@ inline std::optional<Output> RunProcess(const std::string& cwd, const std::strin
   EXPECT_NE(o.exit_code, 123) << "could not run " << program;
   return o;
 }
+
+// git as the tests run it: a home of its own (no user or system config, no
+// global core.hooksPath), none of a hook's GIT_* variables, a fixed author.
+inline RunOptions GitEnv(const std::string& home) {
+  RunOptions o;
+  o.env = {{"HOME", home},
+           {"GIT_CONFIG_NOSYSTEM", "1"},
+           {"GIT_DIR", std::nullopt},
+           {"GIT_INDEX_FILE", std::nullopt},
+           {"GIT_WORK_TREE", std::nullopt},
+           {"GIT_AUTHOR_NAME", "Tess Ter"},
+           {"GIT_AUTHOR_EMAIL", "tess@example.com"},
+           {"GIT_COMMITTER_NAME", "Tess Ter"},
+           {"GIT_COMMITTER_EMAIL", "tess@example.com"}};
+  return o;
+}
+
+// A real git repository in a temporary directory, on branch `main`, with git
+// run under a home of its own (no user or system config) as a fixed author.
+class GitFixture : public ::testing::Test {
+ protected:
+  GitFixture() { InitRepo(repo_.path()); }
+
+  Output Git(const std::vector<std::string>& args, const std::string& cwd = "") {
+    return *RunProcess(cwd.empty() ? repo_.path() : cwd, "git", args, GitEnv(home_.path()));
+  }
+  // git's stdout; a test failure when it does not exit 0.
+  std::string GitOut(const std::vector<std::string>& args, const std::string& cwd = "") {
+    Output o = Git(args, cwd);
+    EXPECT_EQ(o.exit_code, 0) << "git " << args[0] << ": " << o.out << o.err;
+    return o.out;
+  }
+  void InitRepo(const std::string& dir) { GitOut({"init", "-q", "-b", "main", dir}, dir); }
+
+  // Writes each (path, bytes), stages everything, commits; the new commit's id.
+  std::string Commit(const std::vector<std::pair<std::string, std::string>>& files,
+                     const std::string& message) {
+    for (const auto& [path, bytes] : files) Write(repo_ / path, bytes);
+    GitOut({"add", "-A"});
+    GitOut({"commit", "-q", "-m", message});
+    return Rev("HEAD");
+  }
+  std::string Rev(const std::string& rev, const std::string& cwd = "") {
+    std::string out = GitOut({"rev-parse", "--verify", "-q", rev}, cwd);
+    if (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+
+  // What a check must leave alone: branches and tags, HEAD, the index's
+  // bytes, the working tree's status (read without refreshing the index).
+  std::string RepoState(const std::string& cwd = "") {
+    const std::string dir = cwd.empty() ? repo_.path() : cwd;
+    std::string index = GitOut({"rev-parse", "--path-format=absolute", "--git-path", "index"}, dir);
+    if (!index.empty()) index.pop_back();  // the newline
+    return GitOut({"for-each-ref", "refs/heads", "refs/tags"}, dir) +
+           Git({"symbolic-ref", "-q", "HEAD"}, dir).out + GitOut({"rev-parse", "HEAD"}, dir) +
+           "index: " + std::to_string(std::hash<std::string>{}(ReadAll(index))) + "\nstatus:\n" +
+           GitOut({"--no-optional-locks", "status", "--porcelain", "--untracked-files=all"}, dir);
+  }
+  // How many objects the repository holds (loose and packed).
+  std::string ObjectCount() { return GitOut({"count-objects", "-v"}); }
+
+  TempDir home_{"specd-home"};
+  TempDir repo_{"specd-git"};
+};
 
 }  // namespace specd::testing

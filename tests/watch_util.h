@@ -302,17 +302,8 @@ class WatchFixture : public ::testing::Test {
   // git with a home of its own (no user config, no global core.hooksPath),
   // committing as a tester; in repo_ unless `cwd` is given.
   Output Git(const std::vector<std::string>& args, const std::string& cwd = "") {
-    RunOptions o;
-    o.env = {{"HOME", home_.path()},
-             {"GIT_CONFIG_NOSYSTEM", "1"},
-             {"SPECD_ACTOR", "tester"},
-             {"GIT_DIR", std::nullopt},
-             {"GIT_INDEX_FILE", std::nullopt},
-             {"GIT_WORK_TREE", std::nullopt},
-             {"GIT_AUTHOR_NAME", "Tess Ter"},
-             {"GIT_AUTHOR_EMAIL", "tess@example.com"},
-             {"GIT_COMMITTER_NAME", "Tess Ter"},
-             {"GIT_COMMITTER_EMAIL", "tess@example.com"}};
+    RunOptions o = GitEnv(home_.path());
+    o.env.emplace_back("SPECD_ACTOR", "tester");
     return *RunProcess(cwd.empty() ? repo_.path() : cwd, "git", args, o);
   }
   void GitOk(const std::vector<std::string>& args, const std::string& cwd = "") {

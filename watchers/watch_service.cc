@@ -115,14 +115,15 @@ Status WatchService::StartUp() {
   const int64_t now = Now(), watchdog_ms = notifier_->watchdog_interval_ms();
   if (watcher_->fd() < 0) next_poll_ = now + watcher_->interval_ms();
   if (options_.rescan_ms > 0) next_rescan_ = now + options_.rescan_ms;
+  if (options_.sweep_ms > 0) next_sweep_ = now + options_.sweep_ms;
   if (watchdog_ms > 0) next_watchdog_ = now + watchdog_ms;
   return Status::Ok();
 }
 
 int64_t WatchService::NextWake() const {
   const int64_t structure_max_ms = std::max<int64_t>(options_.settle_ms * 10, 1000);
-  return std::min({next_poll_, next_rescan_, next_watchdog_, gate_.busy() ? next_git_check_ : INT64_MAX,
-                   settler_.NextDue().value_or(INT64_MAX),
+  return std::min({next_poll_, next_rescan_, next_watchdog_, next_sweep_,
+                   gate_.busy() ? next_git_check_ : INT64_MAX, settler_.NextDue().value_or(INT64_MAX),
                    structure_since_ ? *structure_since_ + structure_max_ms : INT64_MAX});
 }
 
@@ -158,6 +159,14 @@ Result<bool> WatchService::Step(bool block) {
     if (rescan_kind_.empty() && !gate_.busy()) AskRescan("safety-rescan", "safety rescan");
   }
   RescanIfAsked(now);
+  if (now >= next_sweep_) {  // a lease with no heartbeat for its TTL: the task goes back
+    next_sweep_ = now + options_.sweep_ms;
+    if (!gate_.busy()) {
+      Result<size_t> swept = engine_->SweepLeases();
+      if (!swept.ok()) spdlog::error("lease sweep: {}", swept.error().message);
+      if (swept.ok() && *swept > 0) ShowJournal();
+    }
+  }
   const size_t due = PassDue(now);
   StructureRescanIfSettled(now);
   if (n > 0) ShowJournal();  // what a verb or a hook journaled (its write woke us)

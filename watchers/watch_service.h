@@ -49,6 +49,7 @@ using WatcherFactory = std::function<Result<std::unique_ptr<FileWatcher>>()>;
 struct WatchOptions {
   int64_t settle_ms = 20;
   int64_t rescan_ms = 5 * 60'000;  // the safety rescan; 0: never
+  int64_t sweep_ms = 1000;         // leases past their expiry are swept this often; 0: never
   int64_t retry_ms = 1000;         // a path the engine could not finish is tried again after this
   int64_t max_hold_ms = 60'000;    // an invalid file still open for writing is an error after this
   int64_t open_check_ms = 250;     // how often a held file still open for writing is looked at
@@ -149,6 +150,7 @@ class WatchService {
 
   // The loop's timers and state, between Steps.
   int64_t next_poll_ = INT64_MAX, next_rescan_ = INT64_MAX, next_watchdog_ = INT64_MAX;
+  int64_t next_sweep_ = INT64_MAX;
   int64_t next_git_check_ = INT64_MAX;
   bool stopping_ = false;
   std::string stop_signal_;
