@@ -206,6 +206,7 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
         if (ahead.joinable()) ahead.join();
         current = std::move(next);
         next.clear();
+        if (progress) progress(batch_end, paths.size());  // examined (committed with the group)
       }
       return true;
     });
@@ -215,7 +216,6 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
     } else {
       Merge(std::move(part), &report);
     }
-    if (progress) progress(end, paths.size());
   }
   return report;
 }
