@@ -171,6 +171,13 @@ class SpecEngine {
   // Tasks (tasks.cc).
   using TaskDecider = std::function<Result<std::optional<TaskAction>>(const PlanInput& in, TaskReply* reply)>;
   Result<TaskReply> OnSpecTask(const std::string& spec_id, const TaskDecider& decide);
+  // A verb on a task's live lease (release, fail, submit): swept, the token
+  // checked against its epoch's lease, then `decide` given the lease (ended
+  // now) and the task's counters.
+  using LeasedDecider = std::function<Result<std::optional<TaskAction>>(
+      const PlanInput& in, LeaseRecord lease, TaskRecord counters, TaskReply* reply)>;
+  Result<TaskReply> UnderLease(const std::string& spec_id, const std::string& task_id,
+                               const std::string& token, const LeasedDecider& decide);
   Result<TaskReply> Claim(const std::string& spec_id, const std::string& task_id, const std::string& worker);
   Result<std::optional<std::string>> LeaseProblem(const std::string& spec_id, const std::string& task_id,
                                                   const std::string& token, LeaseRecord* lease,

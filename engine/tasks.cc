@@ -313,67 +313,12 @@ Result<TaskReply> SpecEngine::Heartbeat(const std::string& spec_id, const std::s
   });
 }
 
-Result<TaskReply> SpecEngine::ReleaseTask(const std::string& spec_id, const std::string& task_id,
-                                          const std::string& token, const std::string& reason) {
-  return Locked<TaskReply>([&]() -> Result<TaskReply> {
-    if (Result<size_t> swept = Sweep(); !swept.ok()) return swept.error();
-    return OnSpecTask(spec_id, [&](const PlanInput&, TaskReply* reply) -> Result<std::optional<TaskAction>> {
-      LeaseRecord lease;
-      TaskRecord counters;
-      Result<std::optional<std::string>> why = LeaseProblem(spec_id, task_id, token, &lease, &counters);
-      if (!why.ok()) return why.error();
-      if (*why) {
-        reply->refused = **why;
-        return std::optional<TaskAction>();
-      }
-      lease.outcome = "released";
-      lease.ended_ms = env_->NowMillis();
-      lease.reason = reason;
-      reply->lease = lease;
-      return std::optional<TaskAction>(TaskAction{TaskAction::Kind::kRelease, task_id, lease.worker, reason,
-                                                  lease, counters, options_.max_attempts});
-    });
-  });
-}
-
-Result<TaskReply> SpecEngine::FailTask(const std::string& spec_id, const std::string& task_id,
-                                       const std::string& token, const std::string& reason,
-                                       const std::string& log_tail) {
-  return Locked<TaskReply>([&]() -> Result<TaskReply> {
-    if (Result<size_t> swept = Sweep(); !swept.ok()) return swept.error();
-    return OnSpecTask(spec_id, [&](const PlanInput&, TaskReply* reply) -> Result<std::optional<TaskAction>> {
-      LeaseRecord lease;
-      TaskRecord counters;
-      Result<std::optional<std::string>> why = LeaseProblem(spec_id, task_id, token, &lease, &counters);
-      if (!why.ok()) return why.error();
-      if (*why) {
-        reply->refused = **why;
-        return std::optional<TaskAction>();
-      }
-      lease.outcome = "failed";
-      lease.ended_ms = env_->NowMillis();
-      lease.reason = reason;
-      counters.attempts += 1;
-      counters.last_reason = reason;
-      reply->lease = lease;
-      TaskAction action{TaskAction::Kind::kFail, task_id, lease.worker, reason, lease, counters,
-                        options_.max_attempts};
-      action.log_tail = log_tail;
-      return std::optional<TaskAction>(std::move(action));
-    });
-  });
-}
-
-Result<TaskReply> SpecEngine::SubmitTask(const std::string& spec_id, const std::string& task_id,
-                                         const std::string& token, const std::string& patch) {
+Result<TaskReply> SpecEngine::UnderLease(const std::string& spec_id, const std::string& task_id,
+                                         const std::string& token, const LeasedDecider& decide) {
   return Locked<TaskReply>([&]() -> Result<TaskReply> {
     if (Result<size_t> swept = Sweep(); !swept.ok()) return swept.error();
     return OnSpecTask(
         spec_id, [&](const PlanInput& in, TaskReply* reply) -> Result<std::optional<TaskAction>> {
-          auto refuse = [&](std::string why) {
-            reply->refused = spec_id + " " + task_id + ": " + why;
-            return std::optional<TaskAction>();
-          };
           LeaseRecord lease;
           TaskRecord counters;
           Result<std::optional<std::string>> why = LeaseProblem(spec_id, task_id, token, &lease, &counters);
@@ -382,48 +327,93 @@ Result<TaskReply> SpecEngine::SubmitTask(const std::string& spec_id, const std::
             reply->refused = **why;
             return std::optional<TaskAction>();
           }
-          const TaskFact* task = FindTask(in.model, task_id);
-          if (!task) return refuse("the spec has no such task any more");
-          if (task->status != "in-progress")
-            return refuse("the task is " + task->status + ", not in-progress");
-          if (patch.size() > options_.max_diff_bytes) {
-            return refuse("the diff is " + std::to_string(patch.size()) + " bytes, over the limit of " +
-                          std::to_string(options_.max_diff_bytes));
-          }
-          if (!workspace_) return refuse("submitting a diff needs a git repository");
-          const std::string dir = ".agents/diffs/" + spec_id;
-          if (Status s = CheckRepoDir(root_, ".agents/diffs"); !s.ok()) return s.error();
-          if (Status s = CheckRepoDir(root_, dir); !s.ok()) return s.error();
-          Result<std::vector<StackedPatch>> stack = Stack(in.model, task_id);
-          if (!stack.ok()) return stack.error();
-          Status check =
-              workspace_->CheckSubmission(spec_id, task_id, lease.base, patch, task->files, *stack);
-          if (!check.ok()) {
-            if (check.error().code != ErrorCode::kInvalid && check.error().code != ErrorCode::kConflict) {
-              return check.error();
-            }
-            return refuse(check.error().message);
-          }
-          Result<std::vector<TaskRecord>> siblings = journal_->SpecTasks(spec_id);
-          if (!siblings.ok()) return siblings.error();
-          int64_t last = 0;
-          for (const TaskRecord& r : *siblings) last = std::max(last, r.submitted_seq);
-          const std::string diff_path = dir + "/" + task_id + ".diff";
-          counters.submitted_seq = last + 1;
-          counters.diff_path = diff_path;
-          counters.diff_hash = ContentHash(patch);
-          counters.submitted_epoch = lease.epoch;
-          lease.outcome = "submitted";
           lease.ended_ms = env_->NowMillis();
-          reply->lease = lease;
-          reply->diff_path = diff_path;
-          TaskAction action{TaskAction::Kind::kSubmit, task_id, lease.worker, "", lease, counters,
-                            options_.max_attempts};
-          action.diff_path = diff_path;
-          action.diff_bytes = patch;
-          return std::optional<TaskAction>(std::move(action));
+          return decide(in, lease, counters, reply);
         });
   });
+}
+
+Result<TaskReply> SpecEngine::ReleaseTask(const std::string& spec_id, const std::string& task_id,
+                                          const std::string& token, const std::string& reason) {
+  return UnderLease(
+      spec_id, task_id, token,
+      [&](const PlanInput&, LeaseRecord lease, TaskRecord counters,
+          TaskReply* reply) -> Result<std::optional<TaskAction>> {
+        lease.outcome = "released";
+        lease.reason = reason;
+        reply->lease = lease;
+        return std::optional<TaskAction>(TaskAction{TaskAction::Kind::kRelease, task_id, lease.worker, reason,
+                                                    lease, counters, options_.max_attempts});
+      });
+}
+
+Result<TaskReply> SpecEngine::FailTask(const std::string& spec_id, const std::string& task_id,
+                                       const std::string& token, const std::string& reason,
+                                       const std::string& log_tail) {
+  return UnderLease(spec_id, task_id, token,
+                    [&](const PlanInput&, LeaseRecord lease, TaskRecord counters,
+                        TaskReply* reply) -> Result<std::optional<TaskAction>> {
+                      lease.outcome = "failed";
+                      lease.reason = reason;
+                      counters.attempts += 1;
+                      counters.last_reason = reason;
+                      reply->lease = lease;
+                      TaskAction action{
+                          TaskAction::Kind::kFail, task_id, lease.worker, reason, lease, counters,
+                          options_.max_attempts};
+                      action.log_tail = log_tail;
+                      return std::optional<TaskAction>(std::move(action));
+                    });
+}
+
+Result<TaskReply> SpecEngine::SubmitTask(const std::string& spec_id, const std::string& task_id,
+                                         const std::string& token, const std::string& patch) {
+  return UnderLease(
+      spec_id, task_id, token,
+      [&](const PlanInput& in, LeaseRecord lease, TaskRecord counters,
+          TaskReply* reply) -> Result<std::optional<TaskAction>> {
+        auto refuse = [&](std::string why) {
+          reply->refused = spec_id + " " + task_id + ": " + why;
+          return std::optional<TaskAction>();
+        };
+        const TaskFact* task = FindTask(in.model, task_id);
+        if (!task) return refuse("the spec has no such task any more");
+        if (task->status != "in-progress") return refuse("the task is " + task->status + ", not in-progress");
+        if (patch.size() > options_.max_diff_bytes) {
+          return refuse("the diff is " + std::to_string(patch.size()) + " bytes, over the limit of " +
+                        std::to_string(options_.max_diff_bytes));
+        }
+        if (!workspace_) return refuse("submitting a diff needs a git repository");
+        const std::string dir = ".agents/diffs/" + spec_id;
+        if (Status s = CheckRepoDir(root_, ".agents/diffs"); !s.ok()) return s.error();
+        if (Status s = CheckRepoDir(root_, dir); !s.ok()) return s.error();
+        Result<std::vector<StackedPatch>> stack = Stack(in.model, task_id);
+        if (!stack.ok()) return stack.error();
+        Status check = workspace_->CheckSubmission(spec_id, task_id, lease.base, patch, task->files, *stack);
+        if (!check.ok()) {
+          if (check.error().code != ErrorCode::kInvalid && check.error().code != ErrorCode::kConflict) {
+            return check.error();
+          }
+          return refuse(check.error().message);
+        }
+        Result<std::vector<TaskRecord>> siblings = journal_->SpecTasks(spec_id);
+        if (!siblings.ok()) return siblings.error();
+        int64_t last = 0;
+        for (const TaskRecord& r : *siblings) last = std::max(last, r.submitted_seq);
+        const std::string diff_path = dir + "/" + task_id + ".diff";
+        counters.submitted_seq = last + 1;
+        counters.diff_path = diff_path;
+        counters.diff_hash = ContentHash(patch);
+        counters.submitted_epoch = lease.epoch;
+        lease.outcome = "submitted";
+        reply->lease = lease;
+        reply->diff_path = diff_path;
+        TaskAction action{TaskAction::Kind::kSubmit, task_id, lease.worker, "", lease, counters,
+                          options_.max_attempts};
+        action.diff_path = diff_path;
+        action.diff_bytes = patch;
+        return std::optional<TaskAction>(std::move(action));
+      });
 }
 
 }  // namespace specd
