@@ -191,11 +191,6 @@ Status SqliteDb::Configure() {
   if (options_.wal) {
     if (Status s = SwitchToWal(); !s.ok()) return s;
     if (Status s = Exec("PRAGMA synchronous = FULL", "cannot set synchronous=FULL"); !s.ok()) return s;
-    // A short-lived process (a verb, a hook, a worker's claim) is often the
-    // only connection: closing would checkpoint and delete the WAL, and the
-    // next process would create it again, three fsyncs that make nothing
-    // safer. The WAL stays; SQLite still checkpoints it as it grows.
-    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   }
   if (options_.foreign_keys) return Exec("PRAGMA foreign_keys = ON", "cannot enable foreign keys");
   return Status::Ok();
