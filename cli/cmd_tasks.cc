@@ -2,11 +2,16 @@
 // of the life cycle (issue 12). A refusal (stale lease, not ready, wrong
 // state) exits 1 with one line naming the reason; usage and I/O errors exit
 // 2; `next` with nothing ready exits 3.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -19,6 +24,7 @@ namespace {
 
 constexpr int kExitNothingReady = 3;
 constexpr size_t kLogTailBytes = 4096;
+constexpr int kBusyWaitMs = 120'000;
 
 struct TaskArgs {
   RepoOptions repo;
@@ -148,18 +154,37 @@ int RunTaskVerb(const char* verb, const TaskArgs& a) {
       }
     };
   };
-  if (name == "next") return Finish(verb, a.repo, e.NextTask(a.worker, a.spec), lease_out("claimed"));
+  // A worker's verb waits its turn: when the journal stays busy past
+  // SQLite's timeout (many claimers on a loaded machine), nothing was done,
+  // so it asks again, for up to kBusyWaitMs.
+  auto queued = [&](const std::function<Result<TaskReply>()>& call) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyWaitMs);
+    std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
+    for (;;) {
+      Result<TaskReply> r = call();
+      if (r.ok() || r.error().code != ErrorCode::kBusy || std::chrono::steady_clock::now() >= until) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + jitter() % 20));
+    }
+  };
+  if (name == "next")
+    return Finish(verb, a.repo, queued([&] { return e.NextTask(a.worker, a.spec); }), lease_out("claimed"));
   if (name == "claim")
-    return Finish(verb, a.repo, e.ClaimTask(a.spec, a.task, a.worker), lease_out("claimed"));
+    return Finish(verb, a.repo, queued([&] { return e.ClaimTask(a.spec, a.task, a.worker); }),
+                  lease_out("claimed"));
   if (name == "heartbeat")
-    return Finish(verb, a.repo, e.Heartbeat(a.spec, a.task, a.lease), lease_out("renewed"));
+    return Finish(verb, a.repo, queued([&] { return e.Heartbeat(a.spec, a.task, a.lease); }),
+                  lease_out("renewed"));
   if (name == "release") {
-    return Finish(verb, a.repo, e.ReleaseTask(a.spec, a.task, a.lease, a.reason), state_out("released"));
+    return Finish(verb, a.repo, queued([&] { return e.ReleaseTask(a.spec, a.task, a.lease, a.reason); }),
+                  state_out("released"));
   }
   if (name == "fail") {
-    return Finish(verb, a.repo, e.FailTask(a.spec, a.task, a.lease, a.reason, log_tail), state_out("failed"));
+    return Finish(verb, a.repo,
+                  queued([&] { return e.FailTask(a.spec, a.task, a.lease, a.reason, log_tail); }),
+                  state_out("failed"));
   }
-  return Finish(verb, a.repo, e.SubmitTask(a.spec, a.task, a.lease, patch), state_out("diff-submitted"));
+  return Finish(verb, a.repo, queued([&] { return e.SubmitTask(a.spec, a.task, a.lease, patch); }),
+                state_out("diff-submitted"));
 }
 
 }  // namespace
