@@ -112,8 +112,8 @@ inline int ForkAndCrash(const CrashPoint& at, const CrashChild& child, int64_t* 
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (micros) {
-    *micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+    *micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+                  .count();
   }
   return started ? status : -1;
 }
