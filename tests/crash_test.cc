@@ -79,7 +79,6 @@ const std::string kDraft =
 constexpr char kAuthorsTitle[] = "  title: Export reports as CSV, quoted per RFC 4180 # the title\n";
 constexpr char kAuthorsNote[] = "  # ada's distinctive note: 7f3a-keep-me\n";
 
-using ::specd::testing::CrashPoint;
 using ::specd::testing::ReadAll;
 using ::specd::testing::SwapTrace;
 using ::specd::testing::TempDir;
@@ -218,9 +217,7 @@ int64_t ForkedRunMicros(const Verb& verb) {
   return ::specd::testing::Median(times);
 }
 
-struct Stats {
-  int runs = 0, killed = 0, finished = 0;
-  int by_hook = 0, by_timer = 0;
+struct Stats : ::specd::testing::CrashCounts {
   int old_version = 0, new_version = 0, new_unmoved = 0;
   int temp_files_left = 0;
   int journal_behind = 0;  // the crash came after the file's write, before the journal's commit
@@ -259,17 +256,8 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
   const std::string old_bytes = ReadAll(dir / kActive);
   const std::string new_bytes = SwapTrace(ref.new_bytes, ref.trace, TraceOf(root));
 
-  const CrashPoint at = ::specd::testing::PickCrashPoint(rng, ref.env_calls, ref.micros);
-  const int status = ::specd::testing::ForkAndCrash(at, Child(root, verb));
-  ASSERT_GE(status, 0) << "the child did not start";
-  ++stats->runs;
-  (at.by_hook ? stats->by_hook : stats->by_timer)++;
-  if (::specd::testing::KilledBySigkill(status)) {
-    ++stats->killed;
-  } else {
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-    ++stats->finished;
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      ::specd::testing::CrashAt(rng, ref.env_calls, ref.micros, Child(root, verb), stats));
 
   // (a) One spec file, valid, the old version or the new one.
   std::vector<std::string> files = SpecFiles(root);

@@ -118,15 +118,38 @@ inline int ForkAndCrash(const CrashPoint& at, const CrashChild& child, int64_t* 
   return started ? status : -1;
 }
 
+inline bool KilledBySigkill(int status) {
+  return status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+// How the runs ended.
+struct CrashCounts {
+  int runs = 0, by_hook = 0, by_timer = 0, killed = 0, finished = 0;
+};
+
+// One run: `child` forked and ended at a point picked by `rng` (over
+// `env_calls` Env calls, `micros` of an uninterrupted forked run), counted;
+// a test failure unless it was killed or finished with exit code 0.
+inline void CrashAt(std::mt19937_64& rng, int env_calls, int64_t micros, const CrashChild& child,
+                    CrashCounts* counts) {
+  const CrashPoint at = PickCrashPoint(rng, env_calls, micros);
+  const int status = ForkAndCrash(at, child);
+  ASSERT_GE(status, 0) << "the child did not start";
+  ++counts->runs;
+  (at.by_hook ? counts->by_hook : counts->by_timer)++;
+  if (KilledBySigkill(status)) {
+    ++counts->killed;
+  } else {
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+    ++counts->finished;
+  }
+}
+
 // A CrashPoint that never ends the child: to time an uninterrupted run.
 inline CrashPoint NoCrash() {
   CrashPoint at;
   at.by_hook = true;  // no timer
   return at;
-}
-
-inline bool KilledBySigkill(int status) {
-  return status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 inline int64_t Median(std::vector<int64_t> v) {

@@ -46,7 +46,6 @@ namespace specd {
 namespace {
 
 namespace fs = std::filesystem;
-using ::specd::testing::CrashPoint;
 using ::specd::testing::ReadAll;
 using ::specd::testing::SwapTrace;
 using ::specd::testing::TempDir;
@@ -130,23 +129,23 @@ std::string WithoutTimes(const std::string& bytes) {
   return std::regex_replace(bytes, kTime, "<time>");
 }
 
-// TASK-001's status in the spec's bytes ("" when they do not load).
-std::string Task1Status(const std::string& bytes) {
+// What the spec's bytes say (an empty model when they do not load).
+SpecModel ModelOf(const std::string& bytes) {
   Document doc;
   bool loaded = false;
   ValidateSpecText(bytes, kRel, ValidateOptions{}, &doc, &loaded);
-  if (!loaded) return "";
-  for (const TaskFact& t : ReadSpecModel(doc).tasks) {
-    if (t.id == "TASK-001") return t.status;
-  }
-  return "";
+  return loaded ? ReadSpecModel(doc) : SpecModel{};
 }
 
 std::string StatusOf(const std::string& bytes) {
-  Document doc;
-  bool loaded = false;
-  ValidateSpecText(bytes, kRel, ValidateOptions{}, &doc, &loaded);
-  return loaded ? ReadSpecModel(doc).status : "";
+  return ModelOf(bytes).status;
+}
+
+std::string Task1Status(const std::string& bytes) {
+  for (const TaskFact& t : ModelOf(bytes).tasks) {
+    if (t.id == "TASK-001") return t.status;
+  }
+  return "";
 }
 
 class TaskCrashTest : public ::specd::testing::GitFixture {
@@ -226,8 +225,7 @@ class TaskCrashTest : public ::specd::testing::GitFixture {
     micros_ = ::specd::testing::Median(times);
   }
 
-  struct Stats {
-    int runs = 0, by_hook = 0, by_timer = 0, killed = 0, finished = 0;
+  struct Stats : ::specd::testing::CrashCounts {
     int old_version = 0, new_version = 0, diff_without_spec = 0, journal_behind = 0;
     int temp_files_after_crash = 0, retried_same_token = 0, reclaimed = 0;
   };
@@ -262,17 +260,7 @@ void TaskCrashTest::CrashOnce(std::mt19937_64& rng, int run, Stats* stats) {
   const std::string old_bytes = ReadAll(root + "/" + kRel);
   ASSERT_EQ(Task1Status(old_bytes), "in-progress");
 
-  const CrashPoint at = ::specd::testing::PickCrashPoint(rng, env_calls_, micros_);
-  const int status = ::specd::testing::ForkAndCrash(at, Child(root, token));
-  ASSERT_GE(status, 0) << "the child did not start";
-  ++stats->runs;
-  (at.by_hook ? stats->by_hook : stats->by_timer)++;
-  if (::specd::testing::KilledBySigkill(status)) {
-    ++stats->killed;
-  } else {
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-    ++stats->finished;
-  }
+  ASSERT_NO_FATAL_FAILURE(::specd::testing::CrashAt(rng, env_calls_, micros_, Child(root, token), stats));
 
   // (a) The diff file: absent or whole. The spec: old or new.
   const bool diff_there = fs::exists(root + "/" + kDiffRel);
@@ -427,11 +415,11 @@ TEST_F(TaskCrashTest, KilledWhileSubmitting100Times) {
   std::cout << "submit: " << s.runs << " runs (" << s.by_hook << " ended inside an Env call, " << s.by_timer
             << " killed after a delay; uninterrupted: " << env_calls_ << " Env calls, " << micros_
             << " us in a forked child), " << s.killed << " killed, " << s.finished << " finished first; "
-            << s.old_version << " left the old spec (" << s.diff_without_spec << " with the diff file written), "
-            << s.new_version << " the new one; " << s.journal_behind << " with the journal behind the file; "
-            << s.temp_files_after_crash << " temp files left by the crash, none after the restart; "
-            << s.retried_same_token << " retried with the same token, " << s.reclaimed
-            << " claimed again after expiry\n";
+            << s.old_version << " left the old spec (" << s.diff_without_spec
+            << " with the diff file written), " << s.new_version << " the new one; " << s.journal_behind
+            << " with the journal behind the file; " << s.temp_files_after_crash
+            << " temp files left by the crash, none after the restart; " << s.retried_same_token
+            << " retried with the same token, " << s.reclaimed << " claimed again after expiry\n";
   std::cout << kRuns << " runs in " << secs << " s\n";
 }
 
