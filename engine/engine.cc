@@ -116,6 +116,17 @@ Result<PassReport> SpecEngine::ReconcileEverything(const ProgressFn& progress) {
   for (const char* dir : {"/active", "/archive"}) {
     if (Status s = ListSpecFiles(specs + dir, 0, &rels); !s.ok()) return s.error();
   }
+  // A submit killed while writing its diff leaves the temp file next to the
+  // diffs (.agents/diffs/ID/), where no spec folder's listing looks.
+  const std::string diffs = root_ + "/.agents/diffs";
+  if (Result<std::vector<std::string>> ids = env_->ListDir(diffs); ids.ok()) {
+    for (const std::string& id : *ids) {
+      Result<std::vector<std::string>> names = env_->ListDir(diffs + "/" + id);
+      for (const std::string& n : names.ok() ? *names : std::vector<std::string>{}) {
+        if (n.rfind(kTempPrefix, 0) == 0) RemoveIfStale(diffs + "/" + id + "/" + n);
+      }
+    }
+  }
   std::set<std::string> seen(rels.begin(), rels.end());
   std::vector<std::string> changed;
   {

@@ -9,11 +9,9 @@
 //  - no author edit is lost: one made before the run, one made right after
 //    the crash, before the restart;
 //  - no temp file of the killed process outlives the restart's pass.
-// Two ways to pick the point: half the runs end the child inside a chosen
-// Env call (raise(SIGKILL) before its Nth file operation, N uniform over
-// the operations an uninterrupted run makes), half are killed by this
-// process after a random delay (uniform over 1.5 times an uninterrupted
-// run's duration), which also lands inside SQLite's commit. The seed is
+// Two ways to pick the point (tests/crash_util.h): half the runs end the
+// child inside a chosen Env call, half are killed by this process after a
+// random delay, which also lands inside SQLite's commit. The seed is
 // printed; SPECD_CRASH_SEED=N repeats a run.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -40,7 +38,9 @@
 #include "engine/journal.h"
 #include "engine/spec_model.h"
 #include "schema/validate.h"
+#include "tests/crash_util.h"
 #include "tests/fake_env.h"
+#include "tests/process_util.h"
 #include "tests/test_util.h"
 
 namespace specd {
@@ -79,14 +79,9 @@ const std::string kDraft =
 constexpr char kAuthorsTitle[] = "  title: Export reports as CSV, quoted per RFC 4180 # the title\n";
 constexpr char kAuthorsNote[] = "  # ada's distinctive note: 7f3a-keep-me\n";
 
+using ::specd::testing::ReadAll;
+using ::specd::testing::SwapTrace;
 using ::specd::testing::TempDir;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   size_t at = text.find(from);
@@ -154,21 +149,17 @@ void Prepare(const std::string& root) {
 // The crashing process: opens its own journal, says it is ready, runs the
 // verb. With kill_at > 0 it ends itself with SIGKILL right before its
 // kill_at-th Env call.
-[[noreturn]] void Child(const std::string& root, const Verb& verb, int ready_fd, int kill_at) {
-  Result<std::unique_ptr<Journal>> j = Journal::Open(JournalPath(root));
-  if (!j.ok()) ::_exit(3);
-  FakeEnv env(kT0 + 2 * kMinute);
-  SpecEngine engine(&env, j->get(), root);
-  int calls = 0;
-  if (kill_at > 0) {
-    env.SetHook([&](FakeEnv::Op, const std::string&) {
-      if (++calls == kill_at) ::raise(SIGKILL);
-    });
-  }
-  char c = 1;
-  if (::write(ready_fd, &c, 1) != 1) ::_exit(5);
-  Result<Decision> d = engine.RequestTransition(kId, verb.to, Actor{verb.actor, verb.role}, verb.reason);
-  ::_exit(d.ok() && d->allowed ? 0 : 4);
+::specd::testing::CrashChild Child(const std::string& root, const Verb& verb) {
+  return [root, &verb](int kill_at, const std::function<void()>& ready) {
+    Result<std::unique_ptr<Journal>> j = Journal::Open(JournalPath(root));
+    if (!j.ok()) return 3;
+    FakeEnv env(kT0 + 2 * kMinute);
+    SpecEngine engine(&env, j->get(), root);
+    ::specd::testing::KillBeforeCall(&env, kill_at);
+    ready();
+    Result<Decision> d = engine.RequestTransition(kId, verb.to, Actor{verb.actor, verb.role}, verb.reason);
+    return d.ok() && d->allowed ? 0 : 4;
+  };
 }
 
 // The trace id the engine gave the spec at <root> (random: each run has its own).
@@ -177,21 +168,6 @@ std::string TraceOf(const std::string& root) {
   if (!j.ok()) return "";
   Result<std::optional<SpecRecord>> r = (*j)->GetSpec(kId);
   return r.ok() && r->has_value() ? (*r)->trace_id : "";
-}
-
-// `bytes` with every `from` (a trace id) replaced by `to`, unquoted: the
-// writer quotes a trace that would read as a number (all digits and one
-// `e`), and trace ids are random, so quoting is compared away.
-std::string SwapTrace(std::string bytes, const std::string& from, const std::string& to) {
-  const std::string quoted = "\"" + from + "\"";
-  for (size_t at = 0; !from.empty() && (at = bytes.find(quoted, at)) != std::string::npos;
-       at += from.size()) {
-    bytes.replace(at, quoted.size(), from);
-  }
-  for (size_t at = 0; !from.empty() && (at = bytes.find(from, at)) != std::string::npos; at += to.size()) {
-    bytes.replace(at, from.size(), to);
-  }
-  return bytes;
 }
 
 struct Reference {
@@ -232,31 +208,16 @@ int64_t ForkedRunMicros(const Verb& verb) {
   for (int i = 0; i < 5; ++i) {
     TempDir dir;
     Prepare(dir.path());
-    int ready[2];
-    if (::pipe(ready) != 0) return 0;
-    pid_t child = ::fork();
-    if (child < 0) return 0;
-    if (child == 0) {
-      ::close(ready[0]);
-      Child(dir.path(), verb, ready[1], 0);
-    }
-    ::close(ready[1]);
-    char c;
-    EXPECT_EQ(::read(ready[0], &c, 1), 1);
-    ::close(ready[0]);
-    Clock::time_point start = Clock::now();
-    int status = 0;
-    EXPECT_EQ(::waitpid(child, &status, 0), child);
-    times.push_back(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    int64_t micros = 0;
+    int status =
+        ::specd::testing::ForkAndCrash(::specd::testing::NoCrash(), Child(dir.path(), verb), &micros);
+    EXPECT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    times.push_back(micros);
   }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return ::specd::testing::Median(times);
 }
 
-struct Stats {
-  int runs = 0, killed = 0, finished = 0;
-  int by_hook = 0, by_timer = 0;
+struct Stats : ::specd::testing::CrashCounts {
   int old_version = 0, new_version = 0, new_unmoved = 0;
   int temp_files_left = 0;
   int journal_behind = 0;  // the crash came after the file's write, before the journal's commit
@@ -276,12 +237,7 @@ std::vector<std::string> SpecFiles(const std::string& root) {
 }
 
 int TempFilesLeft(const std::string& root) {
-  int n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(root + "/.agents/specs", ec)) {
-    n += e.path().filename().string().rfind(kTempPrefix, 0) == 0;
-  }
-  return n;
+  return static_cast<int>(::specd::testing::TempFilesUnder(root + "/.agents/specs").size());
 }
 
 std::string StatusOf(const std::string& bytes, const std::string& rel) {
@@ -300,41 +256,8 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
   const std::string old_bytes = ReadAll(dir / kActive);
   const std::string new_bytes = SwapTrace(ref.new_bytes, ref.trace, TraceOf(root));
 
-  const bool by_hook = rng() % 2 == 0;
-  const int kill_at = by_hook ? 1 + static_cast<int>(rng() % static_cast<uint64_t>(ref.env_calls)) : 0;
-  const int64_t delay_us =
-      by_hook ? 0 : static_cast<int64_t>(rng() % static_cast<uint64_t>(ref.micros * 3 / 2 + 1));
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0) << std::strerror(errno);
-  if (child == 0) {
-    ::close(ready[0]);
-    Child(root, verb, ready[1], kill_at);
-  }
-  ::close(ready[1]);
-  char c;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1) << "the child did not start";
-  ::close(ready[0]);
-  if (!by_hook) {
-    // Not a wait for something to happen: the moment to strike. Sleeping
-    // (not spinning) leaves the CPU to the child.
-    struct timespec delay = {static_cast<time_t>(delay_us / 1'000'000),
-                             static_cast<long>(delay_us % 1'000'000) * 1000};
-    while (::nanosleep(&delay, &delay) != 0 && errno == EINTR) {
-    }
-    ::kill(child, SIGKILL);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ++stats->runs;
-  (by_hook ? stats->by_hook : stats->by_timer)++;
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-    ++stats->killed;
-  } else {
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-    ++stats->finished;
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      ::specd::testing::CrashAt(rng, ref.env_calls, ref.micros, Child(root, verb), stats));
 
   // (a) One spec file, valid, the old version or the new one.
   std::vector<std::string> files = SpecFiles(root);
@@ -424,11 +347,7 @@ void CrashOnce(const Verb& verb, const Reference& ref, std::mt19937_64& rng, int
 }
 
 TEST(CrashTest, KilledWhileWritingBackAndJournaling200Times) {
-  uint64_t seed = std::random_device{}();
-  if (const char* s = std::getenv("SPECD_CRASH_SEED")) seed = std::strtoull(s, nullptr, 10);
-  std::cout << "crash test seed: " << seed << " (SPECD_CRASH_SEED=" << seed << " repeats it)\n";
-  RecordProperty("seed", std::to_string(seed));
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng(::specd::testing::CrashSeed("crash test"));
 
   const Verb* verbs[] = {&kApprove, &kCancel};
   Reference refs[2];
