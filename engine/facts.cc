@@ -8,6 +8,7 @@
 #include "engine/validate_run.h"
 #include "engine/writeback.h"
 #include "schema/source_text.h"
+#include "schema/yaml_tree.h"
 
 namespace specd {
 
@@ -64,10 +65,9 @@ Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file,
       in.journaled = std::move(*journaled);
     }
     if (std::optional<std::string> other = DuplicateOf(rel, *record)) {
-      const Node* id = file.yaml ? file.doc.Field(file.doc.root(), "id") : nullptr;
       Diagnostic d;
       d.file = rel;
-      if (id) SourceText(file.bytes).Position(id->offset, &d.line, &d.column);
+      if (file.id_offset) SourceText(file.bytes).Position(*file.id_offset, &d.line, &d.column);
       d.pointer = "/id";
       d.keyword = "unique-spec-id";
       d.message = DuplicateIdMessage(in.id, *other);
