@@ -10,7 +10,6 @@
 #include "engine/loaded.h"
 #include "engine/spec_files.h"
 #include "engine/spec_model.h"
-#include "schema/yaml_tree.h"
 
 namespace specd {
 
@@ -20,10 +19,8 @@ namespace {
 // fsync each: 8 ms on a plain disk, a third of a burst's time at 256).
 constexpr size_t kGroupFiles = 1024;
 // Files read and validated together, in parallel, while the previous batch
-// is acted on: at most this many, and no more than about kPreloadBytes of
-// source (two batches are held at once: the one acted on, the next).
+// is acted on.
 constexpr size_t kPreloadBatch = 256;
-constexpr size_t kPreloadBytes = 256 * 1024;
 constexpr size_t kProgressEvery = 1000;
 // From this many files on, a group's files are read and validated in
 // parallel before they are acted on.
@@ -190,30 +187,25 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
   // Files are read and validated a batch at a time, on every core, before
   // they are acted on: parsed outside the lock (other processes wait while
   // it is held); ReconcileOnce checks each file's stamp again under it.
-  // `current` holds what was preloaded of [i, ready_to); the batch after it
-  // is preloaded into `next` while `current`'s files are acted on.
   auto preload = [&](size_t from, std::unordered_map<std::string, Loaded>* out) {
-    if (rels.size() - from < kPreloadFiles) return rels.size();  // too few to be worth the threads
-    return Preload(rels, from, out);
+    const size_t to = std::min(rels.size(), from + kPreloadBatch);
+    if (to - from < kPreloadFiles) return;
+    Preload(std::vector<std::string>(rels.begin() + from, rels.begin() + to), out);
   };
   std::unordered_map<std::string, Loaded> current, next;
-  size_t ready_to = paths.empty() ? 0 : preload(0, &current);
-  size_t i = 0;
+  preload(0, &current);
   for (size_t start = 0; start < paths.size(); start += kGroupFiles) {
     const size_t end = std::min(paths.size(), start + kGroupFiles);
     // A group of files is one journal transaction: one fsync for them all.
     PassReport part;
     Result<bool> done = Locked<bool>([&]() -> Result<bool> {
-      while (i < end) {
-        const size_t batch_end = std::min(end, ready_to);
-        const bool last_of_current = batch_end == ready_to;
+      for (size_t batch = start; batch < end; batch += kPreloadBatch) {
+        const size_t batch_end = std::min(end, batch + kPreloadBatch);
         // The next batch is parsed while this one is acted on.
         std::thread ahead;
-        size_t next_to = ready_to;
-        if (last_of_current && ready_to < paths.size())
-          ahead = std::thread([&, from = ready_to] { next_to = preload(from, &next); });
+        if (batch_end < paths.size()) ahead = std::thread(preload, batch_end, &next);
         if (!current.empty()) preloaded_ = &current;
-        for (; i < batch_end; ++i) {
+        for (size_t i = batch; i < batch_end; ++i) {
           Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
           if (!one.ok()) {
             part.failed.push_back({paths[i], one.error().message});
@@ -223,17 +215,14 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
         }
         preloaded_ = nullptr;
         if (ahead.joinable()) ahead.join();
-        if (last_of_current) {
-          current = std::move(next);
-          next.clear();
-          ready_to = next_to;
-        }
+        current = std::move(next);
+        next.clear();
         if (progress) progress(batch_end, paths.size());  // examined (committed with the group)
       }
       return true;
     });
     if (!done.ok()) {  // not committed (or the lock not had): none of these, nor the rest, is done
-      for (size_t f = start; f < paths.size(); ++f) report.failed.push_back({paths[f], done.error().message});
+      for (size_t i = start; i < paths.size(); ++i) report.failed.push_back({paths[i], done.error().message});
       break;
     } else {
       Merge(std::move(part), &report);
@@ -266,10 +255,9 @@ Result<PassReport> SpecEngine::ReconcilePath(const std::string& path, bool hold_
   });
 }
 
-// Reads `rel`. Its stamp is the read's own fstat (a save after it shows as
-// another stamp when the write-back checks); a file not read (a symlink out
-// of the repository, a FIFO) keeps `stamp`, or is stat'ed for one.
-Status SpecEngine::Read(const std::string& rel, const FileStamp* stamp, Loaded* file) const {
+// Reads the file whose stamp was taken just before: a save after the stat
+// then shows as a changed stamp when the write-back checks it.
+Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const {
   // The rules of `specd validate` (spec_files): a file specd does not read is
   // the spec's error, named with its reason; its bytes are never read.
   const size_t limit = options_.validate.limits.max_bytes;
@@ -279,26 +267,13 @@ Status SpecEngine::Read(const std::string& rel, const FileStamp* stamp, Loaded* 
     file->not_read = bytes.ok() ? FileTooLarge(rel, bytes->size, limit)
                                 : Diagnostic{rel, 1, 1, "", "file", bytes.error().message, Severity::kError};
   }
-  if (bytes.ok()) {
-    file->stamp = bytes->stamp;
-  } else if (stamp) {
-    file->stamp = *stamp;
-  } else {
-    Result<FileStamp> now = env_->Stat(Absolute(rel));
-    if (!now.ok()) return now.error();
-    file->stamp = *now;
-  }
   file->bytes = bytes.ok() ? std::move(bytes->data) : std::string();
+  file->stamp = stamp;
   file->hash = ContentHash(file->not_read ? "not read: " + file->not_read->message : file->bytes);
   return Status::Ok();
 }
 
-Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const {
-  return Read(rel, &stamp, file);
-}
-
-// Validates what Read loaded; false when it is not even YAML. The parsed
-// tree is freed here, on the thread that parsed it.
+// Validates what Read loaded; false when it is not even YAML.
 bool SpecEngine::Parse(const std::string& rel, Loaded* file) const {
   if (file->not_read) {  // never read: the reason is its one error
     file->diags = {*file->not_read};
@@ -306,59 +281,44 @@ bool SpecEngine::Parse(const std::string& rel, Loaded* file) const {
     return false;
   }
   bool loaded = false;
-  Document doc;
-  file->diags = ValidateSpecText(file->bytes, rel, options_.validate, &doc, &loaded);
+  file->diags = ValidateSpecText(file->bytes, rel, options_.validate, &file->doc, &loaded);
   file->valid = loaded && !HasError(file->diags);
   file->yaml = loaded;
-  if (loaded) {
-    file->model = ReadSpecModel(doc);
-    if (!doc.empty()) {
-      if (const Node* id = doc.Field(doc.root(), "id")) file->id_offset = id->offset;
-    }
-  }
+  if (loaded) file->model = ReadSpecModel(file->doc);
   return loaded;
 }
 
-// Reads and validates, on every core, the files of `rels` from `from` on
-// that the journal does not have as they are: a burst of new or changed
-// files is parsed in parallel, then acted on one by one (ReconcileOnce takes
-// a preloaded file when its stamp still matches). Stops after kPreloadBatch
-// files or about kPreloadBytes of source; returns where it stopped.
-size_t SpecEngine::Preload(const std::vector<std::string>& rels, size_t from,
-                           std::unordered_map<std::string, Loaded>* out) {
-  const size_t to = std::min(rels.size(), from + kPreloadBatch);
-  std::vector<std::optional<Loaded>> loaded(to - from);
-  std::atomic<size_t> next{from};
-  std::atomic<size_t> bytes{0};
+// Reads and validates, on every core, the files of `rels` that the journal
+// does not have as they are: a burst of new or changed files is parsed in
+// parallel, then acted on one by one (ReconcileOnce takes a preloaded file
+// when its stamp still matches).
+void SpecEngine::Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out) {
+  std::vector<std::optional<Loaded>> loaded(rels.size());
+  std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i; bytes.load() < kPreloadBytes && (i = next.fetch_add(1)) < to;) {
+    for (size_t i; (i = next.fetch_add(1)) < rels.size();) {
       const std::string& rel = rels[i];
+      Result<FileStamp> stamp = env_->Stat(Absolute(rel));
+      if (!stamp.ok()) continue;
       Result<std::optional<PathStamp>> known = journal_->LiveStampAt(rel);
       if (!known.ok()) continue;
-      FileStamp before;
-      if (const std::optional<PathStamp>& k = *known) {  // a new file needs no stat: the read has one
-        Result<FileStamp> stamp = env_->Stat(Absolute(rel));
-        if (!stamp.ok()) continue;
-        if (*stamp == FileStamp{k->size, k->mtime_ns, k->inode, k->ctime_ns}) continue;  // unchanged
-        before = *stamp;
-      }
+      if (const std::optional<PathStamp>& k = *known;
+          k && *stamp == FileStamp{k->size, k->mtime_ns, k->inode, k->ctime_ns})
+        continue;  // unchanged
       Loaded file;
-      if (!Read(rel, *known ? &before : nullptr, &file).ok()) continue;
-      bytes.fetch_add(file.bytes.size());
+      if (!Read(rel, *stamp, &file).ok()) continue;
       Parse(rel, &file);
-      loaded[i - from] = std::move(file);
+      loaded[i] = std::move(file);
     }
   };
-  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), to - from);
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), rels.size());
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (std::thread& t : pool) t.join();
-  const size_t stopped = std::min(next.load(), to);
-  for (size_t i = from; i < stopped; ++i) {
-    if (loaded[i - from]) out->emplace(rels[i], std::move(*loaded[i - from]));
+  for (size_t i = 0; i < rels.size(); ++i) {
+    if (loaded[i]) out->emplace(rels[i], std::move(*loaded[i]));
   }
-  return stopped;
 }
 
 // One file, one look: skipped when its stamp or hash says nothing changed,

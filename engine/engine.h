@@ -142,10 +142,8 @@ class SpecEngine {
   void Merge(PassReport&& from, PassReport* to) const;
   Result<Outcome> ReconcileOnce(const std::string& rel, bool hold_invalid, PassReport* report);
   Status ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
-  size_t Preload(const std::vector<std::string>& rels, size_t from,
-                 std::unordered_map<std::string, Loaded>* out);
+  void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
   void RemoveIfStale(const std::string& temp);
-  Status Read(const std::string& rel, const FileStamp* stamp, Loaded* file) const;
   Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
   bool Parse(const std::string& rel, Loaded* file) const;
 

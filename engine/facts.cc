@@ -8,7 +8,6 @@
 #include "engine/validate_run.h"
 #include "engine/writeback.h"
 #include "schema/source_text.h"
-#include "schema/yaml_tree.h"
 
 namespace specd {
 
@@ -65,9 +64,10 @@ Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file,
       in.journaled = std::move(*journaled);
     }
     if (std::optional<std::string> other = DuplicateOf(rel, *record)) {
+      const Node* id = file.yaml ? file.doc.Field(file.doc.root(), "id") : nullptr;
       Diagnostic d;
       d.file = rel;
-      if (file.id_offset) SourceText(file.bytes).Position(*file.id_offset, &d.line, &d.column);
+      if (id) SourceText(file.bytes).Position(id->offset, &d.line, &d.column);
       d.pointer = "/id";
       d.keyword = "unique-spec-id";
       d.message = DuplicateIdMessage(in.id, *other);

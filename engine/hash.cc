@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 
 namespace specd {
 
@@ -32,16 +31,11 @@ std::string ContentHash(std::string_view bytes) {
   return Hex(canonical.digest, sizeof(canonical.digest));
 }
 
-namespace {
-
-// getrandom(2) for 8 bytes at a time was a syscall per new spec in a burst:
-// ids are drawn from a buffer refilled this many bytes at a time.
-constexpr size_t kRandomBuffer = 512;
-
-void FillRandom(unsigned char* out, size_t size) {
+std::string NewTraceId() {
+  unsigned char bytes[8];
   size_t got = 0;
-  while (got < size) {
-    ssize_t n = getrandom(out + got, size - got, 0);
+  while (got < sizeof(bytes)) {
+    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
     if (n > 0) {
       got += static_cast<size_t>(n);
     } else if (n < 0 && errno != EINTR) {
@@ -51,23 +45,7 @@ void FillRandom(unsigned char* out, size_t size) {
       std::abort();
     }
   }
-}
-
-}  // namespace
-
-std::string NewTraceId() {
-  static std::mutex mu;
-  static unsigned char pool[kRandomBuffer];
-  static size_t used = kRandomBuffer;
-  constexpr size_t kIdBytes = 8;
-  std::lock_guard<std::mutex> lock(mu);
-  if (used + kIdBytes > kRandomBuffer) {
-    FillRandom(pool, kRandomBuffer);
-    used = 0;
-  }
-  std::string id = Hex(pool + used, kIdBytes);
-  used += kIdBytes;
-  return id;
+  return Hex(bytes, sizeof(bytes));
 }
 
 }  // namespace specd

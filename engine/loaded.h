@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "engine/spec_model.h"
 #include "schema/diagnostic.h"
+#include "schema/yaml_tree.h"
 
 namespace specd {
 
@@ -18,10 +19,7 @@ struct SpecEngine::Loaded {
   FileStamp stamp;
   std::string hash;
   std::vector<Diagnostic> diags;
-  // Where the id's value starts in `bytes` (Parse found one), to name it in a
-  // duplicate-id error. The parsed tree itself is not kept: a burst holds a
-  // batch of these, and a tree is several times its source's size.
-  std::optional<size_t> id_offset;
+  Document doc;
   bool valid = false;
   bool yaml = false;  // Parse found YAML (valid or not)
   SpecModel model;

@@ -169,9 +169,6 @@ Result<FileBytes> ReadSpecFile(const std::string& path, size_t max_bytes) {
   }
   FileBytes out;
   out.size = static_cast<uint64_t>(st.st_size);
-  // The stamp of what is read: a save after this (a rename over the name, a
-  // write in place) shows as another stamp at the next stat.
-  out.stamp = FileStampOf(st);
   if (out.size > max_bytes) {
     ::close(fd);
     out.too_large = true;

@@ -8,7 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/env.h"
 #include "schema/result.h"
 
 namespace specd {
@@ -43,7 +42,6 @@ struct FileBytes {
   std::string data;
   uint64_t size = 0;       // on disk
   bool too_large = false;  // size > max_bytes: data was not read
-  FileStamp stamp;         // the open file's own fstat, taken before the read
 };
 
 // Reads a regular file, never blocking on a FIFO; refuses anything else.
