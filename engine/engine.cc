@@ -15,12 +15,8 @@ namespace specd {
 
 namespace {
 
-// A pass over many files commits the journal every this many files (an
-// fsync each: 8 ms on a plain disk, a third of a burst's time at 256).
-constexpr size_t kGroupFiles = 1024;
-// Files read and validated together, in parallel, while the previous batch
-// is acted on.
-constexpr size_t kPreloadBatch = 256;
+// A pass over many files commits the journal every this many files.
+constexpr size_t kGroupFiles = 256;
 constexpr size_t kProgressEvery = 1000;
 // From this many files on, a group's files are read and validated in
 // parallel before they are acted on.
@@ -181,44 +177,29 @@ Result<PassReport> SpecEngine::ReconcileEverything(const ProgressFn& progress) {
 Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& paths, bool hold_invalid,
                                               const ProgressFn& progress) {
   PassReport report;
-  std::vector<std::string> rels;
-  rels.reserve(paths.size());
-  for (const std::string& p : paths) rels.push_back(Relative(p));
-  // Files are read and validated a batch at a time, on every core, before
-  // they are acted on: parsed outside the lock (other processes wait while
-  // it is held); ReconcileOnce checks each file's stamp again under it.
-  auto preload = [&](size_t from, std::unordered_map<std::string, Loaded>* out) {
-    const size_t to = std::min(rels.size(), from + kPreloadBatch);
-    if (to - from < kPreloadFiles) return;
-    Preload(std::vector<std::string>(rels.begin() + from, rels.begin() + to), out);
-  };
-  std::unordered_map<std::string, Loaded> current, next;
-  preload(0, &current);
   for (size_t start = 0; start < paths.size(); start += kGroupFiles) {
     const size_t end = std::min(paths.size(), start + kGroupFiles);
     // A group of files is one journal transaction: one fsync for them all.
     PassReport part;
+    // Parsed before the lock is taken (other processes wait while it is
+    // held); ReconcileOnce checks each file's stamp again under the lock.
+    std::unordered_map<std::string, Loaded> preloaded;
+    if (end - start >= kPreloadFiles) {
+      std::vector<std::string> rels;
+      for (size_t i = start; i < end; ++i) rels.push_back(Relative(paths[i]));
+      Preload(rels, &preloaded);
+    }
     Result<bool> done = Locked<bool>([&]() -> Result<bool> {
-      for (size_t batch = start; batch < end; batch += kPreloadBatch) {
-        const size_t batch_end = std::min(end, batch + kPreloadBatch);
-        // The next batch is parsed while this one is acted on.
-        std::thread ahead;
-        if (batch_end < paths.size()) ahead = std::thread(preload, batch_end, &next);
-        if (!current.empty()) preloaded_ = &current;
-        for (size_t i = batch; i < batch_end; ++i) {
-          Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
-          if (!one.ok()) {
-            part.failed.push_back({paths[i], one.error().message});
-            continue;
-          }
-          Merge(std::move(*one), &part);
+      if (!preloaded.empty()) preloaded_ = &preloaded;
+      for (size_t i = start; i < end; ++i) {
+        Result<PassReport> one = ReconcilePath(paths[i], hold_invalid);
+        if (!one.ok()) {
+          part.failed.push_back({paths[i], one.error().message});
+          continue;
         }
-        preloaded_ = nullptr;
-        if (ahead.joinable()) ahead.join();
-        current = std::move(next);
-        next.clear();
-        if (progress) progress(batch_end, paths.size());  // examined (committed with the group)
+        Merge(std::move(*one), &part);
       }
+      preloaded_ = nullptr;
       return true;
     });
     if (!done.ok()) {  // not committed (or the lock not had): none of these, nor the rest, is done
@@ -227,6 +208,7 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
     } else {
       Merge(std::move(part), &report);
     }
+    if (progress) progress(end, paths.size());
   }
   return report;
 }
@@ -300,11 +282,8 @@ void SpecEngine::Preload(const std::vector<std::string>& rels, std::unordered_ma
       const std::string& rel = rels[i];
       Result<FileStamp> stamp = env_->Stat(Absolute(rel));
       if (!stamp.ok()) continue;
-      Result<std::optional<PathStamp>> known = journal_->LiveStampAt(rel);
-      if (!known.ok()) continue;
-      if (const std::optional<PathStamp>& k = *known;
-          k && *stamp == FileStamp{k->size, k->mtime_ns, k->inode, k->ctime_ns})
-        continue;  // unchanged
+      Result<std::optional<SpecRecord>> rec = journal_->GetSpecByPath(rel);
+      if (!rec.ok() || (*rec && !(*rec)->removed && *stamp == StampOf(**rec))) continue;  // unchanged
       Loaded file;
       if (!Read(rel, *stamp, &file).ok()) continue;
       Parse(rel, &file);

@@ -107,26 +107,15 @@ Result<int64_t> MaxSeq(SqliteDb& c, const std::string& table) {
   return c.QueryInt("SELECT COALESCE(MAX(seq), 0) FROM " + table, "cannot read the last seq of " + table);
 }
 
-// `what` and `key` name the row in the error ("the spec at " + path).
 Result<std::optional<SpecRecord>> QueryOneSpec(SqliteDb& c, const std::string& sql, const std::string& key,
-                                               const char* what) {
+                                               const std::string& what) {
   Result<SqliteStmt> st = c.Prepare(sql);
   if (!st.ok()) return st.error();
   st->BindText(1, key);
   int rc = st->Step();
   if (rc == SQLITE_ROW) return std::optional<SpecRecord>(ReadSpec(*st));
-  if (rc != SQLITE_DONE) return c.Fail(std::string("cannot read ") + what + key);
+  if (rc != SQLITE_DONE) return c.Fail(what);
   return std::optional<SpecRecord>();
-}
-
-// One statement without parameters (a savepoint, its release), prepared once
-// per connection: sqlite3_exec would compile it again on every call, and a
-// burst of new specs takes four of them per spec.
-Status Run(SqliteDb& c, const char* sql, const std::string& what) {
-  Result<SqliteStmt> st = c.Prepare(sql);
-  if (!st.ok()) return st.error();
-  if (st->Step() != SQLITE_DONE) return c.Fail(what);
-  return Status::Ok();
 }
 
 // ASCII by hand: std::isalnum depends on the locale.
@@ -215,11 +204,6 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   Result<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path, JournalOptions(path, false));
   if (!db.ok()) return db.error();
   if (Status s = PrepareJournalSchema(**db); !s.ok()) return s.error();
-  // Savepoints (a spec's mark, a batch) keep the pages they change in a
-  // sub-journal; in a temp file that is a pwrite per page, a dozen per spec
-  // in a burst. In memory it is a copy, and it is emptied at every release.
-  if (Status s = (*db)->Exec("PRAGMA temp_store = MEMORY", "cannot set temp_store"); !s.ok())
-    return s.error();
   return std::unique_ptr<Journal>(new Journal(std::move(*db)));
 }
 
@@ -237,54 +221,24 @@ bool Journal::read_only() const {
 Status Journal::Apply(const JournalBatch& batch, AppliedIds* applied) {
   std::lock_guard<std::mutex> lock(mu_);
   AppliedIds ids;
-  Status s;
-  if (marked_) {
-    // Inside a mark, whose owner undoes it when a batch fails: no savepoint
-    // of its own is needed.
-    s = WriteJournalBatch(*db_, batch, &ids);
-  } else if (in_group_) {
-    s = Run(*db_, "SAVEPOINT batch", "cannot begin a batch");
-    if (s.ok()) s = WriteJournalBatch(*db_, batch, &ids);
-    if (s.ok()) {
-      s = Run(*db_, "RELEASE batch", "cannot end a batch");
-    } else if (db_->InTransaction()) {  // an I/O error or a full disk already rolled everything back
-      Run(*db_, "ROLLBACK TO batch", "");
-      Run(*db_, "RELEASE batch", "");
-    }
-  } else {
-    s = db_->InWriteTransaction("a batch", [&] { return WriteJournalBatch(*db_, batch, &ids); });
-  }
+  auto body = [&] { return WriteJournalBatch(*db_, batch, &ids); };
+  Status s = in_group_ ? db_->InSavepoint("a batch", body) : db_->InWriteTransaction("a batch", body);
   if (s.ok() && applied) *applied = std::move(ids);
   return s;
 }
 
 Result<std::optional<SpecRecord>> Journal::GetSpec(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  static const std::string kSql = std::string("SELECT ") + kSpecColumns + " FROM specs WHERE id = ?1";
-  return QueryOneSpec(*db_, kSql, id, "spec ");
+  return QueryOneSpec(*db_, std::string("SELECT ") + kSpecColumns + " FROM specs WHERE id = ?1", id,
+                      "cannot read spec " + id);
 }
 
 Result<std::optional<SpecRecord>> Journal::GetSpecByPath(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
-  static const std::string kSql = std::string("SELECT ") + kSpecColumns +
-                                  " FROM specs WHERE path = ?1 ORDER BY removed, updated_ms DESC LIMIT 1";
-  return QueryOneSpec(*db_, kSql, path, "the spec at ");
-}
-
-Result<std::optional<PathStamp>> Journal::LiveStampAt(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  SqliteDb& c = *db_;
-  Result<SqliteStmt> st =
-      c.Prepare("SELECT size, mtime_ns, inode, ctime_ns FROM specs WHERE path = ?1 AND removed = 0 LIMIT 1");
-  if (!st.ok()) return st.error();
-  st->BindText(1, path);
-  int rc = st->Step();
-  if (rc == SQLITE_ROW) {
-    return std::optional<PathStamp>(PathStamp{"", static_cast<uint64_t>(st->Int(0)), st->Int(1),
-                                              static_cast<uint64_t>(st->Int(2)), st->Int(3)});
-  }
-  if (rc != SQLITE_DONE) return c.Fail("cannot read the stamp of " + path);
-  return std::optional<PathStamp>();
+  return QueryOneSpec(*db_,
+                      std::string("SELECT ") + kSpecColumns +
+                          " FROM specs WHERE path = ?1 ORDER BY removed, updated_ms DESC LIMIT 1",
+                      path, "cannot read the spec at " + path);
 }
 
 Result<std::vector<SpecRecord>> Journal::ListSpecs(bool include_removed) {
@@ -330,29 +284,21 @@ Status Journal::BeginGroup() {
 Status Journal::Mark() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!in_group_) return db_->Failed("a mark needs a group", ErrorCode::kInvalid);
-  if (marked_) return db_->Failed("the journal is already marked", ErrorCode::kInvalid);
-  if (Status s = Run(*db_, "SAVEPOINT change", "cannot mark the journal"); !s.ok()) return s;
-  marked_ = true;
-  return Status::Ok();
+  return db_->Exec("SAVEPOINT change", "cannot mark the journal");
 }
 
 Status Journal::Unmark(bool keep) {
   std::lock_guard<std::mutex> lock(mu_);
-  marked_ = false;
-  if (!db_->InTransaction()) {  // an I/O error or a full disk rolled the whole group back
-    return keep ? db_->Failed("the journal's group was rolled back", ErrorCode::kOther) : Status::Ok();
-  }
   if (!keep) {
-    if (Status s = Run(*db_, "ROLLBACK TO change", "cannot undo the journal's mark"); !s.ok()) return s;
+    if (Status s = db_->Exec("ROLLBACK TO change", "cannot undo the journal's mark"); !s.ok()) return s;
   }
-  return Run(*db_, "RELEASE change", "cannot release the journal's mark");
+  return db_->Exec("RELEASE change", "cannot release the journal's mark");
 }
 
 Status Journal::EndGroup(bool commit) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!in_group_) return Status::Ok();
   in_group_ = false;
-  marked_ = false;
   return db_->End(commit, "a group of batches");
 }
 

@@ -157,9 +157,6 @@ class Journal {
   Result<std::optional<SpecRecord>> GetSpec(const std::string& id);
   // The live spec at `path`, else the most recently updated removed one.
   Result<std::optional<SpecRecord>> GetSpecByPath(const std::string& path);
-  // The stamp of the live spec at `path` (PathStamp::path left empty): what
-  // tells a pass whether the file changed, without reading the whole record.
-  Result<std::optional<PathStamp>> LiveStampAt(const std::string& path);
   Result<std::vector<SpecRecord>> ListSpecs(bool include_removed = false);        // ordered by id
   Result<std::vector<TransitionRecord>> Transitions(const std::string& spec_id);  // oldest first
   Result<std::vector<RefusalRecord>> Refusals(const std::string& spec_id);        // oldest first
@@ -213,7 +210,6 @@ class Journal {
   // Guarded by mu_: statements and transactions must not interleave.
   std::unique_ptr<SqliteDb> db_;
   bool in_group_ = false;
-  bool marked_ = false;  // between Mark and Unmark: a batch needs no savepoint of its own
 };
 
 // Where a repository's journal lives, outside the committed tree:

@@ -151,9 +151,7 @@ Result<FileBytes> ReadRepoSpecFile(const std::string& path, const std::string& b
                                                                                     : ErrorCode::kOther};
   }
   if (S_ISDIR(st.st_mode)) return Error{"a directory, not a file; skipped", ErrorCode::kInvalid};
-  // Only a symlink needs the real boundary (a realpath is a syscall per
-  // component of the path: as dear as the read itself).
-  SpecFile f = Judge(path, st, S_ISLNK(st.st_mode) ? RealPath(boundary) : std::string());
+  SpecFile f = Judge(path, st, RealPath(boundary));
   if (!f.skip_reason.empty())
     return Error{f.skip_reason, f.io_error ? ErrorCode::kOther : ErrorCode::kInvalid};
   return ReadSpecFile(f.open_path, max_bytes);

@@ -204,30 +204,6 @@ TEST_F(WatchServiceTest, AnOverflowLeadsToAFullRescanJournaledInWatchLog) {
                    "rescanned 2 files, 2 changed, 2 events"}));
 }
 
-// A long first pass (100,000 specs, with write-backs of its own) reads the
-// kernel's queue after every batch, so the queue does not overflow behind
-// it; an overflow it does find is rescanned before the service is ready.
-TEST_F(WatchServiceTest, TheFirstPassReadsTheQueueAsItGoesAndRescansAnOverflowBeforeReady) {
-  for (int i = 1; i <= 300; ++i) {
-    char id[32];
-    std::snprintf(id, sizeof id, "spec-2026-01-01-%03d", i);
-    Write(Path(std::string(".agents/specs/active/") + id + ".yaml"), Replace(kValidSpec, kId, id));
-  }
-  watcher_->Overflow();  // queued while the first pass runs
-  StartService();
-  EXPECT_EQ(watcher_->reads(), 3);  // after the batch of 256, the last 44, and the end of the pass
-  EXPECT_EQ(service_->stats().overflows, 1u);
-  EXPECT_EQ(service_->stats().rescans, 1u);
-  EXPECT_EQ(Transitions(), Lines{kRegistered});
-  EXPECT_EQ(WatchLog(),
-            (Lines{"overflow: the kernel's event queue overflowed (fs.inotify.max_queued_events): "
-                   "rescanned 300 files, 0 changed, 0 events",
-                   "started: watching " + Path(".agents/specs/active") +
-                       " (fake, 300 specs, 300 changed since last seen)"}));
-  Step();
-  EXPECT_EQ(service_->stats().rescans, 1u);  // asked once, done once
-}
-
 TEST_F(WatchServiceTest, AFailingPathIsRetriedAfterRetryMs) {
   FakeEnv env(1'700'000'000'000);
   StartService(&env);

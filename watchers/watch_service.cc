@@ -98,18 +98,8 @@ Status WatchService::StartUp() {
     ready = "watching " + engine_->ActiveDir() + " (" + watcher_->name() + "; " + git_what_ +
             " under way: the first pass waits for it to end)";
   } else {
-    // What the kernel queues meanwhile (this pass's own write-backs, an
-    // author's save) is read as the pass goes: a first pass over 100,000
-    // specs would otherwise overflow the queue, and the overflow would cost
-    // a second full pass right after it.
-    Status drained;
-    auto progress = [&](size_t done, size_t total) {
-      if (options_.startup_progress) options_.startup_progress(done, total);
-      if (drained.ok()) drained = ReadEvents(Now());
-    };
-    Result<PassReport> first = engine_->ReconcileAll(progress, /*keep_events=*/false);
+    Result<PassReport> first = engine_->ReconcileAll(options_.startup_progress, /*keep_events=*/false);
     if (!first.ok()) return first.error();
-    if (!drained.ok()) return drained;
     stats_.events += first->event_count;
     RetryFailed(*first, false);
     ShowJournal();
@@ -117,8 +107,7 @@ Status WatchService::StartUp() {
             std::to_string(first->files) + " specs, " + std::to_string(first->files - first->unchanged) +
             " changed since last seen)";
   }
-  RescanIfAsked(Now());  // events lost during the first pass (an overflow): looked for now
-  ::malloc_trim(0);      // the first pass's buffers: give them back before settling in
+  ::malloc_trim(0);  // the first pass's buffers: give them back before settling in
   spdlog::info("{}; ready in {} ms", ready, Now() - t0);
   LogWatch("started", ready);
   notifier_->Ready(ready);
