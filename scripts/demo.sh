@@ -80,9 +80,9 @@ echo "\$ (head -c 200 full.yaml; sleep 0.3; tail -c +201 full.yaml) > spec-2026-
 wait_for "spec-2026-02-18-002: registered at draft"
 
 step "a planner adds two tasks and commits; workers take them under leases"
-mkdir -p src/reports
+mkdir -p src/reports docs
 printf 'def export(rows):\n    raise NotImplementedError\n' >src/reports/export.py
-printf '# Reports\n' >docs/reports.md 2>/dev/null || { mkdir -p docs && printf '# Reports\n' >docs/reports.md; }
+printf '# Reports\n' >docs/reports.md
 cat >>"$path" <<'TASKS'
 tasks:
   - id: TASK-001
@@ -102,8 +102,8 @@ TASKS
 git -c user.name=planner -c user.email=planner@example.com add -A
 git -c user.name=planner -c user.email=planner@example.com commit -q -m "Plan the CSV export"
 echo "\$ git commit -m 'Plan the CSV export'   # the spec with its tasks, and the sources"
-echo "\$ specd next --worker agent-1 --json"
-claim=$(specd next --worker agent-1 --json)
+echo "\$ specd next --spec $id --worker agent-1 --json"
+claim=$(specd next --spec "$id" --worker agent-1 --json)
 echo "$claim"
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$claim" "$1"; }
 wait_for "TASK-001: claimed by agent-1"
@@ -113,8 +113,8 @@ printf 'import csv\n\ndef export(rows, out):\n    csv.writer(out).writerows(rows
 git -C "$work/agent-1" diff >"$work/task-1.diff"
 run specd submit "$id" TASK-001 --lease "$(field lease)" --diff "$work/task-1.diff"
 step "TASK-002 depended on TASK-001: its base already holds that work"
-claim=$(specd next --worker agent-2 --json)
-echo "\$ specd next --worker agent-2 --json   # TASK-002, base $(field base)"
+claim=$(specd next --spec "$id" --worker agent-2 --json)
+echo "\$ specd next --spec $id --worker agent-2 --json   # TASK-002, base $(field base)"
 run git worktree add -q --detach "$work/agent-2" "$(field base)"
 echo "\$ git -C agent-2 show HEAD:src/reports/export.py | head -1"
 git -C "$work/agent-2" show HEAD:src/reports/export.py | head -1
