@@ -112,10 +112,7 @@ Result<std::optional<SpecRecord>> QueryOneSpec(SqliteDb& c, const std::string& s
   Result<SqliteStmt> st = c.Prepare(sql);
   if (!st.ok()) return st.error();
   st->BindText(1, key);
-  int rc = st->Step();
-  if (rc == SQLITE_ROW) return std::optional<SpecRecord>(ReadSpec(*st));
-  if (rc != SQLITE_DONE) return c.Fail(what);
-  return std::optional<SpecRecord>();
+  return FirstRow<SpecRecord>(c, *st, what, ReadSpec);
 }
 
 // ASCII by hand: std::isalnum depends on the locale.

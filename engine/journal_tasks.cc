@@ -85,11 +85,7 @@ Result<std::optional<TaskRecord>> Journal::GetTask(const std::string& spec_id, c
   if (!st.ok()) return st.error();
   st->BindText(1, spec_id);
   st->BindText(2, task_id);
-  Result<std::vector<TaskRecord>> rows =
-      CollectRows<TaskRecord>(c, *st, "cannot read task " + Key(spec_id, task_id), ReadTask);
-  if (!rows.ok()) return rows.error();
-  if (rows->empty()) return std::optional<TaskRecord>();
-  return std::optional<TaskRecord>(rows->front());
+  return FirstRow<TaskRecord>(c, *st, "cannot read task " + Key(spec_id, task_id), ReadTask);
 }
 
 Result<std::vector<TaskRecord>> Journal::SpecTasks(const std::string& spec_id) {
@@ -112,11 +108,7 @@ Result<std::optional<LeaseRecord>> Journal::GetLease(const std::string& spec_id,
   st->BindText(1, spec_id);
   st->BindText(2, task_id);
   st->BindInt(3, epoch);
-  Result<std::vector<LeaseRecord>> rows =
-      CollectRows<LeaseRecord>(c, *st, "cannot read the lease of " + Key(spec_id, task_id), ReadLease);
-  if (!rows.ok()) return rows.error();
-  if (rows->empty()) return std::optional<LeaseRecord>();
-  return std::optional<LeaseRecord>(rows->front());
+  return FirstRow<LeaseRecord>(c, *st, "cannot read the lease of " + Key(spec_id, task_id), ReadLease);
 }
 
 Result<std::vector<LeaseRecord>> Journal::HeldLeases(const std::string& spec_id) {

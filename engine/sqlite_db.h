@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -154,6 +155,16 @@ class SqliteDb {
   // more than running a lookup by key (about 9 of 14 us).
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtFinalizer>> statements_;
 };
+
+// Runs a query for one row (a lookup by key): the first row read with
+// `read`, or nullopt when there is none.
+template <typename T, typename Read>
+Result<std::optional<T>> FirstRow(SqliteDb& db, SqliteStmt& st, const std::string& what, Read read) {
+  int rc = st.Step();
+  if (rc == SQLITE_ROW) return std::optional<T>(read(st));
+  if (rc != SQLITE_DONE) return db.Fail(what);
+  return std::optional<T>();
+}
 
 // Runs a query to completion, reading each row with `read`.
 template <typename T, typename Read>
