@@ -10,10 +10,12 @@
 
 #include <cerrno>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "engine/env.h"
+#include "engine/hash.h"
 
 namespace specd {
 
@@ -25,16 +27,44 @@ std::string DirName(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
+std::string BaseName(const std::string& path) {
+  return path.substr(path.find_last_of('/') + 1);
+}
+
 std::string TempPrefix() {
   return std::string(kTempPrefix) + std::to_string(::getpid()) + "-";
 }
 
-// A new temp file in `dir` holding `data`, fsynced and closed; with `like`,
-// it has that file's owner and mode. Nothing is left behind on failure.
-Result<std::string> WriteTemp(Env* env, const std::string& dir, std::string_view data, const FileInfo* like) {
+// 16 hex characters that tell versions apart.
+std::string Print(std::string_view bytes) {
+  return ContentHash(bytes).substr(0, 16);
+}
+
+std::string StampPrint(const FileStamp& s) {
+  return Print(std::to_string(s.inode) + ":" + std::to_string(s.size) + ":" + std::to_string(s.mtime_ns));
+}
+
+// An exchange's temp file is named <prefix><pid>-x<read><ours><target>-<random>:
+// the stamp of the version read, the bytes specd puts in place and the
+// target's name, 16 hex characters each. A writer killed between the
+// exchange and the check after it leaves the displaced file under that name;
+// the prints are how a later pass (RecoverTempFile) tells the version read
+// or specd's own (removed) from an author's save (put back).
+constexpr char kExchangeMark = 'x';
+constexpr size_t kPrint = 16;
+
+std::string ExchangePrefix(const FileStamp& read, std::string_view ours, const std::string& target) {
+  return TempPrefix() + kExchangeMark + StampPrint(read) + Print(ours) + Print(BaseName(target)) + "-";
+}
+
+// A new temp file in `dir` named `prefix`..., holding `data`, fsynced and
+// closed; with `like`, it has that file's owner and mode. Nothing is left
+// behind on failure.
+Result<std::string> WriteTemp(Env* env, const std::string& dir, const std::string& prefix,
+                              std::string_view data, const FileInfo* like) {
   ExcludeTempFilesFromGit(dir);
   std::string temp;
-  Result<std::unique_ptr<WritableFile>> file = env->NewTempFile(dir, TempPrefix(), &temp);
+  Result<std::unique_ptr<WritableFile>> file = env->NewTempFile(dir, prefix, &temp);
   if (!file.ok()) return file.error();
   Status s = (*file)->Append(data);
   if (s.ok() && like) s = (*file)->SetOwnerAndMode(like->mode, like->uid, like->gid);
@@ -151,7 +181,8 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
     return Error{path + " is not a regular file; specd replaces only regular files", ErrorCode::kInvalid};
   }
   const std::string dir = DirName(target);
-  Result<std::string> temp = WriteTemp(env, dir, data, info.ok() ? &*info : nullptr);
+  const std::string prefix = expect && info.ok() ? ExchangePrefix(*expect, data, target) : TempPrefix();
+  Result<std::string> temp = WriteTemp(env, dir, prefix, data, info.ok() ? &*info : nullptr);
   if (!temp.ok()) return temp.error();
   if (expect) return ExchangeIfUnchanged(env, path, target, *temp, *expect);
   if (Status s = env->RenameFile(*temp, target); !s.ok()) {
@@ -163,13 +194,80 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
 
 Status CreateFileExclusive(Env* env, const std::string& path, std::string_view data) {
   const std::string dir = DirName(path);
-  Result<std::string> temp = WriteTemp(env, dir, data, nullptr);
+  Result<std::string> temp = WriteTemp(env, dir, TempPrefix(), data, nullptr);
   if (!temp.ok()) return temp.error();
   if (Status s = env->LinkNoReplace(*temp, path); !s.ok()) {
     env->RemoveFile(*temp);
     return s;
   }
   return env->SyncDir(dir);
+}
+
+namespace {
+
+// The prints an exchange's temp file name carries (ExchangePrefix).
+struct ExchangePrints {
+  std::string read, ours, target;
+};
+
+std::optional<ExchangePrints> PrintsOf(std::string_view name) {
+  if (name.substr(0, kTempPrefix.size()) != kTempPrefix) return std::nullopt;
+  name.remove_prefix(kTempPrefix.size());
+  size_t dash = name.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  name.remove_prefix(dash + 1);
+  if (name.size() < 1 + 3 * kPrint + 1 || name[0] != kExchangeMark || name[1 + 3 * kPrint] != '-') {
+    return std::nullopt;
+  }
+  return ExchangePrints{std::string(name.substr(1, kPrint)), std::string(name.substr(1 + kPrint, kPrint)),
+                        std::string(name.substr(1 + 2 * kPrint, kPrint))};
+}
+
+// The file in `dir` whose name prints as `print`, "" when there is none.
+std::string FindTarget(Env* env, const std::string& dir, const std::string& print) {
+  Result<std::vector<std::string>> names = env->ListDir(dir);
+  for (const std::string& n : names.ok() ? *names : std::vector<std::string>{}) {
+    if (n.rfind(kTempPrefix, 0) != 0 && Print(n) == print) return dir + "/" + n;
+  }
+  return "";
+}
+
+}  // namespace
+
+void RecoverTempFile(Env* env, const std::string& temp) {
+  const std::string name = BaseName(temp);
+  std::optional<ExchangePrints> prints = PrintsOf(name);
+  if (!prints) {  // a plain write's temp file: never put in place, the target untouched
+    env->RemoveFile(temp);
+    return;
+  }
+  if (Result<bool> writing = env->OpenForWriting(temp); writing.ok() && *writing) return;  // later
+  Result<FileInfo> info = env->Lstat(temp);
+  if (!info.ok() || info->kind != FileKind::kRegular) return;
+  Result<std::string> bytes = env->ReadFile(temp);
+  if (!bytes.ok()) return;
+  if (StampPrint(info->stamp) == prints->read || Print(*bytes) == prints->ours) {
+    env->RemoveFile(temp);  // the version read, displaced by specd's; or specd's, never put in place
+    return;
+  }
+  // An author's save, displaced by an exchange whose writer died before it
+  // could put it back: back to the spec's name while specd's version is there.
+  const std::string dir = DirName(temp);
+  const std::string target = FindTarget(env, dir, prints->target);
+  Result<std::string> there = target.empty() ? Result<std::string>(Error{"gone"}) : env->ReadFile(target);
+  if (there.ok() && Print(*there) == prints->ours) {
+    Result<bool> back = env->ExchangeFiles(temp, target);
+    if (back.ok() && *back) {
+      env->SyncDir(dir);
+      env->RemoveFile(temp);  // specd's version now; a crash here leaves it to the next pass
+      env->SyncDir(dir);
+      std::fprintf(stderr, "specd: %s was saved while a killed specd was writing it; the save is put back\n",
+                   target.c_str());
+      return;
+    }
+  }
+  const std::string keep_as = target.empty() ? dir + "/displaced" : target;
+  Keep(env, keep_as, keep_as, temp);  // named on stderr, under the temp name if it cannot be linked
 }
 
 bool TempFileOrphaned(std::string_view name) {

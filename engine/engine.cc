@@ -213,14 +213,16 @@ Result<PassReport> SpecEngine::ReconcilePaths(const std::vector<std::string>& pa
   return report;
 }
 
+// A temp file whose writer is gone (no one will rename it into place), or
+// untouched for kStaleTempMs (ctime: an exchange sets it, so a file displaced
+// a moment ago by a live writer is not stale, however old its mtime).
 void SpecEngine::RemoveIfStale(const std::string& temp) {
-  if (TempFileOrphaned(
-          temp.substr(temp.find_last_of('/') + 1))) {  // its writer is gone: no one will rename it into place
-    env_->RemoveFile(temp);
-    return;
+  bool gone = TempFileOrphaned(temp.substr(temp.find_last_of('/') + 1));
+  if (!gone) {
+    Result<FileStamp> st = env_->Stat(temp);
+    gone = st.ok() && st->ctime_ns / 1'000'000 + kStaleTempMs < env_->NowMillis();
   }
-  Result<FileStamp> st = env_->Stat(temp);
-  if (st.ok() && st->mtime_ns / 1'000'000 + kStaleTempMs < env_->NowMillis()) env_->RemoveFile(temp);
+  if (gone) RecoverTempFile(env_, temp);
 }
 
 Result<PassReport> SpecEngine::ReconcilePath(const std::string& path, bool hold_invalid) {

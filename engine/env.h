@@ -101,6 +101,15 @@ inline constexpr std::string_view kTempPrefix = ".specd-tmp-";
 // the name carries no pid (an older specd's) or the process may be alive.
 bool TempFileOrphaned(std::string_view name);
 
+// What a pass does with a temp file whose writer is gone (or stale): it is
+// removed, unless it is an author's save that a conditional write displaced
+// (RENAME_EXCHANGE) right before its writer was killed. That one goes back
+// to the spec's name while specd's version is still there (specd's is then
+// removed, and the next pass decides on the author's save), else it is kept
+// (kKeptInfix) and named on stderr. A temp file someone still writes to is
+// left for a later pass.
+void RecoverTempFile(Env* env, const std::string& temp);
+
 // A displaced author's version that specd could not put back is kept beside
 // the spec under <file><kKeptInfix><millis>: never a spec name, never a temp
 // file, so it is neither read as a spec nor cleaned up.

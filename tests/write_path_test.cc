@@ -139,6 +139,102 @@ TEST_F(WritePathTest, ADisplacedSaveThatCannotGoBackIsKeptAndNamed) {
             (std::vector<std::string>{"spec.yaml", "spec.yaml.specd-kept-" + std::to_string(kT0)}));
 }
 
+// A writer SIGKILLed around its exchange leaves one temp file; the next
+// pass's RecoverTempFile must tell what it holds. `author_saves` lands right
+// before the exchange; `die_before_exchange` kills the writer before it;
+// `save_again` is a save after the kill, before the recovery.
+struct KilledWrite {
+  bool author_saves = false, die_before_exchange = false;
+  std::string save_again;
+};
+
+// Runs the write in a child killed as `k` says; returns the temp file left.
+std::string KillWriter(const std::string& path, const KilledWrite& k) {
+  const FileStamp read = StampOf(path);
+  pid_t child = ::fork();
+  if (child == 0) {
+    FakeEnv env(kT0);
+    bool exchanging = false;
+    env.SetHook([&](FakeEnv::Op op, const std::string&) {
+      if (exchanging) ::raise(SIGKILL);  // the first step after the exchange
+      if (op != FakeEnv::Op::kRenameFile) return;
+      if (k.die_before_exchange) ::raise(SIGKILL);
+      if (k.author_saves) RenameSave(path, "the author's\n");
+      exchanging = true;
+    });
+    WriteFileAtomic(&env, path, "specd's\n", &read);
+    ::_exit(3);  // not reached: the hook kills it
+  }
+  int status = 0;
+  EXPECT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  if (!k.save_again.empty()) RenameSave(path, k.save_again);
+  const std::string dir = path.substr(0, path.find_last_of('/'));
+  for (const std::string& n : Names(dir)) {
+    if (n.rfind(kTempPrefix, 0) == 0) {
+      EXPECT_TRUE(TempFileOrphaned(n)) << n;
+      return dir + "/" + n;
+    }
+  }
+  ADD_FAILURE() << "no temp file left";
+  return "";
+}
+
+TEST_F(WritePathTest, AKilledExchangesTempFileIsToldApartByTheNextPass) {
+  struct Case {
+    const char* what;
+    KilledWrite kill;
+    std::string then;                // the spec's bytes after the recovery
+    std::vector<std::string> names;  // and what is in its folder
+    std::string kept;                // the kept file's bytes, if any
+  };
+  const std::string kept_name = "spec.yaml.specd-kept-" + std::to_string(kT0);
+  const std::vector<Case> cases = {
+      {"killed before the exchange: specd's version is dropped",
+       {false, true, ""},
+       "old\n",
+       {"spec.yaml"},
+       ""},
+      {"killed after it, the version read displaced: dropped",
+       {false, false, ""},
+       "specd's\n",
+       {"spec.yaml"},
+       ""},
+      {"killed after it, an author's save displaced: put back",
+       {true, false, ""},
+       "the author's\n",
+       {"spec.yaml"},
+       ""},
+      {"an author's save displaced, then saved again: kept",
+       {true, false, "saved again\n"},
+       "saved again\n",
+       {"spec.yaml", kept_name},
+       "the author's\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Write(path_, "old\n");
+    const std::string temp = KillWriter(path_, c.kill);
+    ASSERT_FALSE(temp.empty());
+    RecoverTempFile(&env_, temp);
+    EXPECT_EQ(ReadAll(path_), c.then);
+    EXPECT_EQ(Names(dir_.path()), c.names);
+    if (!c.kept.empty()) {
+      EXPECT_EQ(ReadAll(dir_ / kept_name), c.kept);
+      fs::remove(dir_ / kept_name);
+    }
+  }
+}
+
+// A plain write's temp file (no exchange, so nothing displaced) is removed.
+TEST_F(WritePathTest, APlainWritesTempFileIsRemoved) {
+  const std::string temp = dir_ / ".specd-tmp-1-0123456789abcdef";
+  Write(temp, "half a spec");
+  RecoverTempFile(&env_, temp);
+  EXPECT_EQ(Names(dir_.path()), std::vector<std::string>{"spec.yaml"});
+  EXPECT_EQ(ReadAll(path_), "old\n");
+}
+
 // The file read is the one displaced: it is deleted, the new one is in place.
 TEST_F(WritePathTest, AnUntouchedFileIsReplaced) {
   const FileStamp read = StampOf(path_);
