@@ -35,14 +35,19 @@ const Verb kVerbs[] = {
                                        : std::nullopt;
      },
      "a spec in review or diff-submitted"},
-    {"reject", "Send a spec in review back to draft, or reviewed work back to in-progress", Role::kReviewer,
-     true,
+    {"reject",
+     "Send a spec in review back to draft, or submitted work back to in-progress (its tasks to pending, "
+     "an attempt counted; --task names which)",
+     Role::kReviewer, true,
      [](S s) {
-       return s == S::kReview     ? std::optional(S::kDraft)
-              : s == S::kReviewed ? std::optional(S::kInProgress)
-                                  : std::nullopt;
+       return s == S::kReview                               ? std::optional(S::kDraft)
+              : s == S::kReviewed || s == S::kDiffSubmitted ? std::optional(S::kInProgress)
+                                                            : std::nullopt;
      },
-     "a spec in review or reviewed"},
+     "a spec in review, diff-submitted or reviewed"},
+    {"unblock", "Unblock a blocked spec: back to reviewed after a merge block, else to in-progress",
+     Role::kPerson, false,
+     [](S s) { return s == S::kBlocked ? std::optional(S::kInProgress) : std::nullopt; }, "a blocked spec"},
     {"cancel", "Cancel a spec that is not completed or cancelled", Role::kPerson, true,
      [](S s) { return IsTerminal(s) ? std::nullopt : std::optional(S::kCancelled); },
      "a spec that is not completed or cancelled"},
@@ -63,8 +68,21 @@ std::string Trimmed(const std::string& text) {
   return from == std::string::npos ? "" : text.substr(from, text.find_last_not_of(space) - from + 1);
 }
 
-int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id,
-            const std::string& given_reason) {
+// Where an unblock goes: back to reviewed when the merge blocked it.
+SpecState UnblockTarget(Journal& journal, const std::string& id) {
+  Result<std::vector<TransitionRecord>> log = journal.Transitions(id);
+  if (log.ok()) {
+    for (auto t = log->rbegin(); t != log->rend(); ++t) {
+      if (t->to == StateName(S::kBlocked)) {
+        return t->from == StateName(S::kReviewed) ? S::kReviewed : S::kInProgress;
+      }
+    }
+  }
+  return S::kInProgress;
+}
+
+int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, const std::string& given_reason,
+            const std::vector<std::string>& tasks) {
   const std::string reason = Trimmed(given_reason);
   if (id.empty()) {  // checked here, not by CLI11: an unknown option is reported before a missing id
     std::fprintf(stderr, "specd %s: a spec id is required (spec-YYYY-MM-DD-NNN)\n", verb.name);
@@ -91,9 +109,18 @@ int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id,
     if (!(*rec)->errors.empty()) std::fputs(Printable((*rec)->errors, true).c_str(), stderr);
     return kExitInvalid;
   }
+  if (*current == S::kBlocked && *to == S::kInProgress) to = UnblockTarget(*ctx->journal, id);
+  if (*current == S::kDiffSubmitted || *current == S::kReviewed) {
+    // Submitted work: the gates are judged on the candidate (git and the
+    // settings at the target's tip), attempts counted by the lease settings.
+    ctx.reset();
+    ctx = OpenTaskContext(repo, verb.name);
+    if (!ctx) return kExitUsage;
+  }
   PrintingSink sink;
   ctx->engine->AddSink(&sink);
-  Result<Decision> d = ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo), verb.role}, reason);
+  Result<Decision> d =
+      ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo), verb.role}, reason, tasks);
   if (!d.ok()) {
     PrintLine(stderr, std::string("specd ") + verb.name + ": " + d.error().message);
     return kExitUsage;
@@ -117,7 +144,12 @@ void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {
     sub->add_option("id", *id, "Spec id (spec-YYYY-MM-DD-NNN), required");
     sub->add_option("--actor", repo->actor, "Who is acting (default: $SPECD_ACTOR, else $USER)");
     if (verb.reason_option) sub->add_option("--reason", *reason, "Why (required)")->required();
-    (*runs)[sub] = [&verb, repo, id, reason] { return RunVerb(verb, *repo, *id, *reason); };
+    auto tasks = std::make_shared<std::vector<std::string>>();
+    if (std::string(verb.name) == "reject") {
+      sub->add_option("--task", *tasks,
+                      "A task sent back to pending (repeatable; default: every submitted one)");
+    }
+    (*runs)[sub] = [&verb, repo, id, reason, tasks] { return RunVerb(verb, *repo, *id, *reason, *tasks); };
   }
 }
 

@@ -103,8 +103,16 @@ class SpecEngine {
   // A CLI verb: move spec `id` to `to` as `actor`. Refused requests come
   // back as a Decision with allowed == false; errors (no such spec, I/O) as
   // Error.
+  // A reject of submitted work may name `tasks` (default: every submitted
+  // one) and carry `details` (a failed gate's log tail) for the failures
+  // table. An approve of submitted work asks the TaskWorkspace for the
+  // candidate and the journal for its gate runs (engine/gates.h).
   Result<Decision> RequestTransition(const std::string& id, SpecState to, const Actor& actor,
-                                     const std::string& reason);
+                                     const std::string& reason, const std::vector<std::string>& tasks = {},
+                                     const std::string& details = "");
+  // The stack of spec `id` as it stands, and its candidate on the target's
+  // tip (needs a TaskWorkspace): what `specd gates` runs on.
+  Result<std::vector<StackedPatch>> SpecStack(const std::string& id);
 
   // Tasks under leases (engine/tasks.cc). Each runs in one journal group:
   // expired leases are swept first, then the request is decided on the
@@ -161,8 +169,9 @@ class SpecEngine {
   void Emit(PassReport* report, EngineEvent event);
 
   // Verbs (verbs.cc).
-  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor,
-                              const std::string& reason);
+  Result<Decision> Transition(const std::string& id, SpecState to, const Actor& actor, const Request& request,
+                              const std::string& details);
+  Status GatherGates(const SpecModel& model, SpecFacts* facts);
   // Spec `id`'s record and file as they are now, valid or not. kRetry: the
   // file was saved since the journal saw it; that version was reconciled,
   // ask again.

@@ -101,6 +101,21 @@ struct PathStamp {
   int64_t ctime_ns = 0;
 };
 
+// One gate's run on a candidate (schema v7): the target's tip with the
+// spec's stack applied, named by that tree's id.
+struct GateRunRecord {
+  int64_t seq = 0;  // assigned by the journal (ignored by Apply)
+  std::string spec_id, trace_id;
+  std::string tip;        // the target branch's commit the stack was applied on
+  std::string candidate;  // the tree the gate ran on
+  std::string gate;
+  std::string outcome;  // pass, fail, timeout, blocked
+  int64_t exit_code = -1;
+  int64_t duration_ms = 0;
+  std::string log_path, why;
+  int64_t at_ms = 0;
+};
+
 // One atomic unit of journal changes: all applied in one BEGIN IMMEDIATE
 // transaction, or none. Applied in this order: upserts, transitions,
 // refusals, failures, watch, events (so a batch may add a spec and its first
@@ -113,6 +128,7 @@ struct JournalBatch {
   std::vector<WatchRecord> watch;
   std::vector<LeaseRecord> leases;  // each stores the whole row, keyed by (spec, task, epoch)
   std::vector<TaskRecord> tasks;    // each stores the whole row, keyed by (spec, task)
+  std::vector<GateRunRecord> gate_runs;
   std::vector<EventRecord> events;  // applied last, same transaction/savepoint
 };
 
@@ -188,6 +204,10 @@ class Journal {
   Result<std::optional<LeaseRecord>> GetLease(const std::string& spec_id, const std::string& task_id,
                                               int64_t epoch);
   Result<std::vector<LeaseRecord>> HeldLeases(const std::string& spec_id);
+
+  // Gate runs (journal_gates.cc): spec `spec_id`'s on `candidate` (every
+  // candidate's when ""), oldest first.
+  Result<std::vector<GateRunRecord>> GateRuns(const std::string& spec_id, const std::string& candidate);
 
   // Group commit: between BeginGroup and EndGroup every Apply joins one
   // write transaction (each Apply is a savepoint inside it: all of a batch

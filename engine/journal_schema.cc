@@ -183,8 +183,29 @@ CREATE TABLE tasks (
 );
 )sql";
 
-constexpr std::array<const char*, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                    kSchemaV4, kSchemaV5, kSchemaV6};
+// v7: gate runs (issue 13). One row per gate run on a candidate: the
+// spec's stack applied on the target branch's tip, named by its tree, so
+// "every gate passed on the current tip" is a lookup.
+constexpr char kSchemaV7[] = R"sql(
+CREATE TABLE gate_runs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  spec_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  tip TEXT NOT NULL,
+  candidate TEXT NOT NULL,
+  gate TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  exit_code INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  log_path TEXT NOT NULL,
+  why TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX gate_runs_spec ON gate_runs (spec_id, candidate);
+)sql";
+
+constexpr std::array<const char*, 7> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                    kSchemaV5, kSchemaV6, kSchemaV7};
 
 Result<int> UserVersion(SqliteDb& db) {
   Result<int64_t> v = db.QueryInt("PRAGMA user_version", "cannot read the schema version");

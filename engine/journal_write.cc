@@ -189,6 +189,7 @@ Status WriteJournalBatch(SqliteDb& c, const JournalBatch& batch, AppliedIds* ids
   if (Status s = WriteFailures(c, batch.failures, &ids->failure_ids); !s.ok()) return s;
   if (Status s = WriteWatchLog(c, batch.watch); !s.ok()) return s;
   if (Status s = WriteTaskRows(c, batch); !s.ok()) return s;
+  if (Status s = WriteGateRuns(c, batch.gate_runs); !s.ok()) return s;
   return WriteEvents(c, batch.events, &ids->event_seqs);
 }
 

@@ -179,6 +179,9 @@ class Planner {
       plan_.verb = d;
       return false;
     }
+    const bool rework = in_.verb->to == SpecState::kInProgress &&
+                        (current_ == SpecState::kReviewed || current_ == SpecState::kDiffSubmitted);
+    if (rework) Rework(&d.task_changes);
     for (const TaskChange& tc : d.task_changes) {
       TaskEdit te;
       te.task_id = tc.task_id;
@@ -194,6 +197,28 @@ class Planner {
     current_ = in_.verb->to;
     plan_.verb = d;
     return true;
+  }
+
+  // Rejected work: each task sent back counts an attempt and leaves the
+  // stack (a new submission goes last); the one that uses its attempts up
+  // fails, and the spec with it. Each is a failure row, so `specd failures
+  // --like` finds it.
+  void Rework(std::vector<TaskChange>* changes) {
+    for (TaskChange& tc : *changes) {
+      TaskRecord r{in_.id, tc.task_id};
+      for (const TaskRecord& known : in_.task_records) r = known.task_id == tc.task_id ? known : r;
+      r.attempts += 1;
+      r.submitted_seq = 0;
+      r.last_reason = in_.verb->reason;
+      plan_.batch.tasks.push_back(r);
+      plan_.batch.failures.push_back(
+          FailureRecord{0, in_.id, tc.task_id, in_.verb->reason, in_.verb_details, "", in_.now_ms});
+      if (r.attempts < in_.max_attempts) continue;
+      tc.status = "failed";
+      facts_.attempts_exhausted = true;
+      facts_.exhausted_reason = tc.task_id + " used up its " + std::to_string(in_.max_attempts) +
+                                " attempts; last: " + in_.verb->reason;
+    }
   }
 
   // failed -> planning: every failed task is pending again, attempts reset.

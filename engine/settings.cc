@@ -156,6 +156,15 @@ SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string&
                                                " bytes; the limit is " + std::to_string(limits.max_bytes)));
     return c;
   }
+  SettingsCheck checked = CheckSettingsText(bytes->data, display_path);
+  checked.present = true;
+  return checked;
+}
+
+SettingsCheck CheckSettingsText(const std::string& text, const std::string& display_path) {
+  SettingsCheck c;
+  c.present = true;
+  c.settings = Defaults();
   DocumentKind kind;
   kind.schema = &SpecSchema::Settings();
   kind.fields = "settings";
@@ -167,10 +176,10 @@ SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string&
   Document doc;
   bool loaded = false;
   ValidateOptions options;
-  c.diagnostics = ValidateDocumentText(bytes->data, display_path, options, kind, &doc, &loaded);
+  c.diagnostics = ValidateDocumentText(text, display_path, options, kind, &doc, &loaded);
   bool error = std::any_of(c.diagnostics.begin(), c.diagnostics.end(),
                            [](const Diagnostic& d) { return d.severity == Severity::kError; });
-  if (!error && loaded) ReadValues(doc, SourceText(bytes->data), display_path, &c.settings);
+  if (!error && loaded) ReadValues(doc, SourceText(text), display_path, &c.settings);
   return c;
 }
 

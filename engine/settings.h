@@ -51,6 +51,10 @@ struct SettingsCheck {
 SettingsCheck CheckRepoSettings(const std::string& repo_root,
                                 const std::string& display_path = kSettingsPath);
 
+// The settings file's bytes as found elsewhere (the target branch's tip:
+// gates are read from there, never from a spec or a candidate).
+SettingsCheck CheckSettingsText(const std::string& text, const std::string& display_path);
+
 // Absent file: the defaults. Invalid: kInvalid with every diagnostic, one
 // "file:line:col: error: /pointer: message" per line; unreadable: kPermission
 // or kOther naming the file.

@@ -1,5 +1,6 @@
 #include "engine/state_machine.h"
 
+#include <algorithm>
 #include <array>
 
 namespace specd {
@@ -13,37 +14,54 @@ constexpr std::array<const char*, kSpecStateCount> kNames = {
     "reviewed", "completed", "failed",   "blocked",  "cancelled"};
 
 // Who may make each edge, and how (SPEC_FORMAT.md, "Spec states").
+// The roles that may make an edge, as bits.
+using Roles = unsigned;
+constexpr Roles Bit(Role r) {
+  return 1u << static_cast<unsigned>(r);
+}
+constexpr Roles kAuthorOnly = Bit(Role::kAuthor), kReviewerOnly = Bit(Role::kReviewer),
+                kEngineOnly = Bit(Role::kEngine), kPersonOnly = Bit(Role::kPerson),
+                kEngineOrWorker = Bit(Role::kEngine) | Bit(Role::kWorker),
+                kEngineOrPerson = Bit(Role::kEngine) | Bit(Role::kPerson),
+                kAnyoneButAuthor = kEngineOrWorker | Bit(Role::kPerson) | Bit(Role::kReviewer);
+
 struct Edge {
   S from;
   S to;
-  Role role;
+  Roles roles;
   bool by_file_edit;  // may be made by editing `status` in the file
   bool needs_reason;
   const char* how;  // said when someone else tries it
 };
 
 constexpr Edge kEdges[] = {
-    {S::kDraft, S::kReview, Role::kAuthor, true, false,
+    {S::kDraft, S::kReview, kAuthorOnly, true, false,
      "edit status to review, or run `specd request-review ID`"},
-    {S::kReview, S::kApproved, Role::kReviewer, false, false, "a reviewer runs `specd approve ID`"},
-    {S::kReview, S::kDraft, Role::kReviewer, false, true, "a reviewer runs `specd reject ID --reason TEXT`"},
-    {S::kApproved, S::kPlanning, Role::kEngine, false, false,
-     "the engine moves an approved spec to planning"},
-    {S::kPlanning, S::kInProgress, Role::kEngine, false, false,
+    {S::kReview, S::kApproved, kReviewerOnly, false, false, "a reviewer runs `specd approve ID`"},
+    {S::kReview, S::kDraft, kReviewerOnly, false, true, "a reviewer runs `specd reject ID --reason TEXT`"},
+    {S::kApproved, S::kPlanning, kEngineOnly, false, false, "the engine moves an approved spec to planning"},
+    {S::kPlanning, S::kInProgress, kEngineOnly, false, false,
      "the engine starts it when the plan is sound and a task is claimed"},
-    {S::kInProgress, S::kDiffSubmitted, Role::kEngine, false, false,
+    {S::kInProgress, S::kDiffSubmitted, kEngineOnly, false, false,
      "the engine moves it when every task has submitted a diff"},
-    {S::kDiffSubmitted, S::kReviewed, Role::kReviewer, false, false, "a reviewer runs `specd approve ID`"},
-    {S::kReviewed, S::kCompleted, Role::kEngine, false, false,
+    {S::kDiffSubmitted, S::kReviewed, kReviewerOnly, false, false, "a reviewer runs `specd approve ID`"},
+    {S::kReviewed, S::kCompleted, kEngineOnly, false, false,
      "the engine completes it once the diffs are committed"},
-    {S::kReviewed, S::kInProgress, Role::kReviewer, false, true,
-     "a reviewer runs `specd reject ID --reason TEXT`"},
-    {S::kInProgress, S::kBlocked, Role::kWorker, false, true,
+    {S::kReviewed, S::kInProgress, kReviewerOnly | kEngineOnly, false, true,
+     "a reviewer runs `specd reject ID --reason TEXT`, or a gate fails"},
+    {S::kDiffSubmitted, S::kInProgress, kReviewerOnly | kEngineOnly, false, true,
+     "a reviewer runs `specd reject ID --reason TEXT`, or a gate fails"},
+    {S::kInProgress, S::kBlocked, kEngineOrWorker, false, true,
      "the engine or a worker blocks it, with a reason"},
-    {S::kDiffSubmitted, S::kBlocked, Role::kWorker, false, true,
+    {S::kDiffSubmitted, S::kBlocked, kEngineOrWorker, false, true,
      "the engine or a worker blocks it, with a reason"},
-    {S::kBlocked, S::kInProgress, Role::kWorker, false, false, "the engine or a worker unblocks it"},
-    {S::kFailed, S::kPlanning, Role::kPerson, false, false, "a person runs `specd reopen ID`"},
+    {S::kReviewed, S::kBlocked, kEngineOnly, false, true,
+     "the merge blocks it, naming the conflict or the dirty paths"},
+    {S::kBlocked, S::kReviewed, kEngineOrPerson, false, false,
+     "a person runs `specd unblock ID` once the merge block is cleared"},
+    {S::kBlocked, S::kInProgress, kAnyoneButAuthor, false, false,
+     "the engine or a worker unblocks it, or a person runs `specd unblock ID`"},
+    {S::kFailed, S::kPlanning, kPersonOnly, false, false, "a person runs `specd reopen ID`"},
 };
 
 const Edge* FindEdge(S from, S to) {
@@ -53,10 +71,8 @@ const Edge* FindEdge(S from, S to) {
   return nullptr;
 }
 
-bool RoleMayAct(Role edge_role, Role who) {
-  if (who == edge_role) return true;
-  // "engine or worker": the engine may do what a worker may.
-  return edge_role == Role::kWorker && who == Role::kEngine;
+bool RoleMayAct(Roles roles, Role who) {
+  return (roles & Bit(who)) != 0;
 }
 
 std::string Arrow(S from, S to) {
@@ -92,7 +108,7 @@ std::string GuardProblem(S from, S to, const SpecFacts& f) {
     if (!f.diffs_apply) return "a submitted diff does not apply cleanly to the target branch";
   }
   if (from == S::kDiffSubmitted && to == S::kReviewed && !f.gates_pass) {
-    return "the automatic gates have not passed";
+    return f.gates_problem.empty() ? "the automatic gates have not passed" : f.gates_problem;
   }
   if (from == S::kReviewed && to == S::kCompleted && !f.committed) {
     return "the diffs have not been committed yet";
@@ -117,13 +133,28 @@ Decision Allow(S from, S to, std::string reason) {
   return d;
 }
 
-// Reviewer rejects reviewed work: the rejected tasks go back to pending.
-std::vector<TaskChange> ReworkTasks(const SpecFacts& f) {
+// Submitted work rejected: the named tasks (every submitted one when none
+// is named) go back to pending.
+std::vector<TaskChange> ReworkTasks(const SpecFacts& f, const std::vector<std::string>& named) {
   std::vector<TaskChange> out;
   for (const TaskFact& t : f.tasks) {
-    if (t.status == "reviewed" || t.status == "diff-submitted") out.push_back({t.id, "pending", true});
+    if (t.status != "reviewed" && t.status != "diff-submitted") continue;
+    if (!named.empty() && std::find(named.begin(), named.end(), t.id) == named.end()) continue;
+    out.push_back({t.id, "pending", true});
   }
   return out;
+}
+
+// A named task that is not there, or has nothing submitted to reject.
+std::string RejectProblem(const SpecFacts& f, const std::vector<std::string>& named) {
+  for (const std::string& id : named) {
+    auto t = std::find_if(f.tasks.begin(), f.tasks.end(), [&](const TaskFact& x) { return x.id == id; });
+    if (t == f.tasks.end()) return "the spec has no task " + id;
+    if (t->status != "reviewed" && t->status != "diff-submitted") {
+      return id + " is " + t->status + "; only submitted work is rejected";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -208,7 +239,7 @@ Decision Decide(SpecState from, const SpecFacts& facts, const Request& req, cons
   if (req.via == Via::kFileEdit && !edge->by_file_edit) {
     return Refuse(from, to, Arrow(from, to) + " cannot be made by editing the file: " + edge->how);
   }
-  if (req.via != Via::kFileEdit && !RoleMayAct(edge->role, actor.role)) {
+  if (req.via != Via::kFileEdit && !RoleMayAct(edge->roles, actor.role)) {
     return Refuse(from, to,
                   Arrow(from, to) + " is not the " + RoleName(actor.role) + "'s to make: " + edge->how);
   }
@@ -217,8 +248,14 @@ Decision Decide(SpecState from, const SpecFacts& facts, const Request& req, cons
   }
   std::string guard = GuardProblem(from, to, facts);
   if (!guard.empty()) return Refuse(from, to, Arrow(from, to) + " must wait: " + guard);
+  const bool rework = (from == S::kReviewed || from == S::kDiffSubmitted) && to == S::kInProgress;
+  if (rework) {
+    if (std::string bad = RejectProblem(facts, req.tasks); !bad.empty()) return Refuse(from, to, bad);
+  } else if (!req.tasks.empty()) {
+    return Refuse(from, to, "tasks are named only when submitted work is rejected");
+  }
   Decision d = Allow(from, to, req.reason);
-  if (from == S::kReviewed && to == S::kInProgress) d.task_changes = ReworkTasks(facts);
+  if (rework) d.task_changes = ReworkTasks(facts, req.tasks);
   return d;
 }
 

@@ -68,6 +68,7 @@ struct SpecFacts {
   // leases); they default to what lets the life cycle be exercised.
   bool diffs_apply = true;
   bool gates_pass = true;
+  std::string gates_problem;  // when !gates_pass: which gate, where, its log (engine/gates.h)
   bool committed = false;
   bool attempts_exhausted = false;
   std::string exhausted_reason;  // which task used its attempts up, and its last reason
@@ -77,6 +78,9 @@ struct Request {
   SpecState to;
   Via via = Via::kVerb;
   std::string reason;
+  // A reject of submitted work (-> in-progress): the tasks sent back to
+  // pending (empty: every submitted one).
+  std::vector<std::string> tasks;
 };
 
 struct TaskChange {

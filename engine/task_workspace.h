@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/settings.h"
 #include "schema/result.h"
 
 namespace specd {
@@ -16,6 +17,15 @@ namespace specd {
 // One submitted diff of a spec's stack, in submission order.
 struct StackedPatch {
   std::string task_id, patch;
+};
+
+// What the gates run on: the target branch's tip with a spec's stack
+// applied, and the gates configured there (never a spec's or a candidate's).
+struct Candidate {
+  std::string branch;  // "main"
+  std::string tip;     // 40 hex
+  std::string tree;    // 40 hex: the tip's tree with the stack applied
+  std::vector<RepoSettings::Gate> gates;
 };
 
 class TaskWorkspace {
@@ -32,6 +42,10 @@ class TaskWorkspace {
   virtual Status CheckSubmission(const std::string& spec, const std::string& task, const std::string& base,
                                  const std::string& patch, const std::vector<std::string>& files,
                                  const std::vector<StackedPatch>& stack) = 0;
+  // The candidate of `stack` on the target's tip as it is now. kConflict
+  // when a diff no longer applies there (the message names it); the
+  // settings at the tip not usable: kInvalid with their diagnostics.
+  virtual Result<Candidate> MakeCandidate(const std::vector<StackedPatch>& stack) = 0;
 };
 
 }  // namespace specd

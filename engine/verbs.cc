@@ -1,6 +1,7 @@
 // The verbs' path into the engine: the spec's file reconciled as it is now,
 // then the request planned and applied like any other change.
 #include "engine/engine.h"
+#include "engine/gates.h"
 #include "engine/loaded.h"
 
 namespace specd {
@@ -13,12 +14,55 @@ Result<PassReport> SpecEngine::ReconcileSpec(const std::string& id) {
 }
 
 Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState to, const Actor& actor,
-                                               const std::string& reason) {
-  return Locked<Decision>([&]() { return Transition(id, to, actor, reason); });
+                                               const std::string& reason,
+                                               const std::vector<std::string>& tasks,
+                                               const std::string& details) {
+  return Locked<Decision>([&]() {
+    return Transition(id, to, actor, Request{to, Via::kVerb, reason, tasks}, details);
+  });
+}
+
+Result<std::vector<StackedPatch>> SpecEngine::SpecStack(const std::string& id) {
+  return Locked<std::vector<StackedPatch>>([&]() -> Result<std::vector<StackedPatch>> {
+    for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+      SpecRecord record;
+      Loaded file;
+      Result<Outcome> current = LoadCurrent(id, &record, &file);
+      if (!current.ok()) return current.error();
+      if (*current == Outcome::kRetry) continue;
+      if (!record.errors.empty()) return Error{id + " does not validate; fix it first:\n" + record.errors};
+      return Stack(file.model, "");
+    }
+    return Error{id + " kept changing; try again", ErrorCode::kConflict};
+  });
+}
+
+// Did every gate configured at the target's tip pass on the candidate the
+// spec's stack makes there now? A moved tip or a new submission is a new
+// candidate, so the gates run again.
+Status SpecEngine::GatherGates(const SpecModel& model, SpecFacts* facts) {
+  if (!workspace_) return Status::Ok();  // no git: no diffs, nothing to gate
+  Result<std::vector<StackedPatch>> stack = Stack(model, "");
+  if (!stack.ok()) return stack.error();
+  Result<Candidate> candidate = workspace_->MakeCandidate(*stack);
+  if (!candidate.ok()) {
+    if (candidate.error().code != ErrorCode::kConflict) return candidate.error();
+    facts->gates_pass = false;
+    facts->gates_problem = candidate.error().message;
+    return Status::Ok();
+  }
+  Result<std::vector<GateRunRecord>> runs = journal_->GateRuns(model.id, candidate->tree);
+  if (!runs.ok()) return runs.error();
+  std::vector<std::string> names;
+  for (const RepoSettings::Gate& g : candidate->gates) names.push_back(g.name);
+  GateVerdict v = JudgeGates(names, *runs, model.id, candidate->branch + " " + candidate->tip.substr(0, 7));
+  facts->gates_pass = v.pass;
+  facts->gates_problem = v.problem;
+  return Status::Ok();
 }
 
 Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, const Actor& actor,
-                                        const std::string& reason) {
+                                        const Request& request, const std::string& details) {
   Result<PassReport> pass = ReconcileSpec(id);  // act on the file as it is now
   if (!pass.ok()) return pass.error();
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
@@ -35,12 +79,19 @@ Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, con
     }
     Result<PlanInput> in = Gather(record.path, file, record, Source::kVerb);
     if (!in.ok()) return in.error();
-    in->verb = Request{to, Via::kVerb, reason};
+    in->verb = request;
     in->verb_actor = actor;
-    if (to == SpecState::kPlanning) {  // a reopen resets the tasks' attempts
+    in->verb_details = details;
+    in->max_attempts = options_.max_attempts;
+    const std::string& from = record.status;
+    if (to == SpecState::kPlanning ||
+        to == SpecState::kInProgress) {  // a reopen resets attempts, a reject counts one
       Result<std::vector<TaskRecord>> tasks = journal_->SpecTasks(id);
       if (!tasks.ok()) return tasks.error();
       in->task_records = std::move(*tasks);
+    }
+    if (to == SpecState::kReviewed && from == StateName(SpecState::kDiffSubmitted)) {
+      if (Status s = GatherGates(in->model, &in->facts); !s.ok()) return s.error();
     }
     SpecPlan plan = PlanSpec(*in);
     const Decision decision = plan.verb.value_or(Decision{});

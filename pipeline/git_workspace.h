@@ -25,6 +25,8 @@ class GitWorkspace : public TaskWorkspace {
   Status CheckSubmission(const std::string& spec, const std::string& task, const std::string& base,
                          const std::string& patch, const std::vector<std::string>& files,
                          const std::vector<StackedPatch>& stack) override;
+  Result<Candidate> MakeCandidate(const std::vector<StackedPatch>& stack) override;
+  GitRepo& repo() { return *repo_; }
 
  private:
   GitWorkspace(std::unique_ptr<GitRepo> repo, std::string root, std::optional<std::string> branch)

@@ -25,6 +25,14 @@ const std::set<std::tuple<S, S, Role>> kContract = {
     {S::kDiffSubmitted, S::kReviewed, Role::kReviewer},
     {S::kReviewed, S::kCompleted, Role::kEngine},
     {S::kReviewed, S::kInProgress, Role::kReviewer},
+    {S::kReviewed, S::kInProgress, Role::kEngine},  // a gate fails
+    {S::kDiffSubmitted, S::kInProgress, Role::kReviewer},
+    {S::kDiffSubmitted, S::kInProgress, Role::kEngine},
+    {S::kReviewed, S::kBlocked, Role::kEngine},  // the merge cannot land
+    {S::kBlocked, S::kReviewed, Role::kEngine},  // a merge block cleared
+    {S::kBlocked, S::kReviewed, Role::kPerson},  // specd unblock
+    {S::kBlocked, S::kInProgress, Role::kPerson},
+    {S::kBlocked, S::kInProgress, Role::kReviewer},  // specd reject for rework
     {S::kInProgress, S::kBlocked, Role::kEngine},
     {S::kInProgress, S::kBlocked, Role::kWorker},
     {S::kDiffSubmitted, S::kBlocked, Role::kEngine},
@@ -192,6 +200,33 @@ TEST(StateMachine, RejectingReviewedWorkSendsItsTasksBackToPending) {
   EXPECT_EQ(d.task_changes[0].status, "pending");
   EXPECT_TRUE(d.task_changes[0].clear_assignee);
   EXPECT_EQ(d.task_changes[1].task_id, "TASK-003");
+}
+
+TEST(StateMachine, RejectingSubmittedWorkSendsTheNamedTasksBack) {
+  SpecFacts f;
+  f.tasks = {
+      {"TASK-001", "diff-submitted", true}, {"TASK-002", "diff-submitted", true}, {"TASK-003", "done", true}};
+  const Actor reviewer{"r", Role::kReviewer};
+  Decision d =
+      Decide(S::kDiffSubmitted, f, Request{S::kInProgress, Via::kVerb, "b is wrong", {"TASK-002"}}, reviewer);
+  ASSERT_TRUE(d.allowed) << d.reason;
+  ASSERT_EQ(d.task_changes.size(), 1u);
+  EXPECT_EQ(d.task_changes[0].task_id, "TASK-002");
+  EXPECT_EQ(d.task_changes[0].status, "pending");
+  EXPECT_EQ(
+      Decide(S::kDiffSubmitted, f, Request{S::kInProgress, Via::kVerb, "x", {"TASK-009"}}, reviewer).reason,
+      "the spec has no task TASK-009");
+  EXPECT_EQ(
+      Decide(S::kDiffSubmitted, f, Request{S::kInProgress, Via::kVerb, "x", {"TASK-003"}}, reviewer).reason,
+      "TASK-003 is done; only submitted work is rejected");
+  EXPECT_EQ(Decide(S::kReview, f, Request{S::kDraft, Via::kVerb, "x", {"TASK-001"}}, reviewer).reason,
+            "tasks are named only when submitted work is rejected");
+  f.gates_pass = false;
+  f.gates_problem = "gate unit did not pass on main 1a2b3c4: fail (exit 2); its log: /l/unit.log";
+  EXPECT_EQ(
+      Decide(S::kDiffSubmitted, f, Request{S::kReviewed, Via::kVerb, ""}, reviewer).reason,
+      "diff-submitted -> reviewed must wait: gate unit did not pass on main 1a2b3c4: fail (exit 2); its "
+      "log: /l/unit.log");
 }
 
 TEST(StateMachine, ChangesBroughtByGitFollowTheGraphOnly) {
