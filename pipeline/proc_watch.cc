@@ -137,9 +137,9 @@ std::vector<ProcSample> GateProcesses(pid_t leader) {
     ProcSample s;
     if (ReadStat(pid, &s)) all.push_back(std::move(s));
   }
-  std::set<pid_t> in;
+  std::set<pid_t> in;  // the leader's session (its number is not reused while the session has members)
   for (const ProcSample& s : all) {
-    if (s.sid == leader || s.pid == leader) in.insert(s.pid);
+    if (s.sid == leader) in.insert(s.pid);
   }
   for (bool grew = true; grew;) {  // descendants, also those that left the session
     grew = false;
