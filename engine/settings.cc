@@ -111,6 +111,7 @@ void ReadValues(const Document& doc, const SourceText& source, const std::string
       const Node& g = doc.node(id);
       RepoSettings::Gate gate{doc.FieldText(g, "name"), doc.FieldText(g, "run"), std::nullopt};
       if (const Node* t = IntField(doc, &g, "timeoutSeconds")) gate.timeout_seconds = t->integer;
+      if (const Node* q = IntField(doc, &g, "quietSeconds")) gate.quiet_seconds = q->integer;
       s->gates.push_back(std::move(gate));
     }
   }

@@ -29,7 +29,8 @@ struct RepoSettings {
   int max_attempts = 3;
   struct Gate {
     std::string name, run;
-    std::optional<int64_t> timeout_seconds;
+    std::optional<int64_t> timeout_seconds;  // nullopt: 1800 s of wall clock
+    std::optional<int64_t> quiet_seconds;    // nullopt: 600 s without output, then "blocked" if idle
   };
   std::vector<Gate> gates;
   // "targetBranch", "lease.ttlSeconds", "lease.heartbeatSeconds",

@@ -102,6 +102,31 @@ TEST_F(SettingsTest, EveryFieldComesFromTheFileWithItsLineAndColumn) {
                                                 {"targetBranch", ".agents/specd.yaml:1:15"}}));
 }
 
+// A gate's quietSeconds (how long without output before it may be blocked):
+// read when written, nullopt (the runner's 600 s) when not, at least 1.
+TEST_F(SettingsTest, AGateQuietSecondsIsReadAndChecked) {
+  Settings(
+      "gates:\n"
+      "  - name: unit\n"
+      "    run: make test\n"
+      "    timeoutSeconds: 900\n"
+      "    quietSeconds: 120\n"
+      "  - name: lint\n"
+      "    run: make lint\n");
+  Result<RepoSettings> s = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->gates.size(), 2u);
+  EXPECT_EQ(s->gates[0].timeout_seconds, 900);
+  EXPECT_EQ(s->gates[0].quiet_seconds, 120);
+  EXPECT_EQ(s->gates[1].quiet_seconds, std::nullopt);
+  Settings("gates:\n  - name: unit\n    run: make\n    quietSeconds: 0\n");
+  EXPECT_EQ(LoadError(),
+            ".agents/specd.yaml:4:19: error: /gates/0/quietSeconds: must be at least 1 (got integer 0)");
+  Settings("gates:\n  - name: unit\n    run: make\n    quietSeconds: 1.5\n");
+  EXPECT_EQ(LoadError(),
+            ".agents/specd.yaml:4:19: error: /gates/0/quietSeconds: expected integer, got number 1.5");
+}
+
 // Unset, the heartbeat is a third of the TTL, rounded down, at least 1.
 TEST_F(SettingsTest, TheHeartbeatDefaultsToAThirdOfTheTtl) {
   for (auto [ttl, beat] : std::vector<std::pair<int, int>>{{3, 1}, {4, 1}, {10, 3}, {90, 30}}) {
