@@ -24,7 +24,8 @@ std::string WithoutTrailingSlash(const char* path) {
 bool HeadIs(git_repository* repo, const std::string& ref) {
   git_reference* head = nullptr;
   if (git_reference_lookup(&head, repo, "HEAD") != 0) return false;
-  const bool yes = git_reference_type(head) == GIT_REFERENCE_SYMBOLIC && ref == git_reference_symbolic_target(head);
+  const bool yes =
+      git_reference_type(head) == GIT_REFERENCE_SYMBOLIC && ref == git_reference_symbolic_target(head);
   git_reference_free(head);
   return yes;
 }
@@ -140,8 +141,7 @@ bool TrustModes(git_repository* repo) {
 
 Result<git_index*> FreshIndex(CheckedOut& wt) {
   git_index* index = nullptr;  // owned by the repository handle
-  if (git_repository_index(&index, wt.repo.get()) != 0)
-    return GitError("cannot read the index of " + wt.dir);
+  if (git_repository_index(&index, wt.repo.get()) != 0) return GitError("cannot read the index of " + wt.dir);
   std::unique_ptr<git_index, GitFree> owned(index);
   if (git_index_read(index, /*force=*/true) != 0) return GitError("cannot read the index of " + wt.dir);
   return owned.release();

@@ -12,9 +12,13 @@ namespace {
 
 using SignaturePtr = std::unique_ptr<git_signature, GitFree>;
 
-std::string Hex(const git_oid& oid) { return git_oid_tostr_s(&oid); }
+std::string Hex(const git_oid& oid) {
+  return git_oid_tostr_s(&oid);
+}
 
-std::string Short(const std::string& hex) { return hex.substr(0, 7); }
+std::string Short(const std::string& hex) {
+  return hex.substr(0, 7);
+}
 
 std::string List(const std::vector<std::string>& items) {
   std::string out;
@@ -188,11 +192,13 @@ Result<git_oid> WriteCommit(git_repository* repo, const git_commit* parent, git_
 
 // The compare-and-swap: refs/heads/<branch> from the tip to `commit`.
 // false when the branch no longer points at the tip.
-Result<bool> MoveBranch(git_repository* repo, const SquashRequest& r, const git_oid& tip, const git_oid& commit) {
+Result<bool> MoveBranch(git_repository* repo, const SquashRequest& r, const git_oid& tip,
+                        const git_oid& commit) {
   const std::string name = "refs/heads/" + r.branch;
   const std::string log = "specd: squash merge of " + r.spec_id;
   git_reference* ref = nullptr;
-  const int rc = git_reference_create_matching(&ref, repo, name.c_str(), &commit, /*force=*/1, &tip, log.c_str());
+  const int rc =
+      git_reference_create_matching(&ref, repo, name.c_str(), &commit, /*force=*/1, &tip, log.c_str());
   git_reference_free(ref);
   if (rc == GIT_EMODIFIED) return false;
   if (rc == GIT_ELOCKED) return GitError("cannot move " + r.branch, ErrorCode::kBusy);
@@ -303,7 +309,8 @@ Result<CheckoutSync> FinishCheckout(GitRepo& repo, const std::string& branch, co
   if (!landed.ok()) return landed.error();
   if (git_commit_parentcount(landed->get()) == 0) return CheckoutSync{};
   git_commit* first = nullptr;
-  if (git_commit_parent(&first, landed->get(), 0) != 0) return GitError("cannot read the parent of " + Short(commit));
+  if (git_commit_parent(&first, landed->get(), 0) != 0)
+    return GitError("cannot read the parent of " + Short(commit));
   CommitPtr parent(first);
   Result<TreePtr> from = (*s)->TreeOf(parent.get());
   if (!from.ok()) return from.error();

@@ -75,7 +75,8 @@ class SquashMergeTest : public specd::testing::GitFixture {
     return Trimmed(o.out);
   }
   // The diff that writes `files` over `from`'s tree.
-  std::string PatchOver(const std::string& from, const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string PatchOver(const std::string& from,
+                        const std::vector<std::pair<std::string, std::string>>& files) {
     TempDir tmp("specd-index");
     const std::string index = tmp / "index";
     GitWithIndex(index, {"read-tree", from});
@@ -263,7 +264,7 @@ TEST_F(SquashMergeTest, ADirtyTouchedPathInTheCheckoutStopsEverything) {
 
 TEST_F(SquashMergeTest, AStagedChangeOrAnUntrackedFileWhereTheStackWritesIsDirtyToo) {
   Write(repo_ / "src/a.c", Replace(Lines(1, 10), "9\n", "nine\n"));
-  GitOut({"add", "src/a.c"});  // index != tip, file == index
+  GitOut({"add", "src/a.c"});                            // index != tip, file == index
   Write(repo_ / "src/new.c", "the user's own new.c\n");  // untracked where TASK-002 adds one
   const std::string state = RepoState();
   SquashResult r = Merge(Request(tip_));
@@ -308,7 +309,8 @@ TEST_F(SquashMergeTest, NoRemoteRefChangesAndNothingIsPushed) {
   SquashResult r = Merge(Request(tip_));
   ASSERT_EQ(r.outcome, SquashOutcome::kLanded) << r.message;
   EXPECT_EQ(GitOut({"for-each-ref", "refs/remotes", "refs/tags"}), remotes);
-  EXPECT_EQ(GitOut({"for-each-ref"}), Replace(all, tip_ + " commit\trefs/heads/main", r.commit + " commit\trefs/heads/main"));
+  EXPECT_EQ(GitOut({"for-each-ref"}),
+            Replace(all, tip_ + " commit\trefs/heads/main", r.commit + " commit\trefs/heads/main"));
   EXPECT_EQ(GitOut({"rev-parse", "main"}, remote.path()), tip_ + "\n");
 }
 
@@ -428,7 +430,8 @@ TEST_F(SquashMergeTest, MessageLeavesOutEmptyTrailersAndFlattensTheTitle) {
   r.spec_id = kSpec;
   r.title = "Two\nlines";
   r.task_ids = {"TASK-001"};
-  EXPECT_EQ(SquashMessage(r), std::string(kSpec) + ": Two lines\n\nSpec-Id: " + kSpec + "\nTasks: TASK-001\n");
+  EXPECT_EQ(SquashMessage(r),
+            std::string(kSpec) + ": Two lines\n\nSpec-Id: " + kSpec + "\nTasks: TASK-001\n");
 }
 
 }  // namespace
