@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,6 +128,13 @@ class SquashMergeTest : public specd::testing::GitFixture {
     if (head.empty()) GitOut({"checkout", "-q", "--detach"});
     return made;
   }
+  static void ExpectConflict(const SquashResult& r, const std::string& tip,
+                             const std::vector<std::string>& paths, const std::string& message) {
+    EXPECT_EQ(r.outcome, SquashOutcome::kConflict) << r.message;
+    EXPECT_EQ(r.tip, tip);
+    EXPECT_EQ(r.paths, paths);
+    EXPECT_EQ(r.message, message);
+  }
   std::string Porcelain(const std::string& cwd = "") {
     return GitOut({"status", "--porcelain", "--untracked-files=all"}, cwd);
   }
@@ -199,12 +208,9 @@ TEST_F(SquashMergeTest, TipMovedWithAConflictNamesThePathsAndLeavesTheTargetAlon
   GitOut({"checkout", "-q", "--detach"});
   const std::string moved = CommitOnMain("src/a.c", Replace(Lines(1, 10), "2\n", "TWO\n"));
   const std::string refs = GitOut({"for-each-ref"}), tree = GitOut({"ls-tree", "-r", "main"});
-  SquashResult r = Merge(Request(tip_));
-  ASSERT_EQ(r.outcome, SquashOutcome::kConflict) << r.message;
-  EXPECT_EQ(r.tip, moved);
-  EXPECT_EQ(r.paths, std::vector<std::string>{"src/a.c"});
-  EXPECT_EQ(r.message, "TASK-001's submitted diff no longer applies to main (tip " + moved.substr(0, 7) +
-                           "): src/a.c: hunk at line 1 did not apply (@@ -1,5 +1,5 @@)");
+  ExpectConflict(Merge(Request(tip_)), moved, {"src/a.c"},
+                 "TASK-001's submitted diff no longer applies to main (tip " + moved.substr(0, 7) +
+                     "): src/a.c: hunk at line 1 did not apply (@@ -1,5 +1,5 @@)");
   EXPECT_EQ(Rev("main"), moved);
   EXPECT_EQ(GitOut({"for-each-ref"}), refs);
   EXPECT_EQ(GitOut({"ls-tree", "-r", "main"}), tree);
@@ -215,12 +221,9 @@ TEST_F(SquashMergeTest, AConflictNamesOnlyThePathsThatDoNotApply) {
   SquashRequest request = Request(tip_);
   // TASK-003 adds src/new.c too (a clash with TASK-002) and changes src/b.c (fine).
   request.stack.push_back({"TASK-003", PatchOver(tip_, {{"src/b.c", "B\n"}, {"src/new.c", "other\n"}})});
-  SquashResult r = Merge(request);
-  ASSERT_EQ(r.outcome, SquashOutcome::kConflict) << r.message;
-  EXPECT_EQ(r.tip, tip_);
-  EXPECT_EQ(r.paths, std::vector<std::string>{"src/new.c"});
-  EXPECT_EQ(r.message, "TASK-003's submitted diff no longer applies to main (tip " + tip_.substr(0, 7) +
-                           "): src/new.c: already exists");
+  ExpectConflict(Merge(request), tip_, {"src/new.c"},
+                 "TASK-003's submitted diff no longer applies to main (tip " + tip_.substr(0, 7) +
+                     "): src/new.c: already exists");
   EXPECT_EQ(Rev("main"), tip_);
 }
 
@@ -282,6 +285,39 @@ TEST_F(SquashMergeTest, AMergeUnderWayInTheCheckoutStopsEverything) {
   EXPECT_EQ(r.message, "main is checked out at " + repo_.path() +
                            " where a merge is under way; the merge waits until it ends");
   EXPECT_EQ(Rev("main"), tip_);
+}
+
+TEST_F(SquashMergeTest, ARebaseOfTheTargetUnderWayStopsEverything) {
+  GitOut({"checkout", "-q", "--detach"});  // as a rebase leaves HEAD
+  Write(repo_ / ".git/rebase-merge/head-name", "refs/heads/main\n");
+  SquashResult r = Merge(Request(tip_));
+  ASSERT_EQ(r.outcome, SquashOutcome::kDirty) << r.message;
+  EXPECT_EQ(r.message, "main is checked out at " + repo_.path() +
+                           " where a rebase is under way; the merge waits until it ends");
+  EXPECT_EQ(Rev("main"), tip_);
+}
+
+TEST_F(SquashMergeTest, ModeChangesAndSymlinksReachTheCheckout) {
+  GitOut({"update-index", "--chmod=+x", "src/b.c"});
+  std::string patch = GitOut({"diff", "--cached"});
+  GitOut({"update-index", "--chmod=-x", "src/b.c"});
+  ::symlink("a.c", (repo_ / "src/link.c").c_str());
+  GitOut({"add", "src/link.c"});
+  patch += GitOut({"diff", "--cached", "--", "src/link.c"});
+  GitOut({"rm", "-q", "--cached", "src/link.c"});
+  ::unlink((repo_ / "src/link.c").c_str());
+  ASSERT_EQ(Porcelain(), "");
+  SquashRequest request = Request(tip_);
+  request.stack.push_back({"TASK-003", patch});
+  SquashResult r = Merge(request);
+  ASSERT_EQ(r.outcome, SquashOutcome::kLanded) << r.message;
+  EXPECT_EQ(GitOut({"ls-tree", "--format=%(objectmode) %(path)", "main", "src/b.c", "src/link.c"}),
+            "100755 src/b.c\n120000 src/link.c\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(repo_ / "src/link.c"));
+  EXPECT_EQ(std::filesystem::read_symlink(repo_ / "src/link.c"), "a.c");
+  EXPECT_NE(std::filesystem::status(repo_ / "src/b.c").permissions() & std::filesystem::perms::owner_exec,
+            std::filesystem::perms::none);
+  EXPECT_EQ(Porcelain(), "");
 }
 
 TEST_F(SquashMergeTest, ALinkedWorktreeWithTheTargetMovesWithIt) {
