@@ -1,7 +1,9 @@
 #include "pipeline/squash_merge.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 
 #include "pipeline/checked_out.h"
 #include "pipeline/git_apply.h"
@@ -191,15 +193,24 @@ Result<git_oid> WriteCommit(git_repository* repo, const git_commit* parent, git_
 }
 
 // The compare-and-swap: refs/heads/<branch> from the tip to `commit`.
-// false when the branch no longer points at the tip.
+// false when the branch no longer points at the tip. A ref another writer
+// holds locked is waited for, as git does (core.filesRefLockTimeout), up to
+// kRefLockWait; then kBusy.
+constexpr std::chrono::milliseconds kRefLockWait{1000};
+
 Result<bool> MoveBranch(git_repository* repo, const SquashRequest& r, const git_oid& tip,
                         const git_oid& commit) {
   const std::string name = "refs/heads/" + r.branch;
   const std::string log = "specd: squash merge of " + r.spec_id;
-  git_reference* ref = nullptr;
-  const int rc =
-      git_reference_create_matching(&ref, repo, name.c_str(), &commit, /*force=*/1, &tip, log.c_str());
-  git_reference_free(ref);
+  const auto give_up = std::chrono::steady_clock::now() + kRefLockWait;
+  int rc = 0;
+  do {
+    git_reference* ref = nullptr;
+    rc = git_reference_create_matching(&ref, repo, name.c_str(), &commit, /*force=*/1, &tip, log.c_str());
+    git_reference_free(ref);
+    if (rc != GIT_ELOCKED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  } while (std::chrono::steady_clock::now() < give_up);
   if (rc == GIT_EMODIFIED) return false;
   if (rc == GIT_ELOCKED) return GitError("cannot move " + r.branch, ErrorCode::kBusy);
   if (rc != 0) return GitError("cannot move " + r.branch);

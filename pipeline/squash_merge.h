@@ -80,8 +80,8 @@ Result<std::string> CandidateCommit(GitRepo& repo, const std::string& tip,
 // too: re-gating would not help); nothing moves. kDirty: the branch is
 // checked out where a touched path is not clean (or a merge or rebase is
 // under way there); nothing moves. Errors: kNotFound (no such branch),
-// kInvalid (a bad id, a diff that cannot be read), kBusy (the ref is
-// locked), kOther.
+// kInvalid (a bad id, a diff that cannot be read), kBusy (another writer
+// held the ref locked for a second), kOther.
 Result<SquashResult> SquashMerge(GitRepo& repo, const SquashRequest& request);
 
 // What FinishCheckout did in the worktrees that have the branch checked out.

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/process_util.h"
@@ -348,6 +349,32 @@ TEST_F(SquashMergeTest, NoRemoteRefChangesAndNothingIsPushed) {
   EXPECT_EQ(GitOut({"for-each-ref"}),
             Replace(all, tip_ + " commit\trefs/heads/main", r.commit + " commit\trefs/heads/main"));
   EXPECT_EQ(GitOut({"rev-parse", "main"}, remote.path()), tip_ + "\n");
+}
+
+// Whatever the interleaving (the tip read late, or the compare-and-swap
+// lost), one lands and the other is told to re-gate on the winner's commit.
+TEST_F(SquashMergeTest, TwoMergesOnOneTipLandOneAndTheOtherIsToldTheTipMoved) {
+  GitOut({"checkout", "-q", "--detach"});
+  SquashRequest first = Request(tip_), second = Request(tip_);
+  second.spec_id = "spec-2026-01-01-002";
+  second.stack = {{"TASK-001", PatchOver(tip_, {{"docs/z.md", "# z\n"}})}};
+  SquashResult results[2];
+  std::thread racer([&] {
+    Result<std::unique_ptr<GitRepo>> own = GitRepo::Open(repo_.path(), false);
+    Result<SquashResult> r = own.ok() ? SquashMerge(**own, second) : Result<SquashResult>(own.error());
+    if (r.ok()) results[1] = *r;
+  });
+  results[0] = Merge(first);
+  racer.join();
+  const int landed =
+      (results[0].outcome == SquashOutcome::kLanded) + (results[1].outcome == SquashOutcome::kLanded);
+  ASSERT_EQ(landed, 1) << results[0].message << " / " << results[1].message;
+  const SquashResult& won = results[0].outcome == SquashOutcome::kLanded ? results[0] : results[1];
+  const SquashResult& lost = results[0].outcome == SquashOutcome::kLanded ? results[1] : results[0];
+  EXPECT_EQ(lost.outcome, SquashOutcome::kTipMoved) << lost.message;
+  EXPECT_EQ(lost.tip, won.commit);
+  EXPECT_EQ(Rev("main"), won.commit);
+  EXPECT_EQ(GitOut({"log", "-1", "--format=%P", "main"}), tip_ + "\n");
 }
 
 TEST_F(SquashMergeTest, ALockedBranchIsBusyAndNothingMoves) {
