@@ -105,15 +105,29 @@ Result<std::string> BranchTip(GitRepo& repo, const std::string& branch) {
   return Hex(*git_commit_id(tip->get()));
 }
 
-Result<std::string> ApplyStack(GitRepo& repo, const std::string& commit,
-                               const std::vector<StackedDiff>& stack, const std::string& branch) {
-  Result<std::unique_ptr<ScratchRepo>> s = ScratchRepo::Open(repo, /*in_memory=*/true);
+namespace {
+
+Result<std::string> StackTree(GitRepo& repo, const std::string& commit, const std::vector<StackedDiff>& stack,
+                              const std::string& branch, bool in_memory) {
+  Result<std::unique_ptr<ScratchRepo>> s = ScratchRepo::Open(repo, in_memory);
   if (!s.ok()) return s.error();
   Result<CommitPtr> start = (*s)->LookupCommit(commit, "commit");
   if (!start.ok()) return start.error();
   Result<std::vector<TreePtr>> trees = StackOnto(**s, start->get(), stack, branch);
   if (!trees.ok()) return trees.error();
   return Hex(*git_tree_id(trees->back().get()));
+}
+
+}  // namespace
+
+Result<std::string> ApplyStack(GitRepo& repo, const std::string& commit,
+                               const std::vector<StackedDiff>& stack, const std::string& branch) {
+  return StackTree(repo, commit, stack, branch, /*in_memory=*/true);
+}
+
+Result<std::string> WriteStack(GitRepo& repo, const std::string& commit,
+                               const std::vector<StackedDiff>& stack, const std::string& branch) {
+  return StackTree(repo, commit, stack, branch, /*in_memory=*/false);
 }
 
 Result<Base> MakeBase(GitRepo& repo, const std::string& spec, const std::string& task, int64_t epoch,

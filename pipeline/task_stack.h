@@ -36,6 +36,12 @@ Result<std::string> BranchTip(GitRepo& repo, const std::string& branch);
 Result<std::string> ApplyStack(GitRepo& repo, const std::string& commit,
                                const std::vector<StackedDiff>& stack, const std::string& branch);
 
+// ApplyStack, keeping what it makes: the blobs and trees of the result are
+// written to the object database, so the tree can be committed (the squash
+// merge, the gates' candidate). Same id, same messages.
+Result<std::string> WriteStack(GitRepo& repo, const std::string& commit,
+                               const std::vector<StackedDiff>& stack, const std::string& branch);
+
 // The commit a task's work starts from: the tip of `branch` with `stack`
 // applied, as a commit on no branch whose parent is the tip (with an empty
 // stack the tip itself, and no commit is made), kept under
