@@ -16,6 +16,7 @@ const std::vector<Command>& Commands() {
       {"service", "Install, remove or inspect the systemd user unit running specd watch", SetupService},
       {"hooks", "Install, remove or show specd's git hooks", SetupHooks},
       {"hook", "Run as a git hook: check staged specs, journal what git brought in", SetupHook},
+      {"gates", "Run the gates on a spec's submitted work as it would land on the target branch", SetupGates},
       {"config", "The repository's settings (.agents/specd.yaml) and where each came from", SetupConfig},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };

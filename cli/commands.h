@@ -19,6 +19,7 @@ struct Command {
 Run SetupValidate(CLI::App* sub);
 Run SetupSchema(CLI::App* sub);
 Run SetupConfig(CLI::App* sub);  // cmd_config.cc: the effective settings
+Run SetupGates(CLI::App* sub);   // cmd_gates.cc: the gates on a spec's candidate
 Run SetupNew(CLI::App* sub);
 Run SetupStatus(CLI::App* sub);
 Run SetupShow(CLI::App* sub);
