@@ -8,8 +8,8 @@ GateVerdict JudgeGates(const std::vector<std::string>& gates, const std::vector<
     const GateRunRecord* last = nullptr;
     for (const GateRunRecord& r : runs) last = r.gate == gate ? &r : last;
     if (!last) {
-      return {false, "gate " + gate + " has not run on " + where + " with the submitted diffs; run `specd gates " +
-                         spec_id + "`"};
+      return {false, "gate " + gate + " has not run on " + where +
+                         " with the submitted diffs; run `specd gates " + spec_id + "`"};
     }
     if (last->outcome != "pass") {
       std::string problem = "gate " + gate + " did not pass on " + where + ": " + last->outcome;

@@ -45,7 +45,8 @@ Status WriteGateRuns(SqliteDb& c, const std::vector<GateRunRecord>& runs) {
   return Status::Ok();
 }
 
-Result<std::vector<GateRunRecord>> Journal::GateRuns(const std::string& spec_id, const std::string& candidate) {
+Result<std::vector<GateRunRecord>> Journal::GateRuns(const std::string& spec_id,
+                                                     const std::string& candidate) {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteDb& c = *db_;
   Result<SqliteStmt> st = c.Prepare(std::string("SELECT ") + kColumns +
