@@ -61,13 +61,15 @@ int RunGates(const GatesArgs& args) {
   if (!ctx) return kExitUsage;
   auto* workspace = dynamic_cast<pipeline::GitWorkspace*>(ctx->workspace.get());
   if (!workspace) return Fail(ctx->root + " is not a git repository; gates run on git commits");
-  if (Result<PassReport> pass = ctx->engine->ReconcileSpec(args.id); !pass.ok()) return Fail(pass.error().message);
+  if (Result<PassReport> pass = ctx->engine->ReconcileSpec(args.id); !pass.ok())
+    return Fail(pass.error().message);
   Result<std::optional<SpecRecord>> rec = ctx->journal->GetSpec(args.id);
   if (!rec.ok()) return Fail(rec.error().message);
   if (!*rec || (*rec)->removed) return Fail("no spec " + args.id + " in " + ctx->root + "/.agents/specs/");
   const SpecRecord record = **rec;
   if (record.status != "diff-submitted" && record.status != "reviewed") {
-    PrintLine(stderr, "specd gates: " + args.id + " is " + (record.status.empty() ? "invalid" : record.status) +
+    PrintLine(stderr, "specd gates: " + args.id + " is " +
+                          (record.status.empty() ? "invalid" : record.status) +
                           "; gates run on a spec whose work is submitted (diff-submitted or reviewed)");
     return kExitInvalid;
   }
@@ -89,15 +91,15 @@ int RunGates(const GatesArgs& args) {
   } else {
     std::vector<pipeline::StackedDiff> diffs;
     for (const StackedPatch& p : *stack) diffs.push_back({p.task_id, p.patch});
-    Result<std::string> commit =
-        pipeline::CandidateCommit(workspace->repo(), candidate->tip, diffs, args.id);
+    Result<std::string> commit = pipeline::CandidateCommit(workspace->repo(), candidate->tip, diffs, args.id);
     if (!commit.ok()) return Fail(commit.error().message);
     Result<std::unique_ptr<pipeline::CandidateWorktree>> wt =
         pipeline::CandidateWorktree::Create(workspace->repo(), args.id, *commit);
     if (!wt.ok()) return Fail(wt.error().message);
     PrintLine(out, "candidate " + Short(*commit) + ": " + where + " with " + std::to_string(stack->size()) +
                        " submitted diff(s), in " + (*wt)->path());
-    const std::string logs = workspace->repo().common_dir() + "/specd/logs/" + args.id + "/" + record.trace_id;
+    const std::string logs =
+        workspace->repo().common_dir() + "/specd/logs/" + args.id + "/" + record.trace_id;
     for (const RepoSettings::Gate& g : candidate->gates) {
       pipeline::GateCommand command;
       command.name = g.name;
@@ -118,8 +120,8 @@ int RunGates(const GatesArgs& args) {
                                               g.name, outcome, r->exit_code, r->duration_ms, r->log_path,
                                               r->why, Env::Default()->NowMillis()});
       if (Status s = ctx->journal->Apply(batch); !s.ok()) return Fail(s.error().message);
-      PrintLine(out, "gate " + g.name + ": " + outcome + (r->why.empty() ? "" : " (" + r->why + ")") + " in " +
-                         std::to_string(r->duration_ms) + " ms; log " + r->log_path);
+      PrintLine(out, "gate " + g.name + ": " + outcome + (r->why.empty() ? "" : " (" + r->why + ")") +
+                         " in " + std::to_string(r->duration_ms) + " ms; log " + r->log_path);
       json["gates"].push_back({{"name", g.name},
                                {"outcome", outcome},
                                {"exitCode", r->exit_code},
@@ -143,8 +145,8 @@ int RunGates(const GatesArgs& args) {
     ctx->engine->AddSink(&sink);
     const std::string reason = "gate " + failed->name + " " + pipeline::GateOutcomeName(failed->outcome) +
                                " on " + where + (failed->why.empty() ? "" : " (" + failed->why + ")");
-    Result<Decision> d = ctx->engine->RequestTransition(args.id, SpecState::kInProgress,
-                                                        Actor{"specd", Role::kEngine}, reason, {}, failed->tail);
+    Result<Decision> d = ctx->engine->RequestTransition(
+        args.id, SpecState::kInProgress, Actor{"specd", Role::kEngine}, reason, {}, failed->tail);
     if (!d.ok()) return Fail(d.error().message);
     if (!d->allowed) PrintLine(stderr, "specd gates: the work was not sent back: " + d->reason);
   }

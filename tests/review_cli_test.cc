@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 using ReviewCliTest = TaskCliFixture;
 
 // The gate every test here configures at the tip: src/a.c must say "fixed".
-constexpr char kGateSettings[] = "gates:\n  - name: unit\n    run: grep -q fixed src/a.c && echo looks fixed\n";
+constexpr char kGateSettings[] =
+    "gates:\n  - name: unit\n    run: grep -q fixed src/a.c && echo looks fixed\n";
 
 std::string TaskStatus(const std::string& spec, const std::string& task) {
   size_t at = spec.find("- id: " + task + "\n");
@@ -59,9 +60,10 @@ TEST_F(ReviewCliTest, ApproveWaitsForTheGatesAndAFailedGateSendsTheWorkBack) {
 
   Output early = Specd({"approve", kId});
   EXPECT_EQ(early.exit_code, 1);
-  EXPECT_EQ(early.err, std::string("specd approve: refused: diff-submitted -> reviewed must wait: gate unit has "
-                                   "not run on main ") +
-                           tip7 + " with the submitted diffs; run `specd gates " + kId + "`\n");
+  EXPECT_EQ(early.err,
+            std::string("specd approve: refused: diff-submitted -> reviewed must wait: gate unit has "
+                        "not run on main ") +
+                tip7 + " with the submitted diffs; run `specd gates " + kId + "`\n");
 
   Output failed = Specd({"gates", kId});
   EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
@@ -109,9 +111,10 @@ TEST_F(ReviewCliTest, AMovedTipIsANewCandidateSoTheGatesRunAgain) {
   const std::string moved = Commit({{"src/c.c", "sea, changed by a teammate\n"}}, "a teammate's change");
   Output approve = Specd({"approve", kId});
   EXPECT_EQ(approve.exit_code, 1);
-  EXPECT_EQ(approve.err, std::string("specd approve: refused: diff-submitted -> reviewed must wait: gate unit has "
-                                     "not run on main ") +
-                             moved.substr(0, 7) + " with the submitted diffs; run `specd gates " + kId + "`\n");
+  EXPECT_EQ(approve.err,
+            std::string("specd approve: refused: diff-submitted -> reviewed must wait: gate unit has "
+                        "not run on main ") +
+                moved.substr(0, 7) + " with the submitted diffs; run `specd gates " + kId + "`\n");
   ASSERT_EQ(Specd({"gates", kId}).exit_code, 0);
   EXPECT_EQ(Specd({"approve", kId}).exit_code, 0);
 }
@@ -124,10 +127,10 @@ TEST_F(ReviewCliTest, RejectSendsTheNamedTaskBackWithAnAttemptCounted) {
                   DiffOf("src/a.c", "one\ntwo, changed\nthree\n"))
                 .exit_code,
             0);
-  ASSERT_EQ(
-      Specd({"submit", kId, "TASK-002", "--lease", b["lease"], "--diff", "-"}, DiffOf("src/b.c", "bee, changed\n"))
-          .exit_code,
-      0);
+  ASSERT_EQ(Specd({"submit", kId, "TASK-002", "--lease", b["lease"], "--diff", "-"},
+                  DiffOf("src/b.c", "bee, changed\n"))
+                .exit_code,
+            0);
   EXPECT_EQ(SpecStatus(File()), "diff-submitted");
   Output unknown = Specd({"reject", kId, "--reason", "no", "--task", "TASK-009"});
   EXPECT_EQ(unknown.exit_code, 1);
