@@ -30,6 +30,7 @@ std::vector<Row> Rows(const RepoSettings& s) {
     const RepoSettings::Gate& g = s.gates[i];
     std::string value = g.name + ": " + g.run;
     if (g.timeout_seconds) value += " (timeout " + std::to_string(*g.timeout_seconds) + "s)";
+    if (g.quiet_seconds) value += " (quiet " + std::to_string(*g.quiet_seconds) + "s)";
     rows.push_back({i == 0 ? "gates" : "", value, i == 0 ? from("gates") : ""});
   }
   return rows;
@@ -58,6 +59,7 @@ void PrintJson(const RepoSettings& s) {
   for (const RepoSettings::Gate& g : s.gates) {
     Json j = {{"name", g.name}, {"run", g.run}};
     if (g.timeout_seconds) j["timeoutSeconds"] = *g.timeout_seconds;
+    if (g.quiet_seconds) j["quietSeconds"] = *g.quiet_seconds;
     gates.push_back(j);
   }
   Json out = {

@@ -83,6 +83,14 @@ step "a planner adds two tasks and commits; workers take them under leases"
 mkdir -p src/reports docs
 printf 'def export(rows):\n    raise NotImplementedError\n' >src/reports/export.py
 printf '# Reports\n' >docs/reports.md
+cat >.agents/specd.yaml <<'SETTINGS'
+# The gates every spec's work must pass before review (run on the candidate)
+gates:
+  - name: compiles
+    run: python3 -m py_compile src/reports/export.py
+  - name: documented
+    run: grep -q 'export(rows, out)' docs/reports.md
+SETTINGS
 cat >>"$path" <<'TASKS'
 tasks:
   - id: TASK-001
@@ -123,6 +131,12 @@ git -C "$work/agent-2" diff >"$work/task-2.diff"
 run specd submit "$id" TASK-002 --lease "$(field lease)" --diff "$work/task-2.diff"
 wait_for "$id: in-progress -> diff-submitted"
 run specd show "$id"
+
+step "review: approve waits for the gates, which run on main's tip with both diffs applied"
+SPECD_ACTOR=bob run specd approve "$id"
+run specd gates "$id"
+SPECD_ACTOR=bob run specd approve "$id"
+wait_for "$id: diff-submitted -> reviewed"
 
 step "the journal remembers"
 run specd log "$id"
