@@ -244,10 +244,14 @@ void RecoverTempFile(Env* env, const std::string& temp) {
   if (Result<bool> writing = env->OpenForWriting(temp); writing.ok() && *writing) return;  // later
   Result<FileInfo> info = env->Lstat(temp);
   if (!info.ok() || info->kind != FileKind::kRegular) return;
+  if (StampPrint(info->stamp) == prints->read) {
+    env->RemoveFile(temp);  // the version read, displaced by specd's
+    return;
+  }
   Result<std::string> bytes = env->ReadFile(temp);
   if (!bytes.ok()) return;
-  if (StampPrint(info->stamp) == prints->read || Print(*bytes) == prints->ours) {
-    env->RemoveFile(temp);  // the version read, displaced by specd's; or specd's, never put in place
+  if (Print(*bytes) == prints->ours) {
+    env->RemoveFile(temp);  // specd's, never put in place
     return;
   }
   // An author's save, displaced by an exchange whose writer died before it

@@ -176,6 +176,9 @@ class SpecEngine {
   // file was saved since the journal saw it; that version was reconciled,
   // ask again.
   Result<Outcome> LoadCurrent(const std::string& id, SpecRecord* record, Loaded* file);
+  // LoadCurrent until the file holds still, at most max_write_attempts
+  // reads: kRetry means it never did.
+  Result<Outcome> LoadSettled(const std::string& id, SpecRecord* record, Loaded* file);
 
   // Tasks (tasks.cc).
   using TaskDecider = std::function<Result<std::optional<TaskAction>>(const PlanInput& in, TaskReply* reply)>;

@@ -48,6 +48,7 @@ Result<PlanInput> SpecEngine::Gather(const std::string& rel, const Loaded& file,
   in.model = file.model;
   in.hash = file.hash;
   in.now_ms = env_->NowMillis() / 1000 * 1000;  // changeLog has seconds; keep both equal
+  in.max_attempts = options_.max_attempts;
   if (!record) in.new_trace_id = NewTraceId();
   if (record) {
     // Changed since specd last saw it, and not by specd's own write.

@@ -77,7 +77,6 @@ struct TaskAction {
   std::string reason;      // release/fail: the worker's; expire: "no heartbeat for 60 s"
   LeaseRecord lease;       // the lease row as it becomes (claimed, or ended)
   TaskRecord counters;     // the task row as it becomes
-  int max_attempts = 3;    // a failed or expired attempt past this fails the task and the spec
   std::string log_tail;    // kFail: the end of the worker's log, for `specd failures --like`
   std::string diff_path;   // kSubmit: repo-relative
   std::string diff_bytes;  // kSubmit: the accepted patch, written to diff_path

@@ -211,14 +211,22 @@ class Planner {
       r.submitted_seq = 0;
       r.last_reason = in_.verb->reason;
       plan_.batch.tasks.push_back(r);
-      plan_.batch.failures.push_back(
-          FailureRecord{0, in_.id, tc.task_id, in_.verb->reason, in_.verb_details, "", in_.now_ms});
-      if (r.attempts < in_.max_attempts) continue;
-      tc.status = "failed";
-      facts_.attempts_exhausted = true;
-      facts_.exhausted_reason = tc.task_id + " used up its " + std::to_string(in_.max_attempts) +
-                                " attempts; last: " + in_.verb->reason;
+      tc.status = AttemptFailed(r, in_.verb->reason, in_.verb_details);
     }
+  }
+
+  // A failed attempt of a task whose `counters` have counted it: a failure
+  // row (`reason`, `details`: a log's tail); the last attempt fails the
+  // task, and the spec with it. The task's new status.
+  std::string AttemptFailed(const TaskRecord& counters, const std::string& reason,
+                            const std::string& details) {
+    plan_.batch.failures.push_back(
+        FailureRecord{0, in_.id, counters.task_id, reason, details, "", in_.now_ms});
+    if (counters.attempts < in_.max_attempts) return "pending";
+    facts_.attempts_exhausted = true;
+    facts_.exhausted_reason =
+        counters.task_id + " used up its " + std::to_string(in_.max_attempts) + " attempts; last: " + reason;
+    return "failed";
   }
 
   // failed -> planning: every failed task is pending again, attempts reset.
@@ -265,17 +273,9 @@ class Planner {
       case TaskAction::Kind::kFail: {
         kind = a.kind == TaskAction::Kind::kExpire ? EngineEvent::Kind::kExpired
                                                    : EngineEvent::Kind::kTaskFailed;
-        const bool exhausted = a.counters.attempts >= a.max_attempts;
-        to = exhausted ? "failed" : "pending";
+        to = AttemptFailed(a.counters, a.reason, a.log_tail);
         reason += " (attempt " + std::to_string(a.counters.attempts) + " of " +
-                  std::to_string(a.max_attempts) + ")";
-        if (exhausted) {
-          facts_.attempts_exhausted = true;
-          facts_.exhausted_reason =
-              a.task_id + " used up its " + std::to_string(a.max_attempts) + " attempts; last: " + a.reason;
-        }
-        plan_.batch.failures.push_back(
-            FailureRecord{0, in_.id, a.task_id, a.reason, a.log_tail, "", in_.now_ms});
+                  std::to_string(in_.max_attempts) + ")";
         break;
       }
       case TaskAction::Kind::kSubmit:

@@ -59,7 +59,7 @@ struct PlanInput {
   Actor verb_actor;
   std::optional<TaskAction> task;  // with Source::kVerb: a task's claim, release, expiry, failure, submit
   std::vector<TaskRecord> task_records;  // the journal's counters of this spec's tasks (a reopen resets them)
-  int max_attempts = 3;                  // a reject counts an attempt; the last one fails the task
+  int max_attempts = 3;                  // a failed, expired or rejected attempt past this fails the task
   std::string verb_details;              // a reject's log tail (a failed gate's), for the failures table
 
   int64_t now_ms = 0;        // whole seconds: changeLog entries have seconds

@@ -26,6 +26,7 @@ struct Candidate {
   std::string tip;     // 40 hex
   std::string tree;    // 40 hex: the tip's tree with the stack applied
   std::vector<RepoSettings::Gate> gates;
+  std::string Where() const { return branch + " " + tip.substr(0, 7); }  // "main 1a2b3c4"
 };
 
 class TaskWorkspace {

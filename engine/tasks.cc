@@ -148,8 +148,7 @@ Result<size_t> SpecEngine::Sweep() {
     ended.ended_ms = now;
     ended.reason = counters.last_reason;
     TaskAction action{TaskAction::Kind::kExpire, lease.task_id, "specd",
-                      counters.last_reason,      ended,         counters,
-                      options_.max_attempts};
+                      counters.last_reason,      ended,         counters};
     bool file_moved_on = false;
     Result<TaskReply> done = OnSpecTask(lease.spec_id, [&](const PlanInput& in, TaskReply*) {
       // The file no longer has the task in progress (a submit cut short after
@@ -227,7 +226,7 @@ Result<TaskReply> SpecEngine::Claim(const std::string& spec_id, const std::strin
     reply->lease = lease;
     reply->files = task->files;
     return std::optional<TaskAction>(
-        TaskAction{TaskAction::Kind::kClaim, task_id, worker, "", lease, counters, options_.max_attempts});
+        TaskAction{TaskAction::Kind::kClaim, task_id, worker, "", lease, counters});
   });
 }
 
@@ -261,11 +260,8 @@ Result<TaskReply> SpecEngine::NextTask(const std::string& worker, const std::str
       if (Result<PassReport> pass = ReconcileSpec(id); !pass.ok()) return pass.error();
       SpecRecord record;
       Loaded file;
-      Result<Outcome> current = Outcome::kRetry;
-      for (int i = 0; i < options_.max_write_attempts && *current == Outcome::kRetry; ++i) {
-        current = LoadCurrent(id, &record, &file);
-        if (!current.ok()) return current.error();
-      }
+      Result<Outcome> current = LoadSettled(id, &record, &file);
+      if (!current.ok()) return current.error();
       if (*current == Outcome::kRetry || !record.errors.empty() || !TakesClaims(record.status)) {
         if (spec_id.empty()) continue;
         TaskReply reply;
@@ -335,16 +331,15 @@ Result<TaskReply> SpecEngine::UnderLease(const std::string& spec_id, const std::
 
 Result<TaskReply> SpecEngine::ReleaseTask(const std::string& spec_id, const std::string& task_id,
                                           const std::string& token, const std::string& reason) {
-  return UnderLease(
-      spec_id, task_id, token,
-      [&](const PlanInput&, LeaseRecord lease, TaskRecord counters,
-          TaskReply* reply) -> Result<std::optional<TaskAction>> {
-        lease.outcome = "released";
-        lease.reason = reason;
-        reply->lease = lease;
-        return std::optional<TaskAction>(TaskAction{TaskAction::Kind::kRelease, task_id, lease.worker, reason,
-                                                    lease, counters, options_.max_attempts});
-      });
+  return UnderLease(spec_id, task_id, token,
+                    [&](const PlanInput&, LeaseRecord lease, TaskRecord counters,
+                        TaskReply* reply) -> Result<std::optional<TaskAction>> {
+                      lease.outcome = "released";
+                      lease.reason = reason;
+                      reply->lease = lease;
+                      return std::optional<TaskAction>(TaskAction{TaskAction::Kind::kRelease, task_id,
+                                                                  lease.worker, reason, lease, counters});
+                    });
 }
 
 Result<TaskReply> SpecEngine::FailTask(const std::string& spec_id, const std::string& task_id,
@@ -359,8 +354,7 @@ Result<TaskReply> SpecEngine::FailTask(const std::string& spec_id, const std::st
                       counters.last_reason = reason;
                       reply->lease = lease;
                       TaskAction action{
-                          TaskAction::Kind::kFail, task_id, lease.worker, reason, lease, counters,
-                          options_.max_attempts};
+                          TaskAction::Kind::kFail, task_id, lease.worker, reason, lease, counters};
                       action.log_tail = log_tail;
                       return std::optional<TaskAction>(std::move(action));
                     });
@@ -408,8 +402,7 @@ Result<TaskReply> SpecEngine::SubmitTask(const std::string& spec_id, const std::
         lease.outcome = "submitted";
         reply->lease = lease;
         reply->diff_path = diff_path;
-        TaskAction action{TaskAction::Kind::kSubmit, task_id, lease.worker, "", lease, counters,
-                          options_.max_attempts};
+        TaskAction action{TaskAction::Kind::kSubmit, task_id, lease.worker, "", lease, counters};
         action.diff_path = diff_path;
         action.diff_bytes = patch;
         return std::optional<TaskAction>(std::move(action));

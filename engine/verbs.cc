@@ -24,16 +24,13 @@ Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState 
 
 Result<std::vector<StackedPatch>> SpecEngine::SpecStack(const std::string& id) {
   return Locked<std::vector<StackedPatch>>([&]() -> Result<std::vector<StackedPatch>> {
-    for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-      SpecRecord record;
-      Loaded file;
-      Result<Outcome> current = LoadCurrent(id, &record, &file);
-      if (!current.ok()) return current.error();
-      if (*current == Outcome::kRetry) continue;
-      if (!record.errors.empty()) return Error{id + " does not validate; fix it first:\n" + record.errors};
-      return Stack(file.model, "");
-    }
-    return Error{id + " kept changing; try again", ErrorCode::kConflict};
+    SpecRecord record;
+    Loaded file;
+    Result<Outcome> current = LoadSettled(id, &record, &file);
+    if (!current.ok()) return current.error();
+    if (*current == Outcome::kRetry) return Error{id + " kept changing; try again", ErrorCode::kConflict};
+    if (!record.errors.empty()) return Error{id + " does not validate; fix it first:\n" + record.errors};
+    return Stack(file.model, "");
   });
 }
 
@@ -55,7 +52,7 @@ Status SpecEngine::GatherGates(const SpecModel& model, SpecFacts* facts) {
   if (!runs.ok()) return runs.error();
   std::vector<std::string> names;
   for (const RepoSettings::Gate& g : candidate->gates) names.push_back(g.name);
-  GateVerdict v = JudgeGates(names, *runs, model.id, candidate->branch + " " + candidate->tip.substr(0, 7));
+  GateVerdict v = JudgeGates(names, *runs, model.id, candidate->Where());
   facts->gates_pass = v.pass;
   facts->gates_problem = v.problem;
   return Status::Ok();
@@ -82,7 +79,6 @@ Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, con
     in->verb = request;
     in->verb_actor = actor;
     in->verb_details = details;
-    in->max_attempts = options_.max_attempts;
     const std::string& from = record.status;
     if (to == SpecState::kPlanning ||
         to == SpecState::kInProgress) {  // a reopen resets attempts, a reject counts one
@@ -121,6 +117,15 @@ Result<SpecEngine::Outcome> SpecEngine::LoadCurrent(const std::string& id, SpecR
   // Saved since the pass: reconcile that version, then decide again.
   if (Result<PassReport> again = ReconcilePath(record->path); !again.ok()) return again.error();
   return Outcome::kRetry;
+}
+
+Result<SpecEngine::Outcome> SpecEngine::LoadSettled(const std::string& id, SpecRecord* record, Loaded* file) {
+  Result<Outcome> current = Outcome::kRetry;
+  for (int i = 0; i < options_.max_write_attempts && *current == Outcome::kRetry; ++i) {
+    current = LoadCurrent(id, record, file);
+    if (!current.ok()) return current;
+  }
+  return current;
 }
 
 }  // namespace specd
