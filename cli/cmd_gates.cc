@@ -34,19 +34,6 @@ struct GatesArgs {
   std::string id;
 };
 
-class PrintingSink : public EventSink {
- public:
-  explicit PrintingSink(FILE* out) : out_(out) {}
-  void OnEvent(const EngineEvent& e) override { PrintLine(out_, DescribeEvent(e)); }
-
- private:
-  FILE* out_;
-};
-
-std::string Short(const std::string& hex) {
-  return hex.substr(0, 7);
-}
-
 int Fail(const std::string& message) {
   PrintLine(stderr, "specd gates: " + message);
   return kExitUsage;
@@ -77,7 +64,7 @@ int RunGates(const GatesArgs& args) {
   if (!stack.ok()) return Fail(stack.error().message);
   Result<Candidate> candidate = workspace->MakeCandidate(*stack);
   if (!candidate.ok()) return Fail(candidate.error().message);
-  const std::string where = candidate->branch + " " + Short(candidate->tip);
+  const std::string where = candidate->Where();
   FILE* out = args.repo.json ? stderr : stdout;
   nlohmann::ordered_json json{{"spec", args.id},
                               {"branch", candidate->branch},
@@ -96,8 +83,8 @@ int RunGates(const GatesArgs& args) {
     Result<std::unique_ptr<pipeline::CandidateWorktree>> wt =
         pipeline::CandidateWorktree::Create(workspace->repo(), args.id, *commit);
     if (!wt.ok()) return Fail(wt.error().message);
-    PrintLine(out, "candidate " + Short(*commit) + ": " + where + " with " + std::to_string(stack->size()) +
-                       " submitted diff(s), in " + (*wt)->path());
+    PrintLine(out, "candidate " + commit->substr(0, 7) + ": " + where + " with " +
+                       std::to_string(stack->size()) + " submitted diff(s), in " + (*wt)->path());
     const std::string logs =
         workspace->repo().common_dir() + "/specd/logs/" + args.id + "/" + record.trace_id;
     for (const RepoSettings::Gate& g : candidate->gates) {
@@ -141,7 +128,7 @@ int RunGates(const GatesArgs& args) {
     PrintLine(out, "every gate passed on " + where + "; `specd approve " + args.id + "` may go ahead");
   } else {
     // The failed gate sends the work back, its log's tail as the failure.
-    PrintingSink sink(out);
+    EventLines sink(out);
     ctx->engine->AddSink(&sink);
     const std::string reason = "gate " + failed->name + " " + pipeline::GateOutcomeName(failed->outcome) +
                                " on " + where + (failed->why.empty() ? "" : " (" + failed->why + ")");

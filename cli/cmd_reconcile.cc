@@ -20,9 +20,7 @@ Run SetupReconcile(CLI::App* sub) {
     }
     for (const EngineEvent& e : pass->events) PrintLine(stdout, DescribeEvent(e));
     // Leases past their expiry: the tasks go back to pending (or fail).
-    struct Printer : EventSink {
-      void OnEvent(const EngineEvent& e) override { PrintLine(stdout, DescribeEvent(e)); }
-    } printer;
+    EventLines printer(stdout);
     ctx->engine->AddSink(&printer);
     if (Result<size_t> swept = ctx->engine->SweepLeases(); !swept.ok()) {
       PrintLine(stderr, "specd reconcile: " + swept.error().message);

@@ -88,13 +88,6 @@ int Finish(const char* verb, const RepoOptions& repo, const Result<TaskReply>& r
   return kExitOk;
 }
 
-struct Sinks : EventSink {
-  bool quiet = false;
-  void OnEvent(const EngineEvent& e) override {
-    if (!quiet) PrintLine(stderr, DescribeEvent(e));
-  }
-};
-
 int RunTaskVerb(const char* verb, const TaskArgs& a) {
   const std::string name = verb;
   const bool needs_task = name != "next";
@@ -124,8 +117,7 @@ int RunTaskVerb(const char* verb, const TaskArgs& a) {
   }
   std::unique_ptr<Context> ctx = OpenTaskContext(a.repo, verb);
   if (!ctx) return kExitUsage;
-  Sinks sink;
-  sink.quiet = a.repo.json;
+  EventLines sink(a.repo.json ? nullptr : stderr);
   ctx->engine->AddSink(&sink);
   SpecEngine& e = *ctx->engine;
   auto lease_out = [&](const char* what) {

@@ -55,11 +55,6 @@ const Verb kVerbs[] = {
      [](S s) { return s == S::kFailed ? std::optional(S::kPlanning) : std::nullopt; }, "a failed spec"},
 };
 
-class PrintingSink : public EventSink {
- public:
-  void OnEvent(const EngineEvent& e) override { PrintLine(stdout, DescribeEvent(e)); }
-};
-
 // The reason without surrounding white space: "   " is no reason, and the
 // engine refuses it as it refuses an empty one.
 std::string Trimmed(const std::string& text) {
@@ -117,7 +112,7 @@ int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, co
     ctx = OpenTaskContext(repo, verb.name);
     if (!ctx) return kExitUsage;
   }
-  PrintingSink sink;
+  EventLines sink(stdout);
   ctx->engine->AddSink(&sink);
   Result<Decision> d =
       ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo), verb.role}, reason, tasks);

@@ -18,6 +18,10 @@
 
 namespace specd::cli {
 
+void EventLines::OnEvent(const EngineEvent& e) {
+  if (out_) PrintLine(out_, DescribeEvent(e));
+}
+
 namespace fs = std::filesystem;
 
 std::optional<std::string> FindRoot(const RepoOptions& options) {

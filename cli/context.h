@@ -3,15 +3,28 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "engine/journal.h"
 #include "engine/settings.h"
 
 namespace specd::cli {
+
+// Each event the engine makes, as one line (DescribeEvent) on `out`;
+// nothing when `out` is null (--json keeps its output to the JSON).
+class EventLines : public EventSink {
+ public:
+  explicit EventLines(std::FILE* out) : out_(out) {}
+  void OnEvent(const EngineEvent& e) override;
+
+ private:
+  std::FILE* out_;
+};
 
 struct RepoOptions {
   std::string repo;   // --repo
