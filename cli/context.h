@@ -40,6 +40,7 @@ struct Context {
   bool no_specs = false;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<TaskWorkspace> workspace;  // the task verbs' git side (before the engine that uses it)
+  std::unique_ptr<FactSource> landed;        // is a reviewed spec's squash commit on the target?
   std::unique_ptr<SpecEngine> engine;
 };
 
@@ -59,6 +60,12 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOpt
 // against the target branch. Prints the reason and returns nullptr when the
 // settings are invalid or the target branch cannot be known.
 std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char* verb);
+
+// In a git repository: the workspace (bases, diffs, candidates on the
+// settings' target branch) and the fact that a reviewed spec's squash commit
+// has landed there (pipeline/landed.h), so a pass completes it. Nothing in
+// a folder that is not a git repository.
+Status AddGit(Context* ctx, const RepoSettings& settings);
 
 // For the commands that only look (status, show, log, events, failures):
 // OpenContext, then (when `reconcile`) one pass so they show the files as
