@@ -23,6 +23,7 @@ namespace {
 struct GatesArgs {
   RepoOptions repo;
   std::string id;
+  bool no_events = false;  // specd watch's children: the watch prints the events from the journal
   bool if_needed = false;
 };
 
@@ -56,7 +57,7 @@ int RunGates(const GatesArgs& args) {
                           "; gates run on a spec whose work is submitted (diff-submitted or reviewed)");
     return kExitInvalid;
   }
-  EventLines sink(out_for(args));
+  EventLines sink(args.no_events ? nullptr : out_for(args));
   ctx->engine->AddSink(&sink);
   pipeline::SpecGatesOptions options;
   options.out = out_for(args);
@@ -97,6 +98,7 @@ Run SetupGates(CLI::App* sub) {
   auto args = std::make_shared<GatesArgs>();
   AddRepoOptions(sub, &args->repo, true);
   sub->add_option("id", args->id, "Spec id (spec-YYYY-MM-DD-NNN), required");
+  sub->add_flag("--no-events", args->no_events)->group("");  // for specd watch's git manager
   sub->add_flag("--if-needed", args->if_needed,
                 "Run nothing when every gate already passed on this candidate (what specd watch asks)");
   return [args] { return RunGates(*args); };

@@ -25,6 +25,7 @@ namespace {
 struct MergeArgs {
   RepoOptions repo;
   std::string id;
+  bool no_events = false;  // specd watch's children: the watch prints the events from the journal
 };
 
 int RunMerge(const MergeArgs& args) {
@@ -36,7 +37,7 @@ int RunMerge(const MergeArgs& args) {
     return kExitUsage;
   }
   std::FILE* out = args.repo.json ? stderr : stdout;
-  EventLines sink(out);
+  EventLines sink(args.no_events ? nullptr : out);
   ctx->engine->AddSink(&sink);
   std::vector<std::string> ids{args.id};
   if (args.id.empty()) {
@@ -86,6 +87,7 @@ Run SetupMerge(CLI::App* sub) {
   AddRepoOptions(sub, &args->repo, true);
   sub->add_option("id", args->id,
                   "Spec id (spec-YYYY-MM-DD-NNN); none: every reviewed spec, in review order");
+  sub->add_flag("--no-events", args->no_events)->group("");  // for specd watch's git manager
   return [args] { return RunMerge(*args); };
 }
 

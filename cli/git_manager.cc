@@ -82,11 +82,11 @@ bool GitManager::Look() {
   Result<std::vector<SpecRecord>> specs = (*journal)->ListSpecs();
   if (!specs.ok()) return true;
   for (const SpecRecord& s : *specs) {
-    if (s.status == "diff-submitted") RunChild({"gates", s.id, "--if-needed"});
+    if (s.status == "diff-submitted") RunChild({"gates", s.id, "--if-needed", "--no-events"});
   }
   Result<std::vector<std::string>> queue = pipeline::MergeQueue(**journal);
   if (!queue.ok() || queue->empty()) return false;
-  return RunChild({"merge"}) != 0;
+  return RunChild({"merge", "--no-events"}) != 0;
 }
 
 int GitManager::RunChild(const std::vector<std::string>& args) {

@@ -193,6 +193,9 @@ TEST_F(MergeCliTest, TheWatcherRunsTheGatesAndMergesByItself) {
   EXPECT_EQ(Message("main").substr(0, std::string(kId).size() + 2), std::string(kId) + ": ");
   w.Signal(SIGTERM);
   EXPECT_EQ(w.Wait(), 0) << w.output();
+  // Each event is said once: by the watcher, from the journal, not by its children too.
+  EXPECT_EQ(w.Count(std::string(kId) + ": reviewed -> completed"), 1u) << w.output();
+  EXPECT_EQ(w.Count(std::string(kId) + ": in-progress -> diff-submitted"), 1u) << w.output();
 }
 
 // A SIGKILL at each step: before the commit object, before the ref moves,
