@@ -13,8 +13,9 @@
 #include <valijson/validator.hpp>
 
 #include "schema/schema_messages.h"
+#include "schema/schema_program.h"
 #include "schema/schema_text.h"
-#include "schema/yaml_json.h"
+#include "schema/tree_adapter.h"
 
 namespace specd {
 
@@ -94,6 +95,9 @@ void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* 
 struct SpecSchema::Impl {
   Json schema;  // as written, for messages and field names
   valijson::Schema compiled;
+  // The same schema as a direct checker: a document it accepts is valid
+  // without asking valijson (null: every document goes to valijson).
+  std::unique_ptr<const SchemaProgram> program;
 
   // What the schema allows at one place in a document, merged over every
   // subschema that applies there; built once, when the schema is parsed.
@@ -255,6 +259,7 @@ Result<std::shared_ptr<const SpecSchema>> SpecSchema::Parse(std::string_view jso
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::NlohmannJsonAdapter adapter(stripped);
     parser.populateSchema(adapter, impl->compiled);
+    impl->program = SchemaProgram::Compile(stripped);
     std::vector<const Json*> root;
     impl->Collect(impl->schema, &root);
     impl->root_view = impl->BuildView(root);
@@ -284,10 +289,26 @@ const SpecSchema& SpecSchema::Settings() {
   return *schema;
 }
 
+bool SpecSchema::compiled() const {
+  return impl_->program != nullptr;
+}
+
 void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
   const Impl& im = *impl_;
-  Json instance = DocumentToJson<Json>(doc, doc.root());
-  valijson::adapters::NlohmannJsonAdapter target(instance);
+  // The program accepts exactly what valijson accepts; a document it turns
+  // down goes to valijson for the failures (and if valijson found none, the
+  // findings would be the same as for an accepted one).
+  if (im.program && im.program->Accepts(doc)) {
+    im.CheckFieldNames(doc, doc.root(), im.root_view, "", out);
+    return;
+  }
+  CheckWithValijson(doc, out);
+}
+
+void SpecSchema::CheckWithValijson(const Document& doc, std::vector<Finding>* out) const {
+  const Impl& im = *impl_;
+  TreeContext context(doc);
+  valijson::adapters::TreeAdapter target(valijson::adapters::TreeRef{&context, doc.root_id()});
   // One validator per thread: it caches compiled regexes across files.
   thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
   if (validator.validate(im.compiled, target, nullptr)) {
