@@ -1,10 +1,13 @@
 #include "schema/schema_program.h"
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <valijson/utils/utf8_utils.hpp>
@@ -69,6 +72,7 @@ struct SchemaProgram::Rule {
   std::vector<std::string> enum_strings;  // every enum value is a string
   std::optional<uint64_t> min_length, max_length;
   const std::regex* pattern = nullptr;
+  size_t pattern_index = 0;  // into Impl::regexes
   std::optional<double> minimum, maximum;
   std::optional<uint64_t> min_items;
   std::vector<std::string> required;
@@ -81,6 +85,7 @@ struct SchemaProgram::Rule {
 };
 
 struct SchemaProgram::Impl {
+  uint64_t id = 0;  // unique per program: keys the threads' pattern caches
   const Json* root = nullptr;
   std::deque<Rule> rules;
   std::deque<std::regex> regexes;
@@ -91,6 +96,7 @@ struct SchemaProgram::Impl {
   const Rule* Build(const Json& s, int depth);
   bool Fill(const Json& s, int depth, Rule* r);
   bool Match(const Document& doc, const Node& n, const Rule& r) const;
+  bool PatternMatches(const Rule& r, const std::string& text) const;
 };
 
 namespace {
@@ -109,7 +115,47 @@ std::optional<uint64_t> Count(const Json& v) {
   return v.get<uint64_t>();
 }
 
+// valijson's minLength/maxLength: code points up to the first NUL. Counted
+// only when the byte length leaves it open (a code point is 1 to 4 bytes).
+bool LengthWithin(const std::string& text, const std::optional<uint64_t>& min,
+                  const std::optional<uint64_t>& max) {
+  bool no_nul = text.find('\0') == std::string::npos;
+  bool max_sure = !max || text.size() <= *max;
+  bool min_sure = !min || (no_nul && text.size() / 4 >= *min);
+  if (max_sure && min_sure) return true;
+  uint64_t len = valijson::utils::u8_strlen(text.c_str());
+  return (!min || len >= *min) && (!max || len <= *max);
+}
+
+std::atomic<uint64_t> next_program_id{1};
+
+// Hash and equality that look a std::string_view up among std::string keys.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
 }  // namespace
+
+// The same values (ids, timestamps, task references) come back file after
+// file: each thread remembers a pattern's answers, a few thousand at most.
+bool SchemaProgram::Impl::PatternMatches(const Rule& r, const std::string& text) const {
+  struct Cache {
+    uint64_t program = 0;
+    std::vector<std::unordered_map<std::string, bool, TextHash, std::equal_to<>>> answers;
+  };
+  thread_local Cache cache;
+  if (cache.program != id) {
+    cache.program = id;
+    cache.answers.assign(regexes.size(), {});
+  }
+  auto& answers = cache.answers[r.pattern_index];
+  if (auto it = answers.find(std::string_view(text)); it != answers.end()) return it->second;
+  bool matched = std::regex_search(text, *r.pattern);
+  if (answers.size() >= 4096) answers.clear();
+  answers.emplace(text, matched);
+  return matched;
+}
 
 const SchemaProgram::Rule* SchemaProgram::Impl::Build(const Json& s, int depth) {
   if (depth > 64) return nullptr;
@@ -178,7 +224,10 @@ bool SchemaProgram::Impl::Fill(const Json& s, int depth, Rule* r) {
     } else if (key == "pattern") {
       ok = v.is_string();
       // As valijson builds it: std::regex(pattern), ECMAScript, searched.
-      if (ok) r->pattern = &regexes.emplace_back(v.get<std::string>());
+      if (ok) {
+        r->pattern = &regexes.emplace_back(v.get<std::string>());
+        r->pattern_index = regexes.size() - 1;
+      }
     } else if (key == "required") {
       ok = v.is_array();
       for (const Json& name : v) {
@@ -219,13 +268,8 @@ bool SchemaProgram::Impl::Match(const Document& doc, const Node& n, const Rule& 
           std::find(r.enum_strings.begin(), r.enum_strings.end(), n.text) == r.enum_strings.end()) {
         return false;
       }
-      if (r.min_length || r.max_length) {
-        // valijson counts code points up to the first NUL.
-        uint64_t len = valijson::utils::u8_strlen(n.text.c_str());
-        if (r.min_length && len < *r.min_length) return false;
-        if (r.max_length && len > *r.max_length) return false;
-      }
-      if (r.pattern && !std::regex_search(n.text, *r.pattern)) return false;
+      if ((r.min_length || r.max_length) && !LengthWithin(n.text, r.min_length, r.max_length)) return false;
+      if (r.pattern && !PatternMatches(r, n.text)) return false;
       break;
     case NodeKind::kInt:
     case NodeKind::kFloat: {
@@ -289,6 +333,7 @@ SchemaProgram::~SchemaProgram() = default;
 std::unique_ptr<const SchemaProgram> SchemaProgram::Compile(const Json& schema) {
   std::unique_ptr<SchemaProgram> program(new SchemaProgram());
   Impl& im = *program->impl_;
+  im.id = next_program_id++;
   im.root = &schema;
   try {
     im.start = im.Build(schema, 0);

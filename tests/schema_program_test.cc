@@ -181,6 +181,24 @@ TEST(SchemaProgram, ASchemaWithAKeywordItDoesNotKnowFallsBackToValijson) {
   EXPECT_EQ(found[0].message, "Value should be a multiple of 2");
 }
 
+// Each thread remembers a pattern's answers: a schema's, never another's.
+TEST(SchemaProgram, EachSchemaHasItsOwnPatternAnswers) {
+  auto starts_a = SpecSchema::Parse(R"({"properties": {"v": {"type": "string", "pattern": "^a"}}})");
+  auto starts_b = SpecSchema::Parse(R"({"properties": {"v": {"type": "string", "pattern": "^b"}}})");
+  ASSERT_TRUE(starts_a.ok() && starts_b.ok());
+  ASSERT_TRUE((*starts_a)->compiled() && (*starts_b)->compiled());
+  Document doc;
+  Finding problem;
+  ASSERT_TRUE(LoadYaml("v: abc\n", LoadLimits{}, &doc, &problem));
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Finding> a, b;
+    (*starts_a)->Check(doc, &a);
+    (*starts_b)->Check(doc, &b);
+    EXPECT_EQ(Findings(a), "") << round;
+    EXPECT_EQ(Findings(b), "3 /v [pattern] must be text matching ^b (got 'abc')\n") << round;
+  }
+}
+
 TEST(SchemaProgram, AgreesWithValijsonOnEveryFixture) {
   Tally tally;
   for (const auto& entry : fs::recursive_directory_iterator(fs::path(SPECD_SOURCE_DIR) / "fixtures")) {
