@@ -13,6 +13,8 @@
 #include <valijson/utils/utf8_utils.hpp>
 #include <vector>
 
+#include "schema/pattern.h"
+
 namespace specd {
 
 using Json = nlohmann::json;
@@ -71,8 +73,9 @@ struct SchemaProgram::Rule {
   bool has_enum = false;
   std::vector<std::string> enum_strings;  // every enum value is a string
   std::optional<uint64_t> min_length, max_length;
-  const std::regex* pattern = nullptr;
-  size_t pattern_index = 0;  // into Impl::regexes
+  const SimplePattern* simple = nullptr;  // the pattern, when it is plain enough
+  const std::regex* pattern = nullptr;    // else as valijson builds it
+  size_t pattern_index = 0;               // its answers in the threads' caches
   std::optional<double> minimum, maximum;
   std::optional<uint64_t> min_items;
   std::vector<std::string> required;
@@ -88,7 +91,9 @@ struct SchemaProgram::Impl {
   uint64_t id = 0;  // unique per program: keys the threads' pattern caches
   const Json* root = nullptr;
   std::deque<Rule> rules;
+  std::deque<SimplePattern> simples;
   std::deque<std::regex> regexes;
+  size_t patterns = 0;                                 // simples and regexes
   std::unordered_map<const Json*, const Rule*> built;  // by schema node
   const Rule* start = nullptr;
 
@@ -147,11 +152,11 @@ bool SchemaProgram::Impl::PatternMatches(const Rule& r, const std::string& text)
   thread_local Cache cache;
   if (cache.program != id) {
     cache.program = id;
-    cache.answers.assign(regexes.size(), {});
+    cache.answers.assign(patterns, {});
   }
   auto& answers = cache.answers[r.pattern_index];
   if (auto it = answers.find(std::string_view(text)); it != answers.end()) return it->second;
-  bool matched = std::regex_search(text, *r.pattern);
+  bool matched = r.simple ? r.simple->Search(text) : std::regex_search(text, *r.pattern);
   if (answers.size() >= 4096) answers.clear();
   answers.emplace(text, matched);
   return matched;
@@ -224,10 +229,13 @@ bool SchemaProgram::Impl::Fill(const Json& s, int depth, Rule* r) {
     } else if (key == "pattern") {
       ok = v.is_string();
       // As valijson builds it: std::regex(pattern), ECMAScript, searched.
-      if (ok) {
+      std::optional<SimplePattern> simple = ok ? SimplePattern::Compile(v.get<std::string>()) : std::nullopt;
+      if (simple) {
+        r->simple = &simples.emplace_back(std::move(*simple));
+      } else if (ok) {
         r->pattern = &regexes.emplace_back(v.get<std::string>());
-        r->pattern_index = regexes.size() - 1;
       }
+      r->pattern_index = patterns++;
     } else if (key == "required") {
       ok = v.is_array();
       for (const Json& name : v) {
@@ -269,7 +277,7 @@ bool SchemaProgram::Impl::Match(const Document& doc, const Node& n, const Rule& 
         return false;
       }
       if ((r.min_length || r.max_length) && !LengthWithin(n.text, r.min_length, r.max_length)) return false;
-      if (r.pattern && !PatternMatches(r, n.text)) return false;
+      if ((r.simple || r.pattern) && !PatternMatches(r, n.text)) return false;
       break;
     case NodeKind::kInt:
     case NodeKind::kFloat: {
