@@ -125,6 +125,23 @@ std::optional<SourceText::EncodingProblem> SourceText::CheckEncoding() const {
 }
 
 void SourceText::Position(size_t body_offset, int* line, int* column) const {
+  if (line_starts_.empty() && !placed_once_) {
+    // The first lookup (often the only one: a valid file's id, near the
+    // top) counts the lines before it; a table of every line pays from the
+    // second on.
+    placed_once_ = true;
+    body_offset = std::min(body_offset, body_.size());
+    std::string_view before = body_.substr(0, body_offset);
+    size_t start = 0;
+    int lines = 1;
+    for (size_t nl = before.find('\n'); nl != std::string_view::npos; nl = before.find('\n', nl + 1)) {
+      ++lines;
+      start = nl + 1;
+    }
+    *line = lines;
+    *column = 1 + static_cast<int>(CountChars(before.substr(start)));
+    return;
+  }
   if (line_starts_.empty()) {
     line_starts_.push_back(0);
     for (size_t i = 0; i < body_.size(); ++i) {

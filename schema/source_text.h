@@ -47,7 +47,8 @@ class SourceText {
   std::string_view bytes_;
   std::string_view body_;
   size_t bom_ = 0;
-  mutable std::vector<size_t> line_starts_;  // built on first use
+  mutable std::vector<size_t> line_starts_;  // built on the second lookup
+  mutable bool placed_once_ = false;
 };
 
 }  // namespace specd

@@ -13,8 +13,9 @@
 #include <valijson/validator.hpp>
 
 #include "schema/schema_messages.h"
+#include "schema/schema_program.h"
 #include "schema/schema_text.h"
-#include "schema/yaml_json.h"
+#include "schema/tree_adapter.h"
 
 namespace specd {
 
@@ -94,6 +95,9 @@ void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* 
 struct SpecSchema::Impl {
   Json schema;  // as written, for messages and field names
   valijson::Schema compiled;
+  // The same schema as a direct checker: a document it accepts is valid
+  // without asking valijson (null: every document goes to valijson).
+  std::unique_ptr<const SchemaProgram> program;
 
   // What the schema allows at one place in a document, merged over every
   // subschema that applies there; built once, when the schema is parsed.
@@ -190,8 +194,13 @@ struct SpecSchema::Impl {
     return cur;
   }
 
-  void CheckFieldNames(const Document& doc, const Node& n, const View* view, const std::string& pointer,
+  // `pointer` names `n`; it grows and shrinks back as the walk goes down.
+  void CheckFieldNames(const Document& doc, const Node& n, const View* view, std::string* pointer,
                        std::vector<Finding>* out) const;
+  void CheckFieldNames(const Document& doc, std::vector<Finding>* out) const {
+    std::string pointer;
+    CheckFieldNames(doc, doc.root(), root_view, &pointer, out);
+  }
 };
 
 // propertyNames: {"anyOf": [{"enum": [...]}, {"pattern": "^x-"}]} or either alone.
@@ -214,31 +223,37 @@ void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* 
 }
 
 void SpecSchema::Impl::CheckFieldNames(const Document& doc, const Node& n, const View* view,
-                                       const std::string& pointer, std::vector<Finding>* out) const {
+                                       std::string* pointer, std::vector<Finding>* out) const {
+  const size_t depth = pointer->size();
   if (n.kind == NodeKind::kMap) {
     for (const MapEntry& e : n.entries) {
       bool extension = false;
       for (const std::string& p : view->prefixes) extension = extension || e.key.rfind(p, 0) == 0;
       if (extension) continue;  // kept untouched, never checked
-      auto child = view->properties.find(e.key);
       bool known = std::find(view->names.begin(), view->names.end(), e.key) != view->names.end();
       if (view->restricted && !known) {
         std::string msg = "unknown field '" + e.key + "'";
         std::string best = Suggest(e.key, view->names);
         msg += best.empty() ? " (extension fields start with 'x-')" : " (did you mean '" + best + "'?)";
         out->push_back(
-            Finding{e.key_offset, pointer + "/" + EscapePointerToken(e.key), "propertyNames", msg});
+            Finding{e.key_offset, *pointer + "/" + EscapePointerToken(e.key), "propertyNames", msg});
         continue;
       }
       const Node& value = doc.node(e.value);
-      if (child != view->properties.end() && !value.is_scalar()) {
-        CheckFieldNames(doc, value, child->second, pointer + "/" + EscapePointerToken(e.key), out);
-      }
+      if (value.is_scalar()) continue;
+      auto child = view->properties.find(e.key);
+      if (child == view->properties.end()) continue;
+      pointer->append(1, '/').append(EscapePointerToken(e.key));
+      CheckFieldNames(doc, value, child->second, pointer, out);
+      pointer->resize(depth);
     }
   } else if (n.kind == NodeKind::kSeq && view->items) {
     for (size_t i = 0; i < n.items.size(); ++i) {
       const Node& item = doc.node(n.items[i]);
-      if (!item.is_scalar()) CheckFieldNames(doc, item, view->items, pointer + "/" + std::to_string(i), out);
+      if (item.is_scalar()) continue;
+      pointer->append(1, '/').append(std::to_string(i));
+      CheckFieldNames(doc, item, view->items, pointer, out);
+      pointer->resize(depth);
     }
   }
 }
@@ -255,6 +270,7 @@ Result<std::shared_ptr<const SpecSchema>> SpecSchema::Parse(std::string_view jso
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::NlohmannJsonAdapter adapter(stripped);
     parser.populateSchema(adapter, impl->compiled);
+    impl->program = SchemaProgram::Compile(stripped);
     std::vector<const Json*> root;
     impl->Collect(impl->schema, &root);
     impl->root_view = impl->BuildView(root);
@@ -284,14 +300,30 @@ const SpecSchema& SpecSchema::Settings() {
   return *schema;
 }
 
+bool SpecSchema::compiled() const {
+  return impl_->program != nullptr;
+}
+
 void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
   const Impl& im = *impl_;
-  Json instance = DocumentToJson<Json>(doc, doc.root());
-  valijson::adapters::NlohmannJsonAdapter target(instance);
+  // The program accepts exactly what valijson accepts; a document it turns
+  // down goes to valijson for the failures (and if valijson found none, the
+  // findings would be the same as for an accepted one).
+  if (im.program && im.program->Accepts(doc)) {
+    im.CheckFieldNames(doc, out);
+    return;
+  }
+  CheckWithValijson(doc, out);
+}
+
+void SpecSchema::CheckWithValijson(const Document& doc, std::vector<Finding>* out) const {
+  const Impl& im = *impl_;
+  TreeContext context(doc);
+  valijson::adapters::TreeAdapter target(valijson::adapters::TreeRef{&context, doc.root_id()});
   // One validator per thread: it caches compiled regexes across files.
   thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
   if (validator.validate(im.compiled, target, nullptr)) {
-    im.CheckFieldNames(doc, doc.root(), im.root_view, "", out);
+    im.CheckFieldNames(doc, out);
     return;
   }
   valijson::ValidationResults results;
@@ -352,7 +384,7 @@ void SpecSchema::Check(const Document& doc, std::vector<Finding>* out) const {
     if (!seen.insert({pointer, message}).second) continue;
     out->push_back(Finding{offset, pointer, keyword, message});
   }
-  im.CheckFieldNames(doc, doc.root(), im.root_view, "", out);
+  im.CheckFieldNames(doc, out);
 }
 
 }  // namespace specd

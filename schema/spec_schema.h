@@ -33,6 +33,12 @@ class SpecSchema {
   // Appends one finding per violation. Thread-safe.
   void Check(const Document& doc, std::vector<Finding>* out) const;
 
+  // For tests. Whether the schema compiled into a direct checker (else Check
+  // always asks valijson), and Check with valijson deciding every document:
+  // the reference the direct checker must agree with.
+  bool compiled() const;
+  void CheckWithValijson(const Document& doc, std::vector<Finding>* out) const;
+
  private:
   struct Impl;
   explicit SpecSchema(std::unique_ptr<Impl> impl);

@@ -33,7 +33,11 @@ class TreeBuilder : public YAML::EventHandler {
   // `text` is the source as written: the rules below read it. yaml-cpp may
   // be fed a copy (see yaml_load.cc) with the same offsets.
   TreeBuilder(std::string_view text, const LoadLimits& limits, Document* doc)
-      : text_(text), limits_(limits), doc_(doc) {}
+      : text_(text), limits_(limits), doc_(doc) {
+    // About one node a line, allocated once (see yaml_fast.cc).
+    size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+    doc->nodes_.reserve(std::min(lines + lines / 2 + 1, limits.max_nodes));
+  }
 
   void OnDocumentStart(const YAML::Mark& mark) override;
   void OnDocumentEnd() override {}

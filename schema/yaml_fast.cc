@@ -42,6 +42,9 @@ class FastParser {
     if (!PlainBytes()) return false;
     try {
       SplitLines();
+      // About one node a line (more on a line with a flow sequence): one
+      // allocation instead of a chain of reallocations, node by node.
+      doc_->nodes_.reserve(lines_.size() + lines_.size() / 2);
       size_t li = NextContent(0);
       if (li < lines_.size() && IsDocumentStart(lines_[li])) li = NextContent(li + 1);
       if (li >= lines_.size()) return false;
