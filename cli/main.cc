@@ -5,19 +5,25 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/hand_over.h"
 
 int main(int argc, char** argv) {
   using namespace specd::cli;
   // Past `ulimit -f`, write() then fails with EFBIG and the error is
   // reported ("File too large") instead of the process dying of SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
+  RememberArgs(argv);
+  if (RunsInSpecdGit(argc, argv)) {  // a command that needs git: specd-git runs it
+    HandOver();
+    return kExitUsage;
+  }
   CLI::App app{"specd keeps a repository's spec files honest."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "specd 0.1.0");
   std::map<CLI::App*, Run> runs;
   for (const Command& c : Commands()) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);
-    runs[sub] = c.setup(sub);
+    if (c.setup) runs[sub] = c.setup(sub);
   }
   SetupTransitionVerbs(&app, &runs);
   SetupTaskVerbs(&app, &runs);
