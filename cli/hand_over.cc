@@ -36,19 +36,28 @@ void RememberArgs(char** argv) {
   ::unsetenv(kFrontEnv);
 }
 
-bool RunsInSpecdGit(int argc, char** argv) {
-  if (!IsFront()) return false;
-  bool help = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view word = argv[i];
-    help = help || word == "-h" || word == "--help";
-    if (word.empty() || word[0] == '-') continue;  // --help, --version
-    for (const Command& c : Commands()) {
-      if (word == c.name) return c.setup == nullptr;
+CommandLine ReadCommandLine(int argc, char** argv) {
+  CommandLine line;
+  line.version = argc == 2 && std::string_view(argv[1]) == "--version";
+  for (int i = 1; i < argc && line.word.empty(); ++i) {
+    std::string_view arg = argv[i];
+    if (arg.empty() || arg[0] == '-') {
+      line.help = line.help || arg == "-h" || arg == "--help";
+      continue;
     }
-    return IsTaskVerb(word);  // each opens the git workspace (OpenTaskContext)
+    line.word = arg;
+    for (const Command& c : Commands()) {
+      if (arg == c.name) line.command = &c;
+    }
   }
-  return help;  // the list of commands, with the help their setups give
+  return line;
+}
+
+bool RunsInSpecdGit(const CommandLine& line) {
+  if (!IsFront()) return false;
+  if (line.command) return line.command->setup == nullptr;
+  if (line.word.empty()) return line.help;
+  return IsTaskVerb(line.word);  // each opens the git workspace first (OpenTaskContext)
 }
 
 void HandOver() {

@@ -8,6 +8,9 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "cli/commands.h"
 
 namespace specd::cli {
 
@@ -16,10 +19,20 @@ namespace specd::cli {
 // inherit it).
 void RememberArgs(char** argv);
 
-// In specd, true when the command named on this command line is one specd-git
-// runs (its table entry has no setup), or when no command is named and the
+// What a command line names, read before CLI11 parses it: main sets up only
+// that command, and specd hands the ones it lacks over.
+struct CommandLine {
+  std::string_view word;             // the first word not an option; "" when none
+  const Command* command = nullptr;  // its entry in Commands(); null for a verb or an unknown word
+  bool help = false;                 // -h or --help before the word
+  bool version = false;              // `specd --version` and nothing else
+};
+CommandLine ReadCommandLine(int argc, char** argv);
+
+// In specd, true when the command named is one specd-git runs (its table entry
+// has no setup, or it is a task verb), or when no command is named and the
 // help is asked for (its list shows the help the setups give).
-bool RunsInSpecdGit(int argc, char** argv);
+bool RunsInSpecdGit(const CommandLine& line);
 
 // Runs specd-git (beside this executable) with this process's arguments.
 // Returns only if it cannot be run, after saying why on stderr; the caller

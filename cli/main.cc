@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   // reported ("File too large") instead of the process dying of SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
   RememberArgs(argv);
-  if (RunsInSpecdGit(argc, argv)) {  // a command that needs git: specd-git runs it
+  const CommandLine line = ReadCommandLine(argc, argv);
+  if (RunsInSpecdGit(line)) {  // a command that needs git: specd-git runs it
     HandOver();
     return kExitUsage;
   }
@@ -21,12 +22,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "specd 0.1.0");
   std::map<CLI::App*, Run> runs;
+  // Only the named command is set up (CLI11's options cost every start), none
+  // for --version; all of them for a verb, an unknown word or the help.
+  const bool all = line.command == nullptr && !line.version;
   for (const Command& c : Commands()) {
+    if (!all && &c != line.command) continue;
     CLI::App* sub = app.add_subcommand(c.name, c.help);
     if (c.setup) runs[sub] = c.setup(sub);
   }
-  SetupTransitionVerbs(&app, &runs);
-  SetupTaskVerbs(&app, &runs);
+  if (all) {
+    SetupTransitionVerbs(&app, &runs);
+    SetupTaskVerbs(&app, &runs);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
