@@ -6,4 +6,6 @@
 // (cli/CMakeLists.txt), is found before mbedTLS's for libgit2's call and
 // loads nothing: an HTTPS connection would then fail its certificate check,
 // never pass unchecked. With a libgit2 built on OpenSSL it is never called.
-extern "C" int mbedtls_x509_crt_parse_file(void* /*chain*/, const char* /*path*/) { return 0; }
+extern "C" int mbedtls_x509_crt_parse_file(void* /*chain*/, const char* /*path*/) {
+  return 0;
+}
