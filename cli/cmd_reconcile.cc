@@ -13,6 +13,13 @@ Run SetupReconcile(CLI::App* sub) {
   return [repo] {
     std::unique_ptr<Context> ctx = OpenContext(*repo);
     if (!ctx) return kExitUsage;
+    // A reviewed spec whose squash commit is on the target is completed (a
+    // merge killed after its commit landed). Unusable settings are said by
+    // the commands that need them; this pass goes on without git.
+    if (Result<RepoSettings> settings = LoadRepoSettings(ctx->root); settings.ok()) {
+      if (Status s = AddGit(ctx.get(), *settings); !s.ok())
+        PrintLine(stderr, "specd reconcile: " + s.error().message);
+    }
     Result<PassReport> pass = ctx->engine->ReconcileAll();
     if (!pass.ok()) {
       PrintLine(stderr, "specd reconcile: " + pass.error().message);

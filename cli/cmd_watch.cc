@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/git_manager.h"
 #include "cli/printable.h"
 #include "watchers/git_gate.h"
 #include "watchers/lock.h"
@@ -112,7 +113,9 @@ int RunWatch(const WatchArgs& args) {
   options.settle_ms = args.settle_ms;
   options.rescan_ms = args.rescan_s * 1000;
   options.startup_progress = ProgressBar();
-  options.live_view = &printer;
+  // Gates and merges, as child processes off the loop's thread (a git repository only).
+  GitManager manager(ctx->root, ctx->journal->path(), &printer);
+  options.live_view = ctx->workspace ? static_cast<EventSink*>(&manager) : &printer;
   options.git_dir = GitDirFor(ctx->root);
   options.git_engine = &git_engine;
   options.new_watcher = [root = ctx->root, git_dir = options.git_dir, poll_ms = args.poll_ms] {
@@ -121,7 +124,9 @@ int RunWatch(const WatchArgs& args) {
   SdNotifier notifier = SdNotifier::FromEnvironment();
   WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);
   Status s = service.Start();
+  if (s.ok() && ctx->workspace) manager.Start();
   if (s.ok()) s = service.Run();
+  manager.Stop();
   if (!s.ok()) {
     spdlog::error("{}", Printable(s.error().message));
     if (!args.log_file.empty()) PrintLine(stderr, "specd watch: " + s.error().message);

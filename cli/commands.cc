@@ -27,6 +27,8 @@ const std::vector<Command>& Commands() {
       {"hook", "Run as a git hook: check staged specs, journal what git brought in", GIT(SetupHook)},
       {"gates", "Run the gates on a spec's submitted work as it would land on the target branch",
        GIT(SetupGates)},
+      {"merge", "Land reviewed specs on the target branch, one squash commit each, in review order",
+       GIT(SetupMerge)},
       {"config", "The repository's settings (.agents/specd.yaml) and where each came from", SetupConfig},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };

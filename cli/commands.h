@@ -21,6 +21,7 @@ Run SetupValidate(CLI::App* sub);
 Run SetupSchema(CLI::App* sub);
 Run SetupConfig(CLI::App* sub);  // cmd_config.cc: the effective settings
 Run SetupGates(CLI::App* sub);   // cmd_gates.cc: the gates on a spec's candidate
+Run SetupMerge(CLI::App* sub);   // cmd_merge.cc: the squash commit (reviewed -> completed)
 Run SetupNew(CLI::App* sub);
 Run SetupStatus(CLI::App* sub);
 Run SetupShow(CLI::App* sub);

@@ -40,6 +40,7 @@ struct Context {
   bool no_specs = false;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<TaskWorkspace> workspace;  // the task verbs' git side (before the engine that uses it)
+  std::unique_ptr<FactSource> landed;        // is a reviewed spec's squash commit on the target?
   std::unique_ptr<SpecEngine> engine;
 };
 
@@ -61,6 +62,13 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOpt
 // has no git (hand_over.h), it hands the command over to specd-git: call it
 // before reading standard input or printing anything.
 std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char* verb);
+
+// In a git repository: the workspace (bases, diffs, candidates on the
+// settings' target branch) and the fact that a reviewed spec's squash commit
+// has landed there (pipeline/landed.h), so a pass completes it. Nothing in
+// a folder that is not a git repository. In specd, a git repository hands the
+// command over to specd-git, as OpenTaskContext does.
+Status AddGit(Context* ctx, const RepoSettings& settings);
 
 // For the commands that only look (status, show, log, events, failures):
 // OpenContext, then (when `reconcile`) one pass so they show the files as

@@ -2,6 +2,8 @@
 // git hands the command over to specd-git (hand_over.h), which has
 // context_git.cc instead. Nothing is printed before, so the command's output
 // is specd-git's alone.
+#include <filesystem>
+
 #include "cli/context.h"
 #include "cli/hand_over.h"
 
@@ -10,6 +12,12 @@ namespace specd::cli {
 std::unique_ptr<Context> OpenTaskContext(const RepoOptions&, const char*) {
   HandOver();
   return nullptr;  // HandOver said why it could not
+}
+
+Status AddGit(Context* ctx, const RepoSettings&) {
+  if (!std::filesystem::exists(std::filesystem::symlink_status(ctx->root + "/.git"))) return Status::Ok();
+  HandOver();
+  return Error{"specd-git could not be run", ErrorCode::kOther};
 }
 
 Result<RepoSettings> LoadSettings(const std::string& root) {

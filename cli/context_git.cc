@@ -6,6 +6,7 @@
 #include "cli/printable.h"
 #include "pipeline/git_repo.h"
 #include "pipeline/git_workspace.h"
+#include "pipeline/landed.h"
 
 namespace specd::cli {
 
@@ -25,17 +26,24 @@ std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char*
   engine_options.max_attempts = settings->max_attempts;
   std::unique_ptr<Context> ctx = OpenContext(options, engine_options);
   if (!ctx) return nullptr;
-  if (fs::exists(fs::symlink_status(ctx->root + "/.git"))) {
-    Result<std::unique_ptr<pipeline::GitWorkspace>> ws =
-        pipeline::GitWorkspace::Open(ctx->root, settings->target_branch);
-    if (!ws.ok()) {
-      PrintLine(stderr, std::string("specd ") + verb + ": " + ws.error().message);
-      return nullptr;
-    }
-    ctx->workspace = std::move(*ws);
-    ctx->engine->SetWorkspace(ctx->workspace.get());
+  if (Status s = AddGit(ctx.get(), *settings); !s.ok()) {
+    PrintLine(stderr, std::string("specd ") + verb + ": " + s.error().message);
+    return nullptr;
   }
   return ctx;
+}
+
+Status AddGit(Context* ctx, const RepoSettings& settings) {
+  if (!fs::exists(fs::symlink_status(ctx->root + "/.git"))) return Status::Ok();
+  Result<std::unique_ptr<pipeline::GitWorkspace>> ws =
+      pipeline::GitWorkspace::Open(ctx->root, settings.target_branch);
+  if (!ws.ok()) return ws.error();
+  pipeline::GitWorkspace* git = ws->get();
+  ctx->workspace = std::move(*ws);
+  ctx->engine->SetWorkspace(git);
+  ctx->landed = std::make_unique<pipeline::LandedFacts>(&git->repo(), [git] { return git->Branch(); });
+  ctx->engine->AddFactSource(ctx->landed.get());
+  return Status::Ok();
 }
 
 Result<RepoSettings> LoadSettings(const std::string& root) {

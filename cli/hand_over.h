@@ -3,7 +3,7 @@
 // nor the watcher's libraries: a command that needs git runs in specd-git,
 // the whole CLI, built next to it. specd hands over by exec (same process,
 // same arguments): at once for the commands it lacks (commands.cc), and on
-// reaching OpenTaskContext or LoadSettings' git part for the others.
+// reaching OpenTaskContext, AddGit or LoadSettings' git part for the others.
 #pragma once
 
 #include <optional>

@@ -89,6 +89,23 @@ Status SpecEngine::ListSpecFiles(const std::string& dir, int depth, std::vector<
 Result<PassReport> SpecEngine::ReconcileAll(const ProgressFn& progress, bool keep_events) {
   keep_events_ = keep_events;
   Result<PassReport> r = ReconcileEverything(progress);
+  // A reviewed spec waits on a fact from outside its file (its commit on
+  // the target): each is looked at again, so a pass completes one whose
+  // merge was killed after the commit landed.
+  if (r.ok() && !fact_sources_.empty()) {
+    Result<std::vector<std::string>> waiting = journal_->SpecIdsIn(StateName(SpecState::kReviewed));
+    if (!waiting.ok()) r = waiting.error();
+    for (size_t i = 0; r.ok() && i < waiting->size(); ++i) {
+      Result<PassReport> again = LookAgain((*waiting)[i]);
+      if (!again.ok()) {
+        r->failed.push_back({(*waiting)[i], again.error().message});
+        continue;
+      }
+      PassReport more = std::move(*again);
+      more.files = 0;
+      Merge(std::move(more), &*r);
+    }
+  }
   keep_events_ = true;
   return r;
 }

@@ -100,6 +100,11 @@ class SpecEngine {
   // grow with the number of specs.
   Result<PassReport> ReconcileSpec(const std::string& id);
 
+  // Spec `id` looked at again although its file did not change: a fact
+  // from outside the file (a FactSource's: its squash commit on the target)
+  // may let the engine take its next step. Nothing is written when none.
+  Result<PassReport> LookAgain(const std::string& id);
+
   // A CLI verb: move spec `id` to `to` as `actor`. Refused requests come
   // back as a Decision with allowed == false; errors (no such spec, I/O) as
   // Error.
@@ -112,7 +117,8 @@ class SpecEngine {
                                      const std::string& details = "");
   // The stack of spec `id` as it stands, and its candidate on the target's
   // tip (needs a TaskWorkspace): what `specd gates` runs on.
-  Result<std::vector<StackedPatch>> SpecStack(const std::string& id);
+  // With `model`: the spec as read (its title, tasks) is given there too.
+  Result<std::vector<StackedPatch>> SpecStack(const std::string& id, SpecModel* model = nullptr);
 
   // Tasks under leases (engine/tasks.cc). Each runs in one journal group:
   // expired leases are swept first, then the request is decided on the

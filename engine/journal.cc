@@ -248,6 +248,16 @@ Result<std::vector<SpecRecord>> Journal::ListSpecs(bool include_removed) {
   return CollectRows<SpecRecord>(c, *st, "cannot list specs", ReadSpec);
 }
 
+Result<std::vector<std::string>> Journal::SpecIdsIn(const std::string& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteDb& c = *db_;
+  Result<SqliteStmt> st = c.Prepare("SELECT id FROM specs WHERE removed = 0 AND status = ?1 ORDER BY id");
+  if (!st.ok()) return st.error();
+  st->BindText(1, status);
+  return CollectRows<std::string>(c, *st, "cannot list specs",
+                                  [](const SqliteStmt& row) { return row.Text(0); });
+}
+
 Result<std::vector<PathStamp>> Journal::ListStamps() {
   std::lock_guard<std::mutex> lock(mu_);
   SqliteDb& c = *db_;

@@ -174,6 +174,7 @@ class Journal {
   // The live spec at `path`, else the most recently updated removed one.
   Result<std::optional<SpecRecord>> GetSpecByPath(const std::string& path);
   Result<std::vector<SpecRecord>> ListSpecs(bool include_removed = false);        // ordered by id
+  Result<std::vector<std::string>> SpecIdsIn(const std::string& status);          // the ids, ordered
   Result<std::vector<TransitionRecord>> Transitions(const std::string& spec_id);  // oldest first
   Result<std::vector<RefusalRecord>> Refusals(const std::string& spec_id);        // oldest first
   Result<std::vector<FailureRecord>> Failures(const std::string& spec_id);        // oldest first

@@ -33,6 +33,7 @@ SpecModel ReadSpecModel(const Document& doc) {
   m.status = Text(doc, root, "status");
   if (const Node* meta = Get(doc, root, "metadata")) {
     m.author = Text(doc, *meta, "author");
+    m.title = Text(doc, *meta, "title");
     m.priority = Text(doc, *meta, "priority");
   }
   if (const Node* tasks = Get(doc, root, "tasks"); tasks && tasks->kind == NodeKind::kSeq) {

@@ -20,6 +20,7 @@ struct SpecModel {
   std::string id;
   std::string status;  // as written
   std::string author;
+  std::string title;     // metadata.title
   std::string priority;  // metadata.priority ("" when not given)
   std::vector<TaskFact> tasks;
   std::vector<ChangeLogEntry> change_log;

@@ -292,6 +292,7 @@ EngineStep NextEngineStep(SpecState current, const SpecFacts& facts) {
   }
   step.to = to;
   step.reason = reason;
+  if (to == S::kCompleted && !facts.committed_as.empty()) step.reason += " as " + facts.committed_as;
   return step;
 }
 

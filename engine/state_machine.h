@@ -70,6 +70,7 @@ struct SpecFacts {
   bool gates_pass = true;
   std::string gates_problem;  // when !gates_pass: which gate, where, its log (engine/gates.h)
   bool committed = false;
+  std::string committed_as;  // when committed: "<40 hex> on main", for the reason recorded
   bool attempts_exhausted = false;
   std::string exhausted_reason;  // which task used its attempts up, and its last reason
 };

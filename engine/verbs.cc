@@ -13,6 +13,26 @@ Result<PassReport> SpecEngine::ReconcileSpec(const std::string& id) {
   return ReconcileAll();  // new to the journal, or moved: look everywhere
 }
 
+Result<PassReport> SpecEngine::LookAgain(const std::string& id) {
+  return Locked<PassReport>([&]() -> Result<PassReport> {
+    PassReport report;
+    for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+      SpecRecord record;
+      Loaded file;
+      Result<Outcome> current = LoadCurrent(id, &record, &file);
+      if (!current.ok()) return current.error();
+      if (*current == Outcome::kRetry) continue;
+      if (!record.errors.empty()) return report;
+      Result<PlanInput> in = Gather(record.path, file, record, Source::kVerb);
+      if (!in.ok()) return in.error();
+      Result<Outcome> o = ApplyPlan(file, *in, PlanSpec(*in), &report);
+      if (!o.ok()) return o.error();
+      if (*o == Outcome::kDone) return report;
+    }
+    return Error{id + " kept changing while specd looked at it; try again", ErrorCode::kConflict};
+  });
+}
+
 Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState to, const Actor& actor,
                                                const std::string& reason,
                                                const std::vector<std::string>& tasks,
@@ -22,7 +42,7 @@ Result<Decision> SpecEngine::RequestTransition(const std::string& id, SpecState 
   });
 }
 
-Result<std::vector<StackedPatch>> SpecEngine::SpecStack(const std::string& id) {
+Result<std::vector<StackedPatch>> SpecEngine::SpecStack(const std::string& id, SpecModel* model) {
   return Locked<std::vector<StackedPatch>>([&]() -> Result<std::vector<StackedPatch>> {
     SpecRecord record;
     Loaded file;
@@ -30,6 +50,7 @@ Result<std::vector<StackedPatch>> SpecEngine::SpecStack(const std::string& id) {
     if (!current.ok()) return current.error();
     if (*current == Outcome::kRetry) return Error{id + " kept changing; try again", ErrorCode::kConflict};
     if (!record.errors.empty()) return Error{id + " does not validate; fix it first:\n" + record.errors};
+    if (model) *model = file.model;
     return Stack(file.model, "");
   });
 }

@@ -27,11 +27,13 @@ class GitWorkspace : public TaskWorkspace {
                          const std::vector<StackedPatch>& stack) override;
   Result<Candidate> MakeCandidate(const std::vector<StackedPatch>& stack) override;
   GitRepo& repo() { return *repo_; }
+  // The target branch's short name: the settings', else the branch HEAD
+  // names (kConflict when HEAD is detached).
+  Result<std::string> Branch();
 
  private:
   GitWorkspace(std::unique_ptr<GitRepo> repo, std::string root, std::optional<std::string> branch)
       : repo_(std::move(repo)), root_(std::move(root)), branch_(std::move(branch)) {}
-  Result<std::string> Branch();
   std::unique_ptr<GitRepo> repo_;
   std::string root_;
   std::optional<std::string> branch_;

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <thread>
 
+#include "engine/fail_point.h"
 #include "pipeline/checked_out.h"
 #include "pipeline/git_apply.h"
 
@@ -280,10 +281,20 @@ Result<SquashResult> SquashMerge(GitRepo& repo, const SquashRequest& r) {
   Result<std::optional<SquashResult>> refused = Refusal(*worktrees, from->get(), *paths, r);
   if (!refused.ok()) return refused.error();
   if (*refused) return std::move(**refused);
+  if (r.check_only) {
+    SquashResult would;
+    would.outcome = SquashOutcome::kLanded;
+    would.tip = *tip;
+    would.message = r.spec_id + " would land on " + r.branch + " now";
+    return would;
+  }
+  FailPoint("squash:before-commit");
   Result<git_oid> commit = WriteCommit(raw, parent->get(), to->get(), r);
   if (!commit.ok()) return commit.error();
+  FailPoint("squash:before-ref");
   Result<bool> moved = MoveBranch(raw, r, *git_commit_id(parent->get()), *commit);
   if (!moved.ok()) return moved.error();
+  if (*moved) FailPoint("squash:after-ref");
   if (!*moved) {
     Result<std::string> now = BranchTip(repo, r.branch);
     if (!now.ok()) return now.error();

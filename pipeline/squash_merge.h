@@ -44,6 +44,9 @@ struct SquashRequest {
   std::string expected_tip;               // 40 hex: the tip the gates ran on
   std::string author_name, author_email;  // empty: git config user.name/email, else SPECD_ACTOR
   int64_t when_seconds = 0;               // commit time (0: now); the local zone's offset
+  // Nothing is written, no object either: kLanded with an empty `commit`
+  // says the merge would land now (a blocked spec's retry asks this first).
+  bool check_only = false;
 };
 
 enum class SquashOutcome { kLanded, kTipMoved, kConflict, kDirty };

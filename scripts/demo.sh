@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds specd, and runs its main job on the demo
 # repository shipped in fixtures/demo: `specd watch` on a scratch copy,
-# while a short scenario plays (a spec created, sent to review by an edit,
-# approved, an illegal edit refused and put back). The watcher's lines are
-# marked "watch |" and appear as it acts. Ends by itself when standard
-# input is not a terminal; on a terminal the watcher keeps running until
-# you press Enter, so you can edit the specs yourself.
+# while a short scenario plays: a spec created, sent to review by an edit,
+# approved, an illegal edit refused and put back; tasks claimed and diffs
+# submitted by scripted agents; the gates run by the watcher (one fails, the
+# second attempt passes); approved, squash-merged onto master, archived.
+# The watcher's lines are marked "watch |" and appear as it acts. Ends by
+# itself when standard input is not a terminal; on a terminal the watcher
+# keeps running until you press Enter, so you can edit the specs yourself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -33,8 +35,8 @@ step() { printf '\n== %s\n' "$*"; }
 run() { echo "\$ $*"; "$@" || echo "(exit status $?)"; }
 # Waits until the watcher has printed a line containing $1 (the watcher's
 # own output is the sync point, as in the tests).
-wait_for() {
-  for _ in $(seq 1 200); do
+wait_for() {  # text [tries of 50 ms; 200 unless given]
+  for _ in $(seq 1 "${2:-200}"); do
     grep -qF -- "$1" "$log" && return 0
     sleep 0.05
   done
@@ -110,33 +112,42 @@ TASKS
 git -c user.name=planner -c user.email=planner@example.com add -A
 git -c user.name=planner -c user.email=planner@example.com commit -q -m "Plan the CSV export"
 echo "\$ git commit -m 'Plan the CSV export'   # the spec with its tasks, and the sources"
-echo "\$ specd next --spec $id --worker agent-1 --json"
-claim=$(specd next --spec "$id" --worker agent-1 --json)
-echo "$claim"
-field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$claim" "$1"; }
-wait_for "TASK-001: claimed by agent-1"
-step "agent-1 works from the lease's base in a worktree of its own, and submits a git diff"
-run git worktree add -q --detach "$work/agent-1" "$(field base)"
-printf 'import csv\n\ndef export(rows, out):\n    csv.writer(out).writerows(rows)\n' >"$work/agent-1/src/reports/export.py"
-git -C "$work/agent-1" diff >"$work/task-1.diff"
-run specd submit "$id" TASK-001 --lease "$(field lease)" --diff "$work/task-1.diff"
-step "TASK-002 depended on TASK-001: its base already holds that work"
-claim=$(specd next --spec "$id" --worker agent-2 --json)
-echo "\$ specd next --spec $id --worker agent-2 --json   # TASK-002, base $(field base)"
-run git worktree add -q --detach "$work/agent-2" "$(field base)"
-echo "\$ git -C agent-2 show HEAD:src/reports/export.py | head -1"
-git -C "$work/agent-2" show HEAD:src/reports/export.py | head -1
-printf '# Reports\n\nExport a report as CSV with `export(rows, out)`.\n' >"$work/agent-2/docs/reports.md"
-git -C "$work/agent-2" diff >"$work/task-2.diff"
-run specd submit "$id" TASK-002 --lease "$(field lease)" --diff "$work/task-2.diff"
+# One attempt at a task: the next ready one claimed by $1, its base checked
+# out in a worktree of the agent's own, the file written, the diff submitted.
+attempt=0
+work_on() {  # worker file content
+  local worker=$1 file=$2 content=$3 claim dir
+  attempt=$((attempt + 1))
+  dir=$work/$worker-$attempt
+  claim=$(specd next --spec "$id" --worker "$worker" --json)
+  field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$claim" "$1"; }
+  echo "\$ specd next --spec $id --worker $worker --json   # $(field task), base $(field base | cut -c1-7)"
+  git worktree add -q --detach "$dir" "$(field base)"
+  printf '%b' "$content" >"$dir/$file"
+  git -C "$dir" diff >"$work/$worker-$attempt.diff"
+  run specd submit "$id" "$(field task)" --lease "$(field lease)" --diff "$work/$worker-$attempt.diff"
+}
+export_py='import csv\n\ndef export(rows, out):\n    csv.writer(out).writerows(rows)\n'
+work_on agent-1 src/reports/export.py "$export_py"
+step "TASK-002 depended on TASK-001: its base already holds that work; agent-2 forgets the signature"
+work_on agent-2 docs/reports.md '# Reports\n\nExport a report as CSV.\n'
 wait_for "$id: in-progress -> diff-submitted"
-run specd show "$id"
 
-step "review: approve waits for the gates, which run on main's tip with both diffs applied"
+step "the watcher runs the gates by itself, on master's tip with both diffs applied: 'documented' fails"
+wait_for "$id: diff-submitted -> in-progress" 600
+run specd failures --like "gate documented"
+
+step "the second attempt: the tasks are claimed again, the documentation fixed"
+work_on agent-1 src/reports/export.py "$export_py"
+work_on agent-2 docs/reports.md '# Reports\n\nExport a report as CSV with `export(rows, out)`.\n'
+wait_for "every gate passed on" 600
+
+step "bob approves (the gates passed on what would land); the watcher merges it: one squash commit"
 SPECD_ACTOR=bob run specd approve "$id"
-run specd gates "$id"
-SPECD_ACTOR=bob run specd approve "$id"
-wait_for "$id: diff-submitted -> reviewed"
+wait_for "$id: reviewed -> completed" 600
+run git log --stat -1
+echo "\$ ls .agents/specs/archive/*/"
+ls .agents/specs/archive/*/
 
 step "the journal remembers"
 run specd log "$id"
