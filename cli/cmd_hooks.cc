@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/hand_over.h"
 #include "pipeline/git_repo.h"
 #include "pipeline/hook_install.h"
 
@@ -18,13 +19,6 @@ struct HooksArgs {
   std::string action;
   std::string repo;
 };
-
-// This specd's absolute path, for the hook scripts to call.
-std::string SelfPath() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "specd";
-}
 
 int RunHooks(const HooksArgs& a) {
   Result<std::unique_ptr<pipeline::GitRepo>> repo =
@@ -48,8 +42,9 @@ int RunHooks(const HooksArgs& a) {
     for (const pipeline::HookStatus& h : *st)
       lines.push_back(h.name + ": " + pipeline::HookStateText(h.state));
   } else {
-    Result<std::vector<std::string>> done =
-        a.action == "install" ? pipeline::InstallHooks(*dir, SelfPath()) : pipeline::UninstallHooks(*dir);
+    Result<std::vector<std::string>> done = a.action == "install"
+                                                ? pipeline::InstallHooks(*dir, SpecdPath().value_or("specd"))
+                                                : pipeline::UninstallHooks(*dir);
     if (!done.ok()) {
       std::fprintf(stderr, "specd hooks %s: %s\n", a.action.c_str(), done.error().message.c_str());
       return kExitUsage;

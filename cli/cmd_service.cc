@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/hand_over.h"
 #include "engine/env.h"
 #include "watchers/service_unit.h"
 
@@ -65,14 +66,6 @@ std::optional<Unit> FindUnit(const RepoOptions& options) {
   Unit unit{*root, ServiceUnitName(*root), ""};
   unit.path = *dir + "/" + unit.name;
   return unit;
-}
-
-// The absolute path of the running specd, for ExecStart.
-std::optional<std::string> SelfPath() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf));
-  if (n <= 0 || n == static_cast<ssize_t>(sizeof(buf))) return std::nullopt;
-  return std::string(buf, static_cast<size_t>(n));
 }
 
 // ----- systemctl ------------------------------------------------------------
@@ -173,7 +166,7 @@ void PrintSystemctlFailure(const char* verb, const Ran& r, const std::string& ke
 // ----- the three verbs --------------------------------------------------------
 
 int Install(const Unit& unit) {
-  std::optional<std::string> self = SelfPath();
+  std::optional<std::string> self = SpecdPath();  // for ExecStart
   if (!self) {
     std::fprintf(stderr, "specd service install: cannot read /proc/self/exe: %s\n", std::strerror(errno));
     return kExitUsage;

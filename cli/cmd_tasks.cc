@@ -179,21 +179,30 @@ int RunTaskVerb(const char* verb, const TaskArgs& a) {
                 state_out("diff-submitted"));
 }
 
+// The task verbs, in the order `specd --help` lists them.
+struct Def {
+  const char* name;
+  const char* help;
+};
+const Def kDefs[] = {
+    {"next", "Claim the next ready task for a worker (exit 3: none is ready)"},
+    {"claim", "Claim one named task for a worker"},
+    {"heartbeat", "Extend a task's lease"},
+    {"release", "Give a task's lease back; the task is pending again"},
+    {"fail", "Report a failed attempt at a task (an attempt is counted)"},
+    {"submit", "Submit a task's diff (git-format) under its lease"},
+};
+
 }  // namespace
 
+bool IsTaskVerb(std::string_view name) {
+  for (const Def& def : kDefs) {
+    if (name == def.name) return true;
+  }
+  return false;
+}
+
 void SetupTaskVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {
-  struct Def {
-    const char* name;
-    const char* help;
-  };
-  static const Def kDefs[] = {
-      {"next", "Claim the next ready task for a worker (exit 3: none is ready)"},
-      {"claim", "Claim one named task for a worker"},
-      {"heartbeat", "Extend a task's lease"},
-      {"release", "Give a task's lease back; the task is pending again"},
-      {"fail", "Report a failed attempt at a task (an attempt is counted)"},
-      {"submit", "Submit a task's diff (git-format) under its lease"},
-  };
   for (const Def& def : kDefs) {
     const std::string name = def.name;
     CLI::App* sub = app->add_subcommand(def.name, def.help);

@@ -1,10 +1,19 @@
 #include "cli/commands.h"
 
+// specd (built with SPECD_FRONT) links neither libgit2 nor the watcher's
+// libraries: the commands marked GIT have no setup there and run in
+// specd-git (hand_over.h); their names and help are listed all the same.
+#ifdef SPECD_FRONT
+#define GIT(setup) nullptr
+#else
+#define GIT(setup) setup
+#endif
+
 namespace specd::cli {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
-      {"watch", "Watch the spec folder and act on every change as it happens", SetupWatch},
+      {"watch", "Watch the spec folder and act on every change as it happens", GIT(SetupWatch)},
       {"validate", "Check spec files against the schema and the spec rules", SetupValidate},
       {"new", "Create a spec from a template under the next free id", SetupNew},
       {"status", "Specs by state, with errors, and where the journal is", SetupStatus},
@@ -13,16 +22,27 @@ const std::vector<Command>& Commands() {
       {"events", "The event log of every spec, in order; --follow keeps printing", SetupEvents},
       {"reconcile", "Bring journal and files into line once, then exit", SetupReconcile},
       {"failures", "Recorded failures most like a description", SetupFailures},
-      {"service", "Install, remove or inspect the systemd user unit running specd watch", SetupService},
-      {"hooks", "Install, remove or show specd's git hooks", SetupHooks},
-      {"hook", "Run as a git hook: check staged specs, journal what git brought in", SetupHook},
-      {"gates", "Run the gates on a spec's submitted work as it would land on the target branch", SetupGates},
+      {"service", "Install, remove or inspect the systemd user unit running specd watch", GIT(SetupService)},
+      {"hooks", "Install, remove or show specd's git hooks", GIT(SetupHooks)},
+      {"hook", "Run as a git hook: check staged specs, journal what git brought in", GIT(SetupHook)},
+      {"gates", "Run the gates on a spec's submitted work as it would land on the target branch",
+       GIT(SetupGates)},
       {"merge", "Land reviewed specs on the target branch, one squash commit each, in review order",
-       SetupMerge},
+       GIT(SetupMerge)},
       {"config", "The repository's settings (.agents/specd.yaml) and where each came from", SetupConfig},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };
   return commands;
 }
+
+#ifdef SPECD_FRONT
+bool IsFront() {
+  return true;
+}
+#else
+bool IsFront() {
+  return false;
+}
+#endif
 
 }  // namespace specd::cli

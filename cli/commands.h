@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <map>
+#include <string_view>
 
 namespace specd::cli {
 
@@ -13,7 +14,7 @@ using Run = std::function<int()>;  // returns the process exit code
 struct Command {
   const char* name;
   const char* help;
-  Run (*setup)(CLI::App* sub);
+  Run (*setup)(CLI::App* sub);  // null in specd for a command specd-git runs (hand_over.h)
 };
 
 Run SetupValidate(CLI::App* sub);
@@ -36,9 +37,13 @@ Run SetupHooks(CLI::App* sub);  // cmd_hooks.cc: install|uninstall|status
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 // next, claim, heartbeat, release, fail, submit (cmd_tasks.cc).
 void SetupTaskVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
+bool IsTaskVerb(std::string_view name);  // specd hands these over to specd-git
 
 // All commands, in the order `specd --help` lists them.
 const std::vector<Command>& Commands();
+
+// True in specd, false in specd-git (hand_over.h).
+bool IsFront();
 
 // Exit codes shared by every command.
 constexpr int kExitOk = 0;

@@ -13,9 +13,6 @@
 #include "cli/printable.h"
 #include "engine/repo.h"
 #include "engine/settings.h"
-#include "pipeline/git_repo.h"
-#include "pipeline/git_workspace.h"
-#include "pipeline/landed.h"
 
 namespace specd::cli {
 
@@ -79,40 +76,6 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOpt
   ctx->journal = std::move(*journal);
   ctx->engine = std::make_unique<SpecEngine>(Env::Default(), ctx->journal.get(), ctx->root, engine_options);
   return ctx;
-}
-
-std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char* verb) {
-  std::optional<std::string> root = FindRoot(options);
-  if (!root) return nullptr;
-  Result<RepoSettings> settings = LoadRepoSettings(*root);
-  if (!settings.ok()) {
-    PrintLine(stderr, std::string("specd ") + verb + ": the settings are not usable:");
-    std::fputs(Printable(settings.error().message, true).c_str(), stderr);
-    return nullptr;
-  }
-  EngineOptions engine_options;
-  engine_options.lease_ttl_ms = settings->lease_ttl_seconds * 1000;
-  engine_options.max_attempts = settings->max_attempts;
-  std::unique_ptr<Context> ctx = OpenContext(options, engine_options);
-  if (!ctx) return nullptr;
-  if (Status s = AddGit(ctx.get(), *settings); !s.ok()) {
-    PrintLine(stderr, std::string("specd ") + verb + ": " + s.error().message);
-    return nullptr;
-  }
-  return ctx;
-}
-
-Status AddGit(Context* ctx, const RepoSettings& settings) {
-  if (!fs::exists(fs::symlink_status(ctx->root + "/.git"))) return Status::Ok();
-  Result<std::unique_ptr<pipeline::GitWorkspace>> ws =
-      pipeline::GitWorkspace::Open(ctx->root, settings.target_branch);
-  if (!ws.ok()) return ws.error();
-  pipeline::GitWorkspace* git = ws->get();
-  ctx->workspace = std::move(*ws);
-  ctx->engine->SetWorkspace(git);
-  ctx->landed = std::make_unique<pipeline::LandedFacts>(&git->repo(), [git] { return git->Branch(); });
-  ctx->engine->AddFactSource(ctx->landed.get());
-  return Status::Ok();
 }
 
 namespace {
@@ -182,22 +145,6 @@ std::unique_ptr<Context> OpenForLooking(const RepoOptions& options, const char* 
   ctx->journal = std::move(*journal);
   ctx->engine = std::make_unique<SpecEngine>(Env::Default(), ctx->journal.get(), ctx->root);
   return reconcile && !read_only ? Reconcile(std::move(ctx), verb) : std::move(ctx);
-}
-
-Result<RepoSettings> LoadSettings(const std::string& root) {
-  Result<RepoSettings> settings = LoadRepoSettings(root);
-  if (!settings.ok() || settings->target_branch) return settings;
-  std::string& origin = settings->origin["targetBranch"];
-  Result<std::unique_ptr<pipeline::GitRepo>> git = pipeline::GitRepo::Open(root, false);
-  if (!git.ok()) {
-    origin = "no git repository";
-    return settings;
-  }
-  Result<std::optional<std::string>> branch = (*git)->HeadBranch();
-  if (!branch.ok()) return branch.error();
-  settings->target_branch = *branch;
-  origin = *branch ? "HEAD" : "HEAD is detached";
-  return settings;
 }
 
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json) {

@@ -58,13 +58,16 @@ std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOpt
 // (.agents/specd.yaml: the lease TTL, the attempts) in the engine's options,
 // and, in a git repository, the workspace that makes bases and checks diffs
 // against the target branch. Prints the reason and returns nullptr when the
-// settings are invalid or the target branch cannot be known.
+// settings are invalid or the target branch cannot be known. In specd, which
+// has no git (hand_over.h), it hands the command over to specd-git: call it
+// before reading standard input or printing anything.
 std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char* verb);
 
 // In a git repository: the workspace (bases, diffs, candidates on the
 // settings' target branch) and the fact that a reviewed spec's squash commit
 // has landed there (pipeline/landed.h), so a pass completes it. Nothing in
-// a folder that is not a git repository.
+// a folder that is not a git repository. In specd, a git repository hands the
+// command over to specd-git, as OpenTaskContext does.
 Status AddGit(Context* ctx, const RepoSettings& settings);
 
 // For the commands that only look (status, show, log, events, failures):
@@ -84,7 +87,8 @@ inline std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const
 // The repository's settings (.agents/specd.yaml, LoadRepoSettings) with
 // targetBranch resolved: when the file does not set it, the branch HEAD names
 // (origin "HEAD"); nullopt when HEAD is detached or there is no git
-// repository (the origin says which).
+// repository (the origin says which). In specd, the branch HEAD names is
+// found by handing the command over to specd-git, as OpenTaskContext does.
 Result<RepoSettings> LoadSettings(const std::string& root);
 
 // Adds --repo (and --json when `json`) to a subcommand.

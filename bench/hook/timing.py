@@ -18,6 +18,8 @@ import time
 
 HOOK_TARGET_MS = 20.0
 AJV_RATIO_TARGET = 10.0
+HOOK_COMMIT_TARGET = 1.0  # issue 17: hook <= git commit --no-verify of the same change
+VERSION_TARGET = 2.0  # issue 17: specd --version <= 2x git --version
 
 
 def timed(argv, env=None, cwd=None):
@@ -49,11 +51,11 @@ def main():
     for f in changed:
         ajv_argv += ["-d", f]
 
-    def commit(hooks_path):
-        return ["git", "-c", f"core.hooksPath={hooks_path}", "commit", "-q", "-m", "bench"]
+    def commit(hooks_path, *flags):
+        return ["git", "-c", f"core.hooksPath={hooks_path}", "commit", *flags, "-q", "-m", "bench"]
 
-    def run_commit(name, hooks_path):
-        wall, proc = timed(commit(hooks_path), env, a.repo)
+    def run_commit(name, hooks_path, *flags):
+        wall, proc = timed(commit(hooks_path, *flags), env, a.repo)
         if proc.returncode != 0:
             fail(name, proc)
         undo = subprocess.run(["git", "reset", "-q", "--soft", "HEAD~1"], cwd=a.repo, capture_output=True)
@@ -74,11 +76,20 @@ def main():
             fail("ajv", proc)
         return wall
 
+    def run_version(argv):
+        wall, proc = timed(argv, env)
+        if proc.returncode != 0 or not proc.stdout:
+            fail(" ".join(argv), proc)
+        return wall
+
     commands = {
         "hook": run_hook,
         "ajv": run_ajv,
         "commit": lambda: run_commit("git commit (no hook)", "/dev/null"),
         "commit+hook": lambda: run_commit("git commit (specd hook)", a.hooks),
+        "no-verify": lambda: run_commit("git commit --no-verify", a.hooks, "--no-verify"),
+        "specd-version": lambda: run_version([a.specd, "--version"]),
+        "git-version": lambda: run_version(["git", "--version"]),
     }
     for fn in commands.values():  # warm-up: page cache, node's compile cache
         fn()
@@ -91,7 +102,9 @@ def main():
     print(f"bench/hook: {a.changed} changed specs staged in a repository of {a.count}; "
           f"{a.runs} interleaved rounds, medians (ms)")
     for k, label in (("hook", "specd hook pre-commit"), ("ajv", "ajv-cli 5, same files"),
-                     ("commit", "git commit, no hook"), ("commit+hook", "git commit, specd hook")):
+                     ("commit", "git commit, no hook"), ("commit+hook", "git commit, specd hook"),
+                     ("no-verify", "git commit --no-verify"), ("specd-version", "specd --version"),
+                     ("git-version", "git --version")):
         v = samples[k]
         print(f"  {label:<24} {med[k]:8.2f}   (min {min(v):.2f}, max {max(v):.2f})")
     in_commit = med["commit+hook"] - med["commit"]
@@ -99,11 +112,21 @@ def main():
     print(f"  hook time inside a commit (commit+hook - commit): {in_commit:.2f}")
     ok_time = med["hook"] <= HOOK_TARGET_MS and in_commit <= HOOK_TARGET_MS
     ok_ratio = ratio >= AJV_RATIO_TARGET
+    hook_commit = med["hook"] / med["no-verify"]
+    version = med["specd-version"] / med["git-version"]
+    print(f"  ratios: hook / git commit --no-verify {hook_commit:.2f}, "
+          f"specd --version / git --version {version:.2f}")
+    ok_commit = hook_commit <= HOOK_COMMIT_TARGET
+    ok_version = version <= VERSION_TARGET
     print(f"  target hook <= {HOOK_TARGET_MS:.0f} ms: {'PASS' if ok_time else 'MISSED'} "
           f"({med['hook']:.2f} ms alone, {in_commit:.2f} ms inside git commit)")
     print(f"  target hook <= ajv/{AJV_RATIO_TARGET:.0f}: {'PASS' if ok_ratio else 'MISSED'} "
           f"(ajv takes {ratio:.1f}x the hook's time)")
-    return 0 if ok_time and ok_ratio else 1
+    print(f"  target hook <= {HOOK_COMMIT_TARGET:.1f}x git commit --no-verify: "
+          f"{'PASS' if ok_commit else 'MISSED'} ({hook_commit:.2f}x)")
+    print(f"  target specd --version <= {VERSION_TARGET:.0f}x git --version: "
+          f"{'PASS' if ok_version else 'MISSED'} ({version:.2f}x)")
+    return 0 if ok_time and ok_ratio and ok_commit and ok_version else 1
 
 
 if __name__ == "__main__":
