@@ -62,6 +62,7 @@ int RunGates(const GatesArgs& args) {
   pipeline::SpecGatesOptions options;
   options.out = out_for(args);
   options.if_needed = args.if_needed;
+  options.stop = StopOnSignals();
   Result<pipeline::SpecGatesReport> r =
       pipeline::RunSpecGates(*ctx->engine, *ctx->journal, *workspace, record, options);
   if (!r.ok()) return Fail(r.error().message);

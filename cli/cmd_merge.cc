@@ -57,6 +57,7 @@ int RunMerge(const MergeArgs& args) {
   int exit_code = kExitOk;
   pipeline::MergeOptions options;
   options.out = out;
+  options.stop = StopOnSignals();
   for (const std::string& id : ids) {
     Result<pipeline::MergeReport> r =
         pipeline::MergeSpec(*ctx->engine, *ctx->journal, *workspace, id, options);

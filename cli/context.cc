@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,24 @@
 #include "engine/settings.h"
 
 namespace specd::cli {
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+extern "C" void RequestStop(int) {
+  stop_requested = 1;
+}
+
+}  // namespace
+
+const volatile std::sig_atomic_t* StopOnSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = RequestStop;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  return &stop_requested;
+}
 
 void EventLines::OnEvent(const EngineEvent& e) {
   if (out_) PrintLine(out_, DescribeEvent(e));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -90,6 +91,13 @@ inline std::unique_ptr<Context> OpenReconciled(const RepoOptions& options, const
 // repository (the origin says which). In specd, the branch HEAD names is
 // found by handing the command over to specd-git, as OpenTaskContext does.
 Result<RepoSettings> LoadSettings(const std::string& root);
+
+// SIGTERM, SIGINT and SIGHUP set the flag returned, through a handler
+// without SA_RESTART (a wait returns EINTR and looks at it): what a long
+// command (specd gates, specd merge) hands down, so a gate it runs is killed
+// with it (the gate runs in a session of its own, out of reach of the
+// signal sent to the command's group).
+const volatile std::sig_atomic_t* StopOnSignals();
 
 // Adds --repo (and --json when `json`) to a subcommand.
 void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);

@@ -16,7 +16,9 @@ namespace specd::cli {
 
 namespace {
 
-constexpr auto kKillGrace = std::chrono::seconds(10);
+// Longer than a gate's own grace (10 s): a `specd gates` child told to stop
+// first takes its gate down, SIGKILL included.
+constexpr auto kKillGrace = std::chrono::seconds(15);
 
 }  // namespace
 

@@ -281,6 +281,7 @@ class GateRun {
     r.duration_ms = NowMs() - started;
     return r;
   }
+  bool stopped() const { return stopped_; }
 
  private:
   // Until the shell exits, runs past its timeout or is found blocked.
@@ -289,6 +290,12 @@ class GateRun {
     std::optional<std::vector<ProcSample>> sample;
     int64_t sampled_at = 0;
     while (!ReapNoHang()) {
+      if (options_.stop && *options_.stop) {
+        why_ = "stopped";
+        killed_ = GateOutcome::kFail;
+        stopped_ = true;
+        return;
+      }
       const int64_t now = NowMs();
       if (now - started >= gate_.timeout_ms) {
         why_ = "ran past its " + Seconds(gate_.timeout_ms) + " s timeout";
@@ -421,6 +428,7 @@ class GateRun {
   bool eof_ = false, reaped_ = false;
   std::optional<int> status_;
   std::optional<GateOutcome> killed_;
+  bool stopped_ = false;  // options_.stop was set: the gate was killed for it
   std::string why_;
 };
 
@@ -435,8 +443,13 @@ Result<GateResult> RunGate(const GateCommand& gate, const GateRunOptions& option
     ::close(*log);
     return spawned.error();
   }
-  GateResult result = GateRun(gate, options, *spawned, *log).Run(started);
+  GateRun run(gate, options, *spawned, *log);
+  GateResult result = run.Run(started);
   ::close(*log);
+  if (run.stopped()) {
+    return Error{"gate " + gate.name + " was stopped (its processes killed): specd was asked to stop",
+                 ErrorCode::kBusy};
+  }
   return result;
 }
 

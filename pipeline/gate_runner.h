@@ -14,6 +14,7 @@
 // when RunGate returns, no process of the gate is left and the shell is reaped.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -39,6 +40,10 @@ struct GateRunOptions {
   std::vector<std::pair<std::string, std::string>> env;  // added: SPECD_SPEC, SPECD_TRACE...
   int stream_fd = -1;              // >= 0: every output line also written here as "[name] line"
   int64_t kill_grace_ms = 10'000;  // SIGTERM to the group, SIGKILL after this
+  // Set (non-zero) by a signal handler when the caller is asked to stop:
+  // the gate's group is killed as on a timeout, and RunGate returns kBusy
+  // ("stopped"), not an outcome: the work is not to blame.
+  const volatile std::sig_atomic_t* stop = nullptr;
 };
 
 struct GateResult {

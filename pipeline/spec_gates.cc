@@ -81,6 +81,7 @@ Result<SpecGatesReport> RunSpecGates(SpecEngine& engine, Journal& journal, GitWo
     run.log_path = logs + "/" + g.name + ".log";
     run.env = {{"SPECD_SPEC", id}, {"SPECD_TRACE", record.trace_id}};
     run.stream_fd = ::fileno(out);
+    run.stop = options.stop;
     std::fflush(out);
     Result<GateResult> r = RunGate(CommandOf(g), run);
     if (!r.ok()) return Error{"gate " + g.name + ": " + r.error().message, r.error().code};

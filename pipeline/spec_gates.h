@@ -11,6 +11,7 @@
 // (through those commands) all run gates here.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -42,6 +43,7 @@ struct SpecGatesReport {
 struct SpecGatesOptions {
   std::FILE* out = stdout;  // progress lines and the gates' prefixed output
   bool if_needed = false;   // nothing runs when every gate already passed on this candidate
+  const volatile std::sig_atomic_t* stop = nullptr;  // GateRunOptions::stop: asked to stop, kBusy
 };
 
 // Runs the gates of spec `record` (diff-submitted or reviewed; the caller

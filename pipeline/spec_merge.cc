@@ -189,6 +189,7 @@ class Merger {
       SpecGatesOptions gates;
       gates.out = options_.out;
       gates.if_needed = true;
+      gates.stop = options_.stop;
       Result<SpecGatesReport> g = RunSpecGates(engine_, journal_, ws_, **rec, gates);
       if (!g.ok() && g.error().code != ErrorCode::kConflict) return g.error();
       std::string tip;

@@ -18,6 +18,7 @@
 // spec whose commit is on the branch, and merge finishes the rest.
 #pragma once
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ struct MergeReport {
 struct MergeOptions {
   std::FILE* out = stdout;
   int max_regates = 3;
+  const volatile std::sig_atomic_t* stop = nullptr;  // handed to the gates (SpecGatesOptions::stop)
 };
 
 Result<MergeReport> MergeSpec(SpecEngine& engine, Journal& journal, GitWorkspace& workspace,

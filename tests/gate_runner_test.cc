@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pipeline/proc_watch.h"
@@ -193,6 +196,28 @@ TEST_F(GateRunnerTest, ChildrenThatOutliveTheShellAreKilled) {
   lines >> sid >> in_session >> escaped;
   ASSERT_GT(escaped, 0) << Log();
   EXPECT_THAT(Survivors(sid, {in_session, escaped}), ::testing::IsEmpty());
+}
+
+// The caller asked to stop (specd watch stopping its `specd gates` child):
+// the gate's whole session is killed and RunGate says so, with no outcome to
+// blame the work for.
+TEST_F(GateRunnerTest, AStopRequestKillsTheGateAndIsNotAnOutcome) {
+  static volatile std::sig_atomic_t stop = 0;
+  stop = 0;
+  options_.stop = &stop;
+  std::thread asker([&] {
+    for (int i = 0; i < 6000 && !std::filesystem::exists(dir_ / "started"); ++i) ::usleep(10'000);
+    stop = 1;
+  });
+  GateCommand gate{"unit", "echo $$; touch started; sleep 30", 60'000, 60'000};
+  Result<GateResult> r = RunGate(gate, options_);
+  asker.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBusy);
+  EXPECT_EQ(r.error().message, "gate unit was stopped (its processes killed): specd was asked to stop");
+  const pid_t sid = FirstNumber(Log());
+  ASSERT_GT(sid, 0) << Log();
+  EXPECT_THAT(Survivors(sid), ::testing::IsEmpty());
 }
 
 TEST_F(GateRunnerTest, StdinIsDevNull) {

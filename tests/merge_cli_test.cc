@@ -198,6 +198,31 @@ TEST_F(MergeCliTest, TheWatcherRunsTheGatesAndMergesByItself) {
   EXPECT_EQ(w.Count(std::string(kId) + ": in-progress -> diff-submitted"), 1u) << w.output();
 }
 
+// `specd gates` asked to stop (SIGTERM, as specd watch stops its child, or
+// Ctrl-C) takes its gate down with it, although the gate runs in a session
+// of its own; the work is not sent back for it.
+TEST_F(MergeCliTest, StoppingSpecdGatesStopsTheGateItRuns) {
+  TempDir gate_io("specd-gate");
+  const std::string pid_file = gate_io / "pid";
+  Start(Task(1, "src/a.c"), "gates:\n  - name: slow\n    run: echo $$ > " + pid_file + "; sleep 30\n");
+  Submit("TASK-001", "src/a.c", kNewA);
+  WatchProcess gates(SPECD_BINARY, {"gates", kId, "--repo", repo_.path()});
+  gates.WaitForLine("candidate ");
+  for (int i = 0; i < 6000 && ReadAll(pid_file).empty(); ++i) ::usleep(10'000);
+  const std::string pid = ReadAll(pid_file).substr(0, ReadAll(pid_file).find('\n'));
+  ASSERT_FALSE(pid.empty());
+  ASSERT_TRUE(fs::exists("/proc/" + pid));
+  gates.Signal(SIGTERM);
+  EXPECT_EQ(gates.Wait(), 2) << gates.output();
+  EXPECT_NE(gates.output().find("gate slow was stopped (its processes killed): specd was asked to stop"),
+            std::string::npos)
+      << gates.output();
+  const std::string stat = ReadAll("/proc/" + pid + "/stat");  // gone, or a zombie waiting for init
+  EXPECT_TRUE(stat.empty() || stat.find(") Z ") != std::string::npos) << stat;
+  EXPECT_EQ(Status(), "diff-submitted");
+  EXPECT_EQ(GitOut({"worktree", "list", "--porcelain"}).find("specd/worktrees"), std::string::npos);
+}
+
 // A SIGKILL at each step: before the commit object, before the ref moves,
 // right after it moved (the checkout not updated), after the squash landed
 // (nothing journaled). Each leaves no commit or the whole commit; reconcile
