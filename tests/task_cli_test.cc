@@ -109,7 +109,9 @@ TEST_F(TaskCliTest, ABadDiffIsRefusedWithItsReasonAndNothingIsStored) {
 }
 
 TEST_F(TaskCliTest, AStoppedWorkerIsFencedOffWhenItComesBack) {
-  Start(Task(1, "src/a.c"), "lease:\n  ttlSeconds: 3\n  heartbeatSeconds: 1\n");
+  // The TTL leaves B's lease alive while A's two late commands and B's
+  // submit run, even in a sanitizer build where each start is slow.
+  Start(Task(1, "src/a.c"), "lease:\n  ttlSeconds: 6\n  heartbeatSeconds: 2\n");
   // Worker A: claims, is stopped (SIGSTOP) past the TTL, then tries its
   // heartbeat and its submit.
   const std::string patch_file = repo_ / "../a.patch";
@@ -131,7 +133,7 @@ TEST_F(TaskCliTest, AStoppedWorkerIsFencedOffWhenItComesBack) {
   int status = 0;
   ASSERT_EQ(::waitpid(a, &status, WUNTRACED), a);
   ASSERT_TRUE(WIFSTOPPED(status));
-  std::this_thread::sleep_for(std::chrono::milliseconds(3300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(6300));
   nlohmann::json b = Claim({"claim", kId, "TASK-001", "--worker", "B", "--json"});
   EXPECT_EQ(b["epoch"], 3);  // epoch 1 expired (raised to 2), B's is above both
   const std::string after_b = File();
