@@ -81,11 +81,9 @@ bool GitManager::Look() {
     PrintLine(stderr, "specd watch: the git manager cannot read the journal: " + journal.error().message);
     return true;
   }
-  Result<std::vector<SpecRecord>> specs = (*journal)->ListSpecs();
-  if (!specs.ok()) return true;
-  for (const SpecRecord& s : *specs) {
-    if (s.status == "diff-submitted") RunChild({"gates", s.id, "--if-needed", "--no-events"});
-  }
+  Result<std::vector<std::string>> submitted = (*journal)->SpecIdsIn("diff-submitted");
+  if (!submitted.ok()) return true;
+  for (const std::string& id : *submitted) RunChild({"gates", id, "--if-needed", "--no-events"});
   Result<std::vector<std::string>> queue = pipeline::MergeQueue(**journal);
   if (!queue.ok() || queue->empty()) return false;
   return RunChild({"merge", "--no-events"}) != 0;

@@ -79,13 +79,13 @@ Result<std::string> ReviewedBy(Journal& journal, const std::string& id) {
 // its commit is on the target already (the engine then completes it).
 Result<SpecRecord> Current(SpecEngine& engine, Journal& journal, const std::string& id) {
   if (Result<PassReport> pass = engine.ReconcileSpec(id); !pass.ok()) return pass.error();
-  Result<std::optional<SpecRecord>> now = journal.GetSpec(id);
-  if (!now.ok()) return now.error();
-  if (*now && (*now)->status == "reviewed") {
-    if (Result<PassReport> again = engine.LookAgain(id); !again.ok()) return again.error();
-  }
   Result<std::optional<SpecRecord>> rec = journal.GetSpec(id);
   if (!rec.ok()) return rec.error();
+  if (*rec && (*rec)->status == "reviewed") {
+    if (Result<PassReport> again = engine.LookAgain(id); !again.ok()) return again.error();
+    rec = journal.GetSpec(id);  // completed, when its commit has landed
+    if (!rec.ok()) return rec.error();
+  }
   if (!*rec || (*rec)->removed) {
     return Error{"no spec " + id + " in " + engine.repo_root() + "/.agents/specs/", ErrorCode::kNotFound};
   }
