@@ -138,12 +138,19 @@ Result<bool> WatchService::Step(bool block) {
   now = Now();
   rescan_kind_.clear();
   if (n > 0 && (fds[0].revents & POLLIN)) ReadSignals();
+  if (stopping_) return false;
   if ((n > 0 && (fds[1].revents & POLLIN)) || now >= next_poll_) {
     if (watcher_->fd() < 0) next_poll_ = now + watcher_->interval_ms();
     if (Status s = ReadEvents(now); !s.ok()) return s.error();
   }
   // Before anything is journaled: still the same repository and journal?
   if (Status s = CheckIdentity(); !s.ok()) return s.error();
+  // Asked to stop: nothing new is begun (a burst's pass could outlast the
+  // service manager's patience). Looking again after reading the events
+  // means no file written after the signal is judged; what is left is judged
+  // at the next start, which compares every file with what the journal saw.
+  ReadSignals();
+  if (stopping_) return false;
   if (gate_.busy() && now >= next_git_check_) {
     // An event missed (a polling backend, an overflow) cannot keep it busy
     // forever. What the backend has queued goes first: it happened before.
