@@ -28,9 +28,11 @@ constexpr std::string_view kBranchPrefix = "refs/heads/specd/";
 // across threads and processes: an flock on <common>/specd/worktrees.lock
 // (each Take opens the file anew, so two threads exclude each other too),
 // released by the kernel if the process dies. Without it, libgit2 1.5 races
-// with itself: git_worktree_add's "is the branch checked out" scan reads
-// other worktrees' half-written entries and refuses ("reference is already
-// checked out"), and one branch's reflog folder is made while another
+// with itself: git_worktree_add's "is the branch checked out" scan counts an
+// entry it lists but then cannot read (one being pruned right now) as
+// holding the branch (an operator precedence slip in
+// git_repository_foreach_worktree) and refuses, "reference is already
+// checked out"; and one branch's reflog folder is made while another
 // branch's delete removes the same, empty, parent.
 class WorktreesLock {
  public:
@@ -180,18 +182,23 @@ Result<TaskWorktree> AddTaskWorktree(GitRepo& repo, const std::string& spec, con
     fs::create_directories(dir, ec);
     if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
   }
-  git_reference* ref = nullptr;
-  if (git_branch_create(&ref, raw, wt.branch.c_str(), commit->get(), /*force=*/0) != 0) {
-    return GitError("cannot create the branch " + wt.branch + " for the task worktree");
-  }
-  std::unique_ptr<git_reference, GitFree> owned(ref);
-  git_worktree_add_options opts = GIT_WORKTREE_ADD_OPTIONS_INIT;
-  opts.ref = ref;
+  // Someone else's worktree entry vanishing under libgit2 1.5's "is the
+  // branch checked out" scan (a candidate worktree, the user's `git
+  // worktree remove`: neither takes our lock) makes it answer yes, for a
+  // branch made a moment ago; it is asked again, a few times.
   git_worktree* added = nullptr;
-  if (git_worktree_add(&added, raw, AdminName(wt).c_str(), wt.path.c_str(), &opts) != 0) {
+  for (int attempt = 1;; ++attempt) {
+    git_reference* ref = nullptr;
+    if (git_branch_create(&ref, raw, wt.branch.c_str(), commit->get(), /*force=*/0) != 0) {
+      return GitError("cannot create the branch " + wt.branch + " for the task worktree");
+    }
+    std::unique_ptr<git_reference, GitFree> owned(ref);
+    git_worktree_add_options opts = GIT_WORKTREE_ADD_OPTIONS_INIT;
+    opts.ref = ref;
+    if (git_worktree_add(&added, raw, AdminName(wt).c_str(), wt.path.c_str(), &opts) == 0) break;
     Error e = GitError("cannot add the task worktree " + wt.path);
     RemovePieces(raw, repo, wt);  // what git_worktree_add made before it failed
-    return e;
+    if (attempt == 3 || !e.message.ends_with(": reference is already checked out")) return e;
   }
   git_worktree_free(added);
   return wt;

@@ -261,10 +261,31 @@ TEST_F(TaskWorktreeTest, RefusesIdsThatAreNotIdsAndBasesTheRepositoryLacks) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(r.error().message, "base aaaaaaa is not in the repository");
+  Result<std::string> patch = WorktreePatch(*git_, TaskWorktree{kSpec, "TASK-1", 1, "", "", base_});
+  ASSERT_FALSE(patch.ok());
+  EXPECT_EQ(patch.error().code, ErrorCode::kNotFound) << patch.error().message;
   Status s = RemoveTaskWorktree(*git_, TaskWorktree{"..", "..", 0});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ErrorCode::kInvalid);
   EXPECT_FALSE(fs::exists(Common() + "/worktrees"));
+}
+
+// git names a worktree's entry after its folder: a user's worktree in a
+// folder named like ours owns that entry, and it is left alone.
+TEST_F(TaskWorktreeTest, AUsersWorktreeHoldingTheEntrysNameIsNeverTaken) {
+  TempDir elsewhere("specd-user-wt");
+  const std::string user = elsewhere / "spec-2026-11-29-001-TASK-009-1";
+  GitOut({"worktree", "add", "-q", "--detach", user, base_});
+  Write(user + "/mine.txt", "the user's\n");
+  Result<TaskWorktree> r = AddTaskWorktree(*git_, kSpec, "TASK-009", 1, base_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(r.error().message, "git's worktree entry " + Common() +
+                                   "/worktrees/spec-2026-11-29-001-TASK-009-1 is for " + user + ", not " +
+                                   Common() + "/specd/worktrees/spec-2026-11-29-001-TASK-009-1");
+  EXPECT_EQ(ReadAll(user + "/mine.txt"), "the user's\n");
+  EXPECT_EQ(Rev("HEAD", user), base_);
+  EXPECT_NE(GitOut({"worktree", "list"}).find(user), std::string::npos);
 }
 
 TEST_F(TaskWorktreeTest, PruneRemovesOnlyDeadTaskWorktreesAndOrphanBranches) {
