@@ -132,7 +132,8 @@ class TableView : public pipeline::WorkerView {
     std::string last;
   };
   static int64_t Now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
   void Clear() {
@@ -164,7 +165,8 @@ class TableView : public pipeline::WorkerView {
 
 std::string DefaultName() {
   char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "worker");
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "worker");
   return std::string(host) + "-" + std::to_string(::getpid());
 }
 

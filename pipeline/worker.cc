@@ -152,9 +152,8 @@ class Slot {
       shared_.cv.notify_all();
       return false;
     }
-    shared_.cv.wait_for(l, std::chrono::milliseconds(wait_ms), [&] {
-      return shared_.generation != seen || shared_.done || shared_.Stopping();
-    });
+    shared_.cv.wait_for(l, std::chrono::milliseconds(wait_ms),
+                        [&] { return shared_.generation != seen || shared_.done || shared_.Stopping(); });
     return !shared_.done && !shared_.Stopping();
   }
 
@@ -177,7 +176,8 @@ class Slot {
   }
 
   // The files the agent is given; the spec as it is now, read-only.
-  Result<std::vector<std::pair<std::string, std::string>>> Prepare(const TaskReply& reply, const std::string& stem) {
+  Result<std::vector<std::pair<std::string, std::string>>> Prepare(const TaskReply& reply,
+                                                                   const std::string& stem) {
     const LeaseRecord& lease = reply.lease;
     std::error_code ec;
     fs::create_directories(fs::path(stem).parent_path(), ec);
@@ -199,10 +199,12 @@ class Slot {
         parts_.journal->SearchFailures(reply.title + " " + last_reason, kSimilarFailures);
     if (!found.ok()) return found.error();
     for (const FailureRecord& f : *found) {
-      similar += FormatTimestamp(f.at_ms) + "  " + f.spec_id + (f.task_id.empty() ? "" : " " + f.task_id) + "\n";
+      similar +=
+          FormatTimestamp(f.at_ms) + "  " + f.spec_id + (f.task_id.empty() ? "" : " " + f.task_id) + "\n";
       similar += "  " + f.summary + "\n";
       std::string details = f.details;
-      for (size_t at = 0; (at = details.find('\n', at)) != std::string::npos && at + 1 < details.size(); at += 5) {
+      for (size_t at = 0; (at = details.find('\n', at)) != std::string::npos && at + 1 < details.size();
+           at += 5) {
         details.replace(at, 1, "\n    ");
       }
       if (!details.empty()) similar += "    " + details + (details.back() == '\n' ? "" : "\n");
@@ -233,11 +235,12 @@ class Slot {
     Count(&WorkerStats::claimed);
     Emit(WorkerEvent::Kind::kClaimed, lease, reply.title);
     if (shared_.Stopping()) return Release(lease, "the worker was stopped");
-    const std::string stem = parts_.git->common_dir() + "/specd/logs/" + lease.spec_id + "/" + lease.task_id + "/" +
-                             std::to_string(lease.epoch);
+    const std::string stem = parts_.git->common_dir() + "/specd/logs/" + lease.spec_id + "/" + lease.task_id +
+                             "/" + std::to_string(lease.epoch);
     Result<std::vector<std::pair<std::string, std::string>>> env = Prepare(reply, stem);
     if (!env.ok()) return GiveUp(lease, "cannot prepare the attempt: " + env.error().message);
-    Result<TaskWorktree> wt = AddTaskWorktree(*parts_.git, lease.spec_id, lease.task_id, lease.epoch, lease.base);
+    Result<TaskWorktree> wt =
+        AddTaskWorktree(*parts_.git, lease.spec_id, lease.task_id, lease.epoch, lease.base);
     if (!wt.ok()) return GiveUp(lease, "cannot make the task's worktree: " + wt.error().message);
     env->push_back({"SPECD_WORKTREE", wt->path});
     Run(lease, *wt, stem + ".log", std::move(*env));
@@ -251,7 +254,8 @@ class Slot {
     volatile std::sig_atomic_t stop = 0;
     std::string lost;
     int64_t next_beat = WallMs() + options_.heartbeat_ms;
-    GateCommand command{lease.spec_id + "/" + lease.task_id, options_.exec, options_.timeout_ms, options_.quiet_ms};
+    GateCommand command{lease.spec_id + "/" + lease.task_id, options_.exec, options_.timeout_ms,
+                        options_.quiet_ms};
     GateRunOptions run;
     run.workdir = wt.path;
     run.log_path = log;
@@ -356,8 +360,8 @@ class JournalWatch {
     if (fd_ < 0) return Error{std::string("inotify_init1: ") + std::strerror(errno)};
     const fs::path p(journal_path);
     name_ = p.filename().string();
-    if (::inotify_add_watch(fd_, p.parent_path().c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) <
-        0) {
+    if (::inotify_add_watch(fd_, p.parent_path().c_str(),
+                            IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
       return Error{"cannot watch " + p.parent_path().string() + ": " + std::strerror(errno)};
     }
     return Status::Ok();
@@ -435,7 +439,8 @@ Result<WorkerStats> RunWorker(const WorkerOptions& options, const OpenWorkerSlot
   for (int k = 1; k <= options.workers; ++k) {
     Result<WorkerSlot> parts = open();
     if (!parts.ok()) return parts.error();
-    if (!parts->git) return Error{"specd worker needs a git repository (each task is worked on in a worktree)"};
+    if (!parts->git)
+      return Error{"specd worker needs a git repository (each task is worked on in a worktree)"};
     if (k == 1) {
       journal_path = parts->journal->path();
       Result<std::vector<std::string>> pruned = PruneDeadWorktrees(*parts->git, *parts->journal);

@@ -27,11 +27,11 @@
 namespace specd::pipeline {
 
 struct WorkerOptions {
-  std::string exec;    // the agent: /bin/sh -c EXEC in the task's worktree
-  int workers = 1;     // slots; slot k claims as NAME (one slot) or NAME.k
-  std::string name;    // the worker's name in leases
-  std::string spec;    // only this spec's tasks ("" any)
-  bool once = false;   // return when nothing is ready and no agent of ours runs
+  std::string exec;   // the agent: /bin/sh -c EXEC in the task's worktree
+  int workers = 1;    // slots; slot k claims as NAME (one slot) or NAME.k
+  std::string name;   // the worker's name in leases
+  std::string spec;   // only this spec's tasks ("" any)
+  bool once = false;  // return when nothing is ready and no agent of ours runs
   int64_t timeout_ms = 3600'000;
   int64_t quiet_ms = 300'000;
   int64_t heartbeat_ms = 20'000;

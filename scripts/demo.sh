@@ -2,9 +2,10 @@
 # Installs what is needed, builds specd, and runs its main job on the demo
 # repository shipped in fixtures/demo: `specd watch` on a scratch copy,
 # while a short scenario plays: a spec created, sent to review by an edit,
-# approved, an illegal edit refused and put back; tasks claimed and diffs
-# submitted by scripted agents; the gates run by the watcher (one fails, the
-# second attempt passes); approved, squash-merged onto master, archived.
+# approved, an illegal edit refused and put back; the tasks done by a
+# scripted agent under `specd worker`, each in a worktree of its own; the
+# gates run by the watcher (one fails, the agent's second attempt passes);
+# approved, squash-merged onto master, archived.
 # The watcher's lines are marked "watch |" and appear as it acts. Ends by
 # itself when standard input is not a terminal; on a terminal the watcher
 # keeps running until you press Enter, so you can edit the specs yourself.
@@ -12,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null  # the same build as scripts/test.sh
+src=$PWD
 export PATH="$PWD/build:$PATH"  # so the commands below read as a user would type them
 
 work=$(mktemp -d)
@@ -81,7 +83,7 @@ echo "\$ (head -c 200 full.yaml; sleep 0.3; tail -c +201 full.yaml) > spec-2026-
 (head -c 200 "$work/full.yaml"; sleep 0.3; tail -c +201 "$work/full.yaml") >"$half"
 wait_for "spec-2026-02-18-002: registered at draft"
 
-step "a planner adds two tasks and commits; workers take them under leases"
+step "a planner adds two tasks and commits"
 mkdir -p src/reports docs
 printf 'def export(rows):\n    raise NotImplementedError\n' >src/reports/export.py
 printf '# Reports\n' >docs/reports.md
@@ -112,34 +114,29 @@ TASKS
 git -c user.name=planner -c user.email=planner@example.com add -A
 git -c user.name=planner -c user.email=planner@example.com commit -q -m "Plan the CSV export"
 echo "\$ git commit -m 'Plan the CSV export'   # the spec with its tasks, and the sources"
-# One attempt at a task: the next ready one claimed by $1, its base checked
-# out in a worktree of the agent's own, the file written, the diff submitted.
-attempt=0
-work_on() {  # worker file content
-  local worker=$1 file=$2 content=$3 claim dir
-  attempt=$((attempt + 1))
-  dir=$work/$worker-$attempt
-  claim=$(specd next --spec "$id" --worker "$worker" --json)
-  field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$claim" "$1"; }
-  echo "\$ specd next --spec $id --worker $worker --json   # $(field task), base $(field base | cut -c1-7)"
-  git worktree add -q --detach "$dir" "$(field base)"
-  printf '%b' "$content" >"$dir/$file"
-  git -C "$dir" diff >"$work/$worker-$attempt.diff"
-  run specd submit "$id" "$(field task)" --lease "$(field lease)" --diff "$work/$worker-$attempt.diff"
+step "alice keeps editing in her checkout while the agents work in worktrees of their own"
+echo "\$ echo 'Export notes: CSV first.' >> README.md"
+echo 'Export notes: CSV first.' >>README.md
+mine() { git rev-parse HEAD; git diff -- README.md src docs; }  # her HEAD and her edits
+before=$(mine)
+# The agent: a script standing in for a coding agent (fixtures/agents/).
+agent=$src/fixtures/agents/demo-reports.sh
+worker() {
+  echo "\$ specd worker --exec fixtures/agents/demo-reports.sh --spec $id --workers 4 --once --name agents"
+  specd worker --exec "$agent" --spec "$id" --workers 4 --once --name agents
 }
-export_py='import csv\n\ndef export(rows, out):\n    csv.writer(out).writerows(rows)\n'
-work_on agent-1 src/reports/export.py "$export_py"
-step "TASK-002 depended on TASK-001: its base already holds that work; agent-2 forgets the signature"
-work_on agent-2 docs/reports.md '# Reports\n\nExport a report as CSV.\n'
+worker
 wait_for "$id: in-progress -> diff-submitted"
+echo "\$ git status --short   # her edit is there; the spec and the diffs are specd's"
+git status --short
+[[ "$(mine)" == "$before" ]] || { echo "the worker changed her checkout" >&2; exit 1; }
 
 step "the watcher runs the gates by itself, on master's tip with both diffs applied: 'documented' fails"
 wait_for "$id: diff-submitted -> in-progress" 600
 run specd failures --like "gate documented"
 
-step "the second attempt: the tasks are claimed again, the documentation fixed"
-work_on agent-1 src/reports/export.py "$export_py"
-work_on agent-2 docs/reports.md '# Reports\n\nExport a report as CSV with `export(rows, out)`.\n'
+step "the second attempt: the agent reads SPECD_SIMILAR_FAILURES and names the signature"
+worker
 wait_for "every gate passed on" 600
 
 step "bob approves (the gates passed on what would land); the watcher merges it: one squash commit"

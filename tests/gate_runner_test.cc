@@ -261,6 +261,37 @@ TEST_F(GateRunnerTest, EveryLineGoesToTheStreamWithThePrefixAndTheLogHasTheBytes
   EXPECT_EQ(streamed, "[unit] one\n[unit] two\n[unit] three\n[unit] \n[unit] four\n[unit] five\n");
 }
 
+TEST_F(GateRunnerTest, EachLineReachesOnLineAsItComesWithoutItsNewline) {
+  std::vector<std::string> lines;
+  options_.on_line = [&](const std::string& line) { lines.push_back(line); };
+  GateResult r =
+      Run("echo one; printf 'two\\nthr'; sleep 0.1; printf 'ee\\n\\n'; echo four >&2; printf five");
+  EXPECT_EQ(r.outcome, GateOutcome::kPass);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", "three", "", "four", "five"}));
+  EXPECT_EQ(Log(), "one\ntwo\nthree\n\nfour\nfive");
+}
+
+// What a worker's heartbeat rides on: on_tick comes while the command runs,
+// and may stop it (a lease lost).
+TEST_F(GateRunnerTest, OnTickComesWhileItRunsAndMayStopIt) {
+  static volatile std::sig_atomic_t stop = 0;
+  stop = 0;
+  options_.stop = &stop;
+  options_.tick_ms = 50;
+  int ticks = 0;
+  options_.on_tick = [&] {
+    if (std::filesystem::exists(dir_ / "started") && ++ticks == 3) stop = 1;
+  };
+  GateCommand gate{"unit", "echo $$; touch started; sleep 30", 60'000, 60'000};
+  Result<GateResult> r = RunGate(gate, options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBusy);
+  EXPECT_EQ(ticks, 3);
+  const pid_t sid = FirstNumber(Log());
+  ASSERT_GT(sid, 0) << Log();
+  EXPECT_THAT(Survivors(sid), ::testing::IsEmpty());
+}
+
 TEST_F(GateRunnerTest, AGateThatCannotStartIsAnError) {
   options_.workdir = dir_ / "missing";
   Result<GateResult> r = RunGate(GateCommand{"unit", "true"}, options_);
