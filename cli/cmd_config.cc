@@ -17,8 +17,26 @@ struct Row {
   std::string name, value, from;
 };
 
+// Where a value came from; a key the file does not set is the default.
+std::string Origin(const RepoSettings& s, const std::string& key) {
+  auto at = s.origin.find(key);
+  return at == s.origin.end() ? "default" : at->second;
+}
+
+std::string Joined(const std::vector<std::string>& people) {
+  std::string out;
+  for (const std::string& p : people) out += (out.empty() ? "" : ", ") + p;
+  return out.empty() ? "(none: no one)" : out;
+}
+
+// Who may do what is shown once the file says anything about it; without
+// it, anyone may, and the listing stays as it was before roles existed.
+bool RolesSet(const RepoSettings& s) {
+  return s.roles || s.origin.count("allowSelfApproval");
+}
+
 std::vector<Row> Rows(const RepoSettings& s) {
-  auto from = [&](const char* key) { return "(" + s.origin.at(key) + ")"; };
+  auto from = [&](const char* key) { return "(" + Origin(s, key) + ")"; };
   std::vector<Row> rows = {
       {"targetBranch", s.target_branch.value_or("(none)"), from("targetBranch")},
       {"lease.ttlSeconds", std::to_string(s.lease_ttl_seconds), from("lease.ttlSeconds")},
@@ -33,6 +51,14 @@ std::vector<Row> Rows(const RepoSettings& s) {
     if (g.quiet_seconds) value += " (quiet " + std::to_string(*g.quiet_seconds) + "s)";
     rows.push_back({i == 0 ? "gates" : "", value, i == 0 ? from("gates") : ""});
   }
+  if (!RolesSet(s)) return rows;
+  if (!s.roles) {
+    rows.push_back({"roles", "(none: anyone may)", from("roles")});
+  } else {
+    rows.push_back({"roles.reviewers", Joined(s.roles->reviewers), from("roles.reviewers")});
+    rows.push_back({"roles.maintainers", Joined(s.roles->maintainers), from("roles.maintainers")});
+  }
+  rows.push_back({"allowSelfApproval", s.allow_self_approval ? "true" : "false", from("allowSelfApproval")});
   return rows;
 }
 
@@ -52,9 +78,8 @@ void PrintText(const RepoSettings& s) {
 
 void PrintJson(const RepoSettings& s) {
   using Json = nlohmann::ordered_json;
-  auto entry = [&](const char* key, Json value) {
-    return Json{{"value", value}, {"from", s.origin.at(key)}};
-  };
+  auto entry = [&](const char* key, Json value) { return Json{{"value", value}, {"from", Origin(s, key)}}; };
+  auto people = [&](const std::vector<std::string>* list) { return list ? Json(*list) : Json(nullptr); };
   Json gates = Json::array();
   for (const RepoSettings::Gate& g : s.gates) {
     Json j = {{"name", g.name}, {"run", g.run}};
@@ -69,6 +94,11 @@ void PrintJson(const RepoSettings& s) {
       {"lease.maxAttempts", entry("lease.maxAttempts", s.max_attempts)},
       {"gates", entry("gates", gates)},
   };
+  if (RolesSet(s)) {
+    out["roles.reviewers"] = entry("roles.reviewers", people(s.roles ? &s.roles->reviewers : nullptr));
+    out["roles.maintainers"] = entry("roles.maintainers", people(s.roles ? &s.roles->maintainers : nullptr));
+    out["allowSelfApproval"] = entry("allowSelfApproval", s.allow_self_approval);
+  }
   std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 

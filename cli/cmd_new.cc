@@ -43,7 +43,7 @@ int RunNew(const NewArgs& a) {
         a.template_name.c_str());
     return kExitUsage;
   }
-  std::string author = a.author.empty() ? ActorName(a.repo) : a.author;
+  std::string author = a.author.empty() ? ActorName(a.repo, ctx->root) : a.author;
   Result<std::string> path = CreateSpec(Env::Default(), ctx->root, NewSpec{*text, a.title, author});
   if (!path.ok()) {
     PrintLine(stderr, "specd new: " + path.error().message);
@@ -66,7 +66,8 @@ Run SetupNew(CLI::App* sub) {
                   "feature, fix, refactor, or a name in .agents/specs/templates/")
       ->capture_default_str();
   sub->add_option("--title", a->title, "Title, 10 to 200 characters")->required();
-  sub->add_option("--author", a->author, "Who writes it (default: $SPECD_ACTOR, else $USER)");
+  sub->add_option("--author", a->author,
+                  "Who writes it (default: $SPECD_ACTOR, else git's user.email or user.name, else $USER)");
   return [a] { return RunNew(*a); };
 }
 

@@ -83,7 +83,16 @@ int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, co
     std::fprintf(stderr, "specd %s: a spec id is required (spec-YYYY-MM-DD-NNN)\n", verb.name);
     return kExitUsage;
   }
-  std::unique_ptr<Context> ctx = OpenContext(repo);
+  std::optional<std::string> root = FindRoot(repo);
+  if (!root) return kExitUsage;
+  // Who may do what (roles) is in the settings: unreadable, no one can tell.
+  Result<RepoSettings> settings = LoadRepoSettings(*root);
+  if (!settings.ok()) {
+    PrintLine(stderr, std::string("specd ") + verb.name + ": the settings are not usable:");
+    PrintLine(stderr, settings.error().message);
+    return kExitUsage;
+  }
+  std::unique_ptr<Context> ctx = OpenContext(repo, LeaseOptions(*settings));
   if (!ctx) return kExitUsage;
   if (Result<PassReport> pass = ctx->engine->ReconcileSpec(id); !pass.ok()) {
     PrintLine(stderr, std::string("specd ") + verb.name + ": " + pass.error().message);
@@ -115,7 +124,7 @@ int RunVerb(const Verb& verb, const RepoOptions& repo, const std::string& id, co
   EventLines sink(stdout);
   ctx->engine->AddSink(&sink);
   Result<Decision> d =
-      ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo), verb.role}, reason, tasks);
+      ctx->engine->RequestTransition(id, *to, Actor{ActorName(repo, ctx->root), verb.role}, reason, tasks);
   if (!d.ok()) {
     PrintLine(stderr, std::string("specd ") + verb.name + ": " + d.error().message);
     return kExitUsage;
@@ -137,7 +146,8 @@ void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {
     auto reason = std::make_shared<std::string>();
     AddRepoOptions(sub, repo.get(), false);
     sub->add_option("id", *id, "Spec id (spec-YYYY-MM-DD-NNN), required");
-    sub->add_option("--actor", repo->actor, "Who is acting (default: $SPECD_ACTOR, else $USER)");
+    sub->add_option("--actor", repo->actor,
+                    "Who is acting (default: $SPECD_ACTOR, else git's user.email or user.name, else $USER)");
     if (verb.reason_option) sub->add_option("--reason", *reason, "Why (required)")->required();
     auto tasks = std::make_shared<std::vector<std::string>>();
     if (std::string(verb.name) == "reject") {

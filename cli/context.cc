@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "cli/printable.h"
+#include "engine/git_identity.h"
 #include "engine/repo.h"
 #include "engine/settings.h"
 
@@ -81,6 +82,7 @@ EngineOptions LeaseOptions(const RepoSettings& settings) {
   EngineOptions options;
   options.lease_ttl_ms = settings.lease_ttl_seconds * 1000;
   options.max_attempts = settings.max_attempts;
+  options.roles = settings.roles;
   return options;
 }
 
@@ -195,11 +197,13 @@ CLI::Validator WholeNumberIn(uint64_t lo, uint64_t hi) {
       std::to_string(lo) + ".." + std::to_string(hi));
 }
 
-std::string ActorName(const RepoOptions& options) {
+std::string ActorName(const RepoOptions& options, const std::string& root) {
   if (!options.actor.empty()) return options.actor;
-  for (const char* var : {"SPECD_ACTOR", "USER"}) {
-    if (const char* v = std::getenv(var); v && *v) return v;
-  }
+  if (const char* v = std::getenv("SPECD_ACTOR"); v && *v) return v;
+  GitIdentity git = ReadGitIdentity(root, GitConfigPlaces{[](const char* var) { return std::getenv(var); }});
+  if (!git.email.empty()) return git.email;
+  if (!git.name.empty()) return git.name;
+  if (const char* v = std::getenv("USER"); v && *v) return v;
   return "someone";
 }
 

@@ -51,7 +51,8 @@ struct Context {
 // not a readable directory, or when the tree leads outside the repository.
 std::optional<std::string> FindRoot(const RepoOptions& options);
 
-// The engine's lease options (TTL, attempts) from the repository's settings.
+// The engine's options from the repository's settings: the leases (TTL,
+// attempts) and who may do what (roles).
 EngineOptions LeaseOptions(const RepoSettings& settings);
 
 // Prints the reason to stderr and returns nullptr when there is no
@@ -114,7 +115,9 @@ void AddRepoOptions(CLI::App* sub, RepoOptions* options, bool json);
 // wrap-around past 2^64), else "must be a whole number from LO to HI".
 CLI::Validator WholeNumberIn(uint64_t lo, uint64_t hi);
 
-// Who is acting: --actor, else $SPECD_ACTOR, else $USER, else "someone".
-std::string ActorName(const RepoOptions& options);
+// Who is acting: --actor, else $SPECD_ACTOR, else git's user.email, else
+// user.name (the repository at `root`, then the global and system config, as
+// git reads them: engine/git_identity.h, no libgit2), else $USER, else "someone".
+std::string ActorName(const RepoOptions& options, const std::string& root);
 
 }  // namespace specd::cli

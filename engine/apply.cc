@@ -33,7 +33,11 @@ void SpecEngine::Emit(PassReport* report, EngineEvent event) {
 
 Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const PlanInput& in, SpecPlan plan,
                                                   PassReport* report) {
-  if (plan.verb && !plan.verb->allowed) return Outcome::kDone;  // a refused verb changes nothing
+  if (plan.verb && !plan.verb->allowed) {  // a refused verb changes nothing but its refusal row (roles)
+    if (plan.batch.refusals.empty()) return Outcome::kDone;
+    if (Status s = journal_->Apply(plan.batch); !s.ok()) return s.error();
+    return Outcome::kDone;
+  }
   std::optional<std::string> updated;
   if (!plan.edits.empty()) {
     Result<std::string> edited = ApplyEdits(file.bytes, plan.edits);

@@ -37,6 +37,9 @@ struct EngineOptions {
   int64_t lease_ttl_ms = 60'000;
   int max_attempts = 3;
   size_t max_diff_bytes = 16u << 20;  // a submitted diff larger than this is refused
+  // Who may do what (.agents/specd.yaml `roles`): binds the people's verbs
+  // (RequestTransition with a reviewer's or a person's Actor); nullopt: anyone.
+  std::optional<RoleRules> roles;
 };
 
 // What a task verb did (engine/tasks.cc). `refused` says why not (the CLI

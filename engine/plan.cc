@@ -40,6 +40,7 @@ class Planner {
     facts_ = in.facts;
     facts_.valid = true;
     facts_.tasks = in.model.tasks;
+    facts_.author = in.model.author;
   }
 
   SpecPlan Invalid() {
@@ -177,6 +178,10 @@ class Planner {
     if (!d.allowed) {
       plan_ = SpecPlan{};
       plan_.verb = d;
+      if (!d.rule.empty()) {  // who may do what: the refusal is journaled (`specd log`), nothing else
+        plan_.batch.refusals.push_back(RefusalRecord{0, in_.id, in_.verb_actor.name, StateName(current_),
+                                                     StateName(in_.verb->to), d.reason, in_.now_ms});
+      }
       return false;
     }
     const bool rework = in_.verb->to == SpecState::kInProgress &&
@@ -292,7 +297,10 @@ class Planner {
     plan_.edits.tasks.push_back(te);
     plan_.batch.leases.push_back(a.lease);
     plan_.batch.tasks.push_back(a.counters);
-    EngineEvent e{kind, in_.id, in_.rel, from, to, a.actor, reason};
+    // A worker's verb is journaled as worker:NAME (the lease and assignedTo
+    // keep NAME); an expiry is the engine's.
+    const std::string actor = a.kind == TaskAction::Kind::kExpire ? a.actor : "worker:" + a.actor;
+    EngineEvent e{kind, in_.id, in_.rel, from, to, actor, reason};
     e.task_id = a.task_id;
     plan_.events.push_back(std::move(e));
   }

@@ -78,6 +78,28 @@ Diagnostic FileDiagnostic(const std::string& file, const std::string& keyword, s
   return d;
 }
 
+// `roles` and `allowSelfApproval` of a valid document.
+template <typename Where>
+void ReadRoles(const Document& doc, const Where& where, RepoSettings* s) {
+  if (const Node* allow = doc.Field(doc.root(), "allowSelfApproval");
+      allow && allow->kind == NodeKind::kBool) {
+    s->allow_self_approval = allow->boolean;
+    s->origin["allowSelfApproval"] = where(*allow);
+  }
+  const Node* roles = doc.Field(doc.root(), "roles");
+  if (!roles || roles->kind != NodeKind::kMap) return;
+  s->origin["roles"] = where(*roles);
+  RoleRules rules;
+  rules.allow_self_approval = s->allow_self_approval;
+  for (auto [key, list] : {std::pair{"reviewers", &rules.reviewers}, {"maintainers", &rules.maintainers}}) {
+    const Node* people = doc.Field(*roles, key);
+    if (!people || people->kind != NodeKind::kSeq) continue;
+    s->origin[std::string("roles.") + key] = where(*people);
+    for (NodeId id : people->items) list->push_back(doc.node(id).text);
+  }
+  s->roles = std::move(rules);
+}
+
 // The values of a valid document, each with the place it was written.
 void ReadValues(const Document& doc, const SourceText& source, const std::string& file, RepoSettings* s) {
   auto where = [&](const Node& n) {
@@ -105,6 +127,7 @@ void ReadValues(const Document& doc, const SourceText& source, const std::string
     s->max_attempts = static_cast<int>(tries->integer);
     s->origin["lease.maxAttempts"] = where(*tries);
   }
+  ReadRoles(doc, where, s);
   if (const Node* gates = doc.Field(root, "gates"); gates && gates->kind == NodeKind::kSeq) {
     s->origin["gates"] = where(*gates);
     for (NodeId id : gates->items) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/state_machine.h"
 #include "schema/diagnostic.h"
 #include "schema/result.h"
 
@@ -33,8 +34,15 @@ struct RepoSettings {
     std::optional<int64_t> quiet_seconds;    // nullopt: 600 s without output, then "blocked" if idle
   };
   std::vector<Gate> gates;
+  // `roles` (nullopt: anyone may do anything, as without the file); a list
+  // it does not give is empty: no one holds that role. Its
+  // allow_self_approval is `allowSelfApproval` (also kept below on its own).
+  std::optional<RoleRules> roles;
+  bool allow_self_approval = false;
   // "targetBranch", "lease.ttlSeconds", "lease.heartbeatSeconds",
-  // "lease.maxAttempts", "gates" -> "default" or "<file>:<line>:<col>" of the value.
+  // "lease.maxAttempts", "gates" -> "default" or "<file>:<line>:<col>" of the value;
+  // "roles", "roles.reviewers", "roles.maintainers", "allowSelfApproval" only
+  // when the file sets them (absent: the default).
   std::map<std::string, std::string> origin;
 };
 

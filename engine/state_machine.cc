@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 namespace specd {
 
@@ -157,7 +158,92 @@ std::string RejectProblem(const SpecFacts& f, const std::vector<std::string>& na
   return "";
 }
 
+char Fold(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// `*` matches any run of characters (none included); the rest by ASCII case.
+bool Matches(std::string_view pattern, std::string_view who) {
+  size_t p = 0, w = 0, star = std::string_view::npos, resume = 0;
+  while (w < who.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = w;
+    } else if (p < pattern.size() && Fold(pattern[p]) == Fold(who[w])) {
+      ++p, ++w;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      w = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool SamePerson(std::string_view a, std::string_view b) {
+  if (a.empty() || a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (Fold(a[i]) != Fold(b[i])) return false;
+  return true;
+}
+
+std::string Listed(const char* key, const std::vector<std::string>& who) {
+  if (who.empty()) return std::string(key) + " is empty: no one may";
+  std::string out = std::string(key) + ": ";
+  for (size_t i = 0; i < who.size(); ++i) out += (i ? ", " : "") + who[i];
+  return out;
+}
+
+// The people's verb that makes from -> to, as a verb and as its -ing form.
+std::pair<const char*, const char*> VerbOf(S from, S to, Role role) {
+  if (role == Role::kReviewer) {
+    if (to == S::kApproved || to == S::kReviewed) return {"approve", "approving"};
+    return {"reject", "rejecting"};
+  }
+  if (to == S::kCancelled) return {"cancel", "cancelling"};
+  if (from == S::kFailed) return {"reopen", "reopening"};
+  return {"unblock", "unblocking"};
+}
+
+// A person's verb under the repository's roles: the refusal, or nothing.
+std::optional<Decision> RoleRefusal(S from, S to, const SpecFacts& f, const Actor& actor) {
+  if (!f.roles || (actor.role != Role::kReviewer && actor.role != Role::kPerson)) return std::nullopt;
+  const RoleRules& r = *f.roles;
+  const auto [verb, verbing] = VerbOf(from, to, actor.role);
+  const std::string who = actor.name + " may not " + verb + " this spec: ";
+  Decision d = Refuse(from, to, "");
+  if (actor.role == Role::kReviewer) {
+    if (!MatchesAnyone(r.reviewers, actor.name)) {
+      d.rule = "roles.reviewers";
+      d.reason = who + verbing + " needs a reviewer (" + Listed("roles.reviewers", r.reviewers) + ")";
+      return d;
+    }
+    const bool approving = to == S::kApproved || to == S::kReviewed;
+    if (approving && !r.allow_self_approval && SamePerson(actor.name, f.author)) {
+      d.rule = "allowSelfApproval";
+      d.reason = who + "it is their own (metadata.author: " + f.author +
+                 ") and allowSelfApproval is false; another reviewer approves it";
+      return d;
+    }
+    return std::nullopt;
+  }
+  if (SamePerson(actor.name, f.author) || MatchesAnyone(r.maintainers, actor.name)) return std::nullopt;
+  d.rule = "roles.maintainers";
+  d.reason = who + verbing + " needs its author (" + (f.author.empty() ? "none named" : f.author) +
+             ") or a maintainer (" + Listed("roles.maintainers", r.maintainers) + ")";
+  return d;
+}
+
 }  // namespace
+
+bool MatchesAnyone(const std::vector<std::string>& patterns, const std::string& who) {
+  if (who.empty()) return false;
+  for (const std::string& p : patterns)
+    if (Matches(p, who)) return true;
+  return false;
+}
 
 const char* StateName(SpecState s) {
   return kNames[static_cast<size_t>(s)];
@@ -219,6 +305,7 @@ Decision Decide(SpecState from, const SpecFacts& facts, const Request& req, cons
     }
     if (actor.role != Role::kPerson)
       return Refuse(from, to, "only a person cancels a spec: `specd cancel ID --reason TEXT`");
+    if (std::optional<Decision> no = RoleRefusal(from, to, facts, actor)) return *no;
     if (req.reason.empty()) return Refuse(from, to, "cancelling needs a reason (--reason)");
     return Allow(from, to, req.reason);
   }
@@ -242,6 +329,9 @@ Decision Decide(SpecState from, const SpecFacts& facts, const Request& req, cons
   if (req.via != Via::kFileEdit && !RoleMayAct(edge->roles, actor.role)) {
     return Refuse(from, to,
                   Arrow(from, to) + " is not the " + RoleName(actor.role) + "'s to make: " + edge->how);
+  }
+  if (req.via == Via::kVerb) {
+    if (std::optional<Decision> no = RoleRefusal(from, to, facts, actor)) return *no;
   }
   if (edge->needs_reason && req.reason.empty()) {
     return Refuse(from, to, Arrow(from, to) + " needs a reason (--reason)");

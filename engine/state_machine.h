@@ -48,6 +48,21 @@ struct Actor {
   Role role = Role::kAuthor;
 };
 
+// Who may do what (.agents/specd.yaml `roles`): people named by email or
+// name, `*` matching any run of characters, compared without regard to ASCII
+// case. Set, it binds the people's verbs: approve and reject need a reviewer
+// (and an author may not approve their own spec unless allow_self_approval);
+// cancel, reopen and unblock need the spec's author or a maintainer. The
+// engine's and workers' steps and what git brings are not bound by it.
+struct RoleRules {
+  std::vector<std::string> reviewers, maintainers;
+  bool allow_self_approval = false;
+  bool operator==(const RoleRules&) const = default;
+};
+
+// Whether `who` is matched by one of `patterns` (`*` any run of characters).
+bool MatchesAnyone(const std::vector<std::string>& patterns, const std::string& who);
+
 struct TaskFact {
   std::string id;
   std::string status;  // pending, in-progress, diff-submitted, reviewed, done, failed, blocked
@@ -73,7 +88,9 @@ struct SpecFacts {
   bool committed = false;
   std::string committed_as;  // when committed: "<40 hex> on main", for the reason recorded
   bool attempts_exhausted = false;
-  std::string exhausted_reason;  // which task used its attempts up, and its last reason
+  std::string exhausted_reason;    // which task used its attempts up, and its last reason
+  std::optional<RoleRules> roles;  // the repository's; nullopt: anyone may (today's behaviour)
+  std::string author;              // metadata.author
 };
 
 struct Request {
@@ -97,6 +114,9 @@ struct Decision {
   SpecState to = SpecState::kDraft;
   std::string reason;  // refused: why, and what to do instead; allowed: the reason recorded
   std::vector<TaskChange> task_changes;
+  // Refused by a role rule ("roles.reviewers", "roles.maintainers",
+  // "allowSelfApproval"): the engine journals the refusal.
+  std::string rule;
 };
 
 Decision Decide(SpecState current, const SpecFacts& facts, const Request& request, const Actor& actor);

@@ -99,6 +99,7 @@ Result<Decision> SpecEngine::Transition(const std::string& id, SpecState to, con
     if (!in.ok()) return in.error();
     in->verb = request;
     in->verb_actor = actor;
+    in->facts.roles = options_.roles;
     in->verb_details = details;
     const std::string& from = record.status;
     if (to == SpecState::kPlanning ||

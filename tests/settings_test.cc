@@ -204,6 +204,67 @@ TEST_F(SettingsTest, ATtlBelowThreeHeartbeatsIsRefused) {
   EXPECT_EQ(LoadError(), "");
 }
 
+// Who may do what (issue 15): `roles` and `allowSelfApproval`, each value with
+// its place; absent, nullopt (anyone may) and no origin (the default).
+TEST_F(SettingsTest, RolesAreReadWithTheirPlaces) {
+  Result<RepoSettings> none = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->roles, std::nullopt);
+  EXPECT_FALSE(none->allow_self_approval);
+
+  Settings(
+      "roles:\n"
+      "  reviewers: [bob@example.com, \"*@corp.example.com\"]\n"
+      "  maintainers:\n"
+      "    - alice@example.com\n"
+      "    - Alice Liddell\n"
+      "  x-note: kept\n"
+      "allowSelfApproval: true\n");
+  Result<RepoSettings> s = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(s->roles.has_value());
+  EXPECT_EQ(s->roles->reviewers, (std::vector<std::string>{"bob@example.com", "*@corp.example.com"}));
+  EXPECT_EQ(s->roles->maintainers, (std::vector<std::string>{"alice@example.com", "Alice Liddell"}));
+  EXPECT_TRUE(s->roles->allow_self_approval);
+  EXPECT_TRUE(s->allow_self_approval);
+  EXPECT_EQ(s->origin.at("roles"), ".agents/specd.yaml:2:3");
+  EXPECT_EQ(s->origin.at("roles.reviewers"), ".agents/specd.yaml:2:14");
+  EXPECT_EQ(s->origin.at("roles.maintainers"), ".agents/specd.yaml:4:5");
+  EXPECT_EQ(s->origin.at("allowSelfApproval"), ".agents/specd.yaml:7:20");
+
+  // Set with no lists: no one holds either role.
+  Settings("roles: {}\n");
+  s = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(s->roles.has_value());
+  EXPECT_TRUE(s->roles->reviewers.empty());
+  EXPECT_TRUE(s->roles->maintainers.empty());
+  EXPECT_FALSE(s->roles->allow_self_approval);
+  EXPECT_EQ(s->origin.count("roles.reviewers"), 0u);
+}
+
+TEST_F(SettingsTest, EachInvalidRoleValueHasItsExactDiagnostic) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"roles: [bob]\n", "1:1: error: /roles: expected mapping, got a list"},
+      {"roles:\n  reviewer: [bob]\n",
+       "2:3: error: /roles/reviewer: unknown field 'reviewer' (did you mean 'reviewers'?)"},
+      {"roles:\n  admins: [bob]\n",
+       "2:3: error: /roles/admins: unknown field 'admins' (extension fields start with 'x-')"},
+      {"roles:\n  reviewers: bob\n", "2:14: error: /roles/reviewers: expected list, got 'bob'"},
+      {"roles:\n  reviewers: [bob, 7]\n",
+       "2:20: error: /roles/reviewers/1: expected string, got integer 7 (quote it to make it a string)"},
+      {"roles:\n  maintainers: [\"\"]\n",
+       "2:17: error: /roles/maintainers/0: must be at least 1 character long (it has 0)"},
+      {"allowSelfApproval: yes\n", "1:20: error: /allowSelfApproval: expected boolean, got 'yes'"},
+      {"alowSelfApproval: true\n",
+       "1:1: error: /alowSelfApproval: unknown field 'alowSelfApproval' (did you mean 'allowSelfApproval'?)"},
+  };
+  for (const auto& [text, expected] : cases) {
+    Settings(text);
+    EXPECT_EQ(LoadError(), ".agents/specd.yaml:" + expected) << text;
+  }
+}
+
 // Every error, one per line, in file order.
 TEST_F(SettingsTest, EveryErrorIsInTheMessageOnePerLine) {
   Settings("targetBranch: -x\nlease:\n  ttlSeconds: 1\n  maxAttempts: 0\nextra: 1\n");

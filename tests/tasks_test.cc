@@ -133,7 +133,7 @@ TEST_F(TasksTest, FirstClaimWritesTheTaskAndStartsTheSpec) {
   ASSERT_GE(events.size(), 3u);
   EXPECT_EQ(std::vector<std::string>(events.end() - 3, events.end()),
             (std::vector<std::string>{
-                "claimed TASK-001 pending->in-progress w1: lease epoch 1 until 2026-11-18T11:07:40Z",
+                "claimed TASK-001 pending->in-progress worker:w1: lease epoch 1 until 2026-11-18T11:07:40Z",
                 "transition  planning->in-progress specd: the plan is sound and a task is claimed",
                 "waiting  in-progress-> specd: 3 of 3 tasks have not submitted a diff"}));
   Result<std::vector<LeaseRecord>> held = journal_->HeldLeases(kId);
@@ -250,6 +250,17 @@ TEST_F(TasksTest, ReleaseGivesTheTaskBackWithoutCountingAnAttempt) {
   EXPECT_EQ(Ok(engine_->ReleaseTask(kId, "TASK-001", r.lease.token, "")).refused,
             "spec-2026-11-29-001 TASK-001: stale lease: lease epoch 1 was released");
   EXPECT_EQ(Ok(engine_->ClaimTask(kId, "TASK-001", "w2")).lease.epoch, 2);
+  // The journal names a worker's verb worker:NAME; the lease and the file keep NAME.
+  env_.AdvanceMillis(61'000);
+  ASSERT_TRUE(engine_->SweepLeases().ok());
+  std::vector<std::string> events = Events();
+  std::vector<std::string> tasks;
+  for (const std::string& e : events)
+    if (e.find(" TASK-001 ") != std::string::npos) tasks.push_back(e.substr(0, e.find(": ")));
+  EXPECT_EQ(tasks, (std::vector<std::string>{"claimed TASK-001 pending->in-progress worker:w1",
+                                             "released TASK-001 in-progress->pending worker:w1",
+                                             "claimed TASK-001 pending->in-progress worker:w2",
+                                             "expired TASK-001 in-progress->pending specd"}));
 }
 
 TEST_F(TasksTest, SubmitWithoutAGitRepositoryIsRefused) {
