@@ -115,7 +115,7 @@ class Slot {
         break;
       }
       if (reply->nothing_ready || !reply->refused.empty()) {
-        if (!idle) Emit(WorkerEvent::Kind::kIdle, {}, reply->refused);
+        if (!idle) Emit(WorkerEvent::Kind::kIdle, {}, index_ == 1 ? reply->refused : "");  // said once
         idle = true;
         if (!Wait(seen)) break;
         continue;
