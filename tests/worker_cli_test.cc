@@ -212,7 +212,7 @@ TEST_F(WorkerCliTest, TheAgentRunsInItsWorktreeWithTheContractsEnvironment) {
   Write(script,
         "echo \"worktree=$SPECD_WORKTREE\"\n"
         "[ \"$(pwd -P)\" = \"$SPECD_WORKTREE\" ] && echo cwd=worktree\n"
-        "echo \"branch=$(git rev-parse --abbrev-ref HEAD) base=$(git rev-parse HEAD)\"\n"
+        "echo \"branch=$(git symbolic-ref HEAD) base=$(git rev-parse HEAD)\"\n"
         "echo \"spec=$SPECD_SPEC task=$SPECD_TASK attempt=$SPECD_ATTEMPT trace=$SPECD_TRACE\"\n"
         "echo \"spec-file=$SPECD_SPEC_FILE\"\n"
         "echo \"spec-file-mode=$(stat -c %a \"$SPECD_SPEC_FILE\") tasks=$(grep -c 'id: TASK-001' "
@@ -221,7 +221,7 @@ TEST_F(WorkerCliTest, TheAgentRunsInItsWorktreeWithTheContractsEnvironment) {
         "[ -f \"$SPECD_SIMILAR_FAILURES\" ] && [ ! -s \"$SPECD_SIMILAR_FAILURES\" ] && echo similar=empty\n"
         "echo \"prompt=$GIT_TERMINAL_PROMPT editor=$GIT_EDITOR\"\n"
         "echo \"stdin=$(readlink /proc/$$/fd/0)\"\n"
-        "[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ ] && echo session=own\n"
+        "echo \"session=$(cut -d' ' -f6 /proc/$$/stat)\"\n"
         "exec " +
             Agent("correct") + "\n");
   Output w = Worker({"--exec", "sh " + script, "--name", "solo", "--once"});
@@ -231,7 +231,7 @@ TEST_F(WorkerCliTest, TheAgentRunsInItsWorktreeWithTheContractsEnvironment) {
   const std::string trace = Show(kS1)["trace"];
   const std::string expected = key + " claimed by solo (attempt 1)\n" + p +
                                "worktree=" + WorktreePath(kS1, "TASK-001", 1) + "\n" + p + "cwd=worktree\n" +
-                               p + "branch=specd/" + kS1 + "/TASK-001/1 base=" + tip_ + "\n" + p +
+                               p + "branch=refs/heads/specd/" + kS1 + "/TASK-001/1 base=" + tip_ + "\n" + p +
                                "spec=" + kS1 + " task=TASK-001 attempt=1 trace=" + trace + "\n";
   EXPECT_EQ(w.out.substr(0, expected.size()), expected) << w.out;
   // A copy of the spec (not the file in the checkout), read-only.
@@ -247,7 +247,11 @@ TEST_F(WorkerCliTest, TheAgentRunsInItsWorktreeWithTheContractsEnvironment) {
   EXPECT_EQ(LinesWith(w.out, p + "similar=empty").size(), 1u) << w.out;
   EXPECT_EQ(LinesWith(w.out, p + "prompt=0 editor=true").size(), 1u) << w.out;
   EXPECT_EQ(LinesWith(w.out, p + "stdin=/dev/null").size(), 1u) << w.out;
-  EXPECT_EQ(LinesWith(w.out, p + "session=own").size(), 1u) << w.out;
+  // A session of its own: not the worker's (which is this test's).
+  const std::vector<std::string> session = LinesWith(w.out, p + "session=");
+  ASSERT_EQ(session.size(), 1u) << w.out;
+  EXPECT_NE(std::stol(session[0].substr((p + "session=").size())), static_cast<long>(::getsid(0)))
+      << session[0];
   EXPECT_EQ(LinesWith(w.out, key + " submitted").size(), 1u) << w.out;
   EXPECT_EQ(LastLineWith(w.out, "worker solo: "), "worker solo: 1 claimed, 1 submitted, 0 failed");
   // The log holds the agent's output whole, unprefixed.
@@ -413,7 +417,7 @@ TEST_F(WorkerCliTest, ASigtermReleasesTheLeaseAtOnceAndRemovesTheWorktree) {
             std::vector<std::string>{key + " released: the worker was stopped"})
       << w->output();
   EXPECT_EQ(w->LinesWith("worker w: "),
-            std::vector<std::string>{"worker w: 1 claimed, 0 submitted, 0 failed"});
+            std::vector<std::string>{"worker w: 1 claimed, 0 submitted, 0 failed, 1 released"});
   // At once: released in the journal, not left to expire; no attempt counted.
   std::vector<nlohmann::json> released = TaskEvents("released", kS1, "TASK-001");
   ASSERT_EQ(released.size(), 1u);

@@ -122,7 +122,8 @@ class WorkerFixture : public TaskCliFixture {
     return o.exit_code == 0 ? nlohmann::json::parse(o.out) : nlohmann::json::object();
   }
   nlohmann::json ShowTask(const std::string& id, const std::string& task) {
-    for (const nlohmann::json& t : Show(id)["tasks"]) {
+    const nlohmann::json shown = Show(id);
+    for (const nlohmann::json& t : shown["tasks"]) {
       if (t["id"] == task) return t;
     }
     ADD_FAILURE() << task << " not in " << id;
@@ -131,7 +132,8 @@ class WorkerFixture : public TaskCliFixture {
   // How many of the spec's tasks are in each status.
   std::map<std::string, int> TaskStates(const std::string& id) {
     std::map<std::string, int> out;
-    for (const nlohmann::json& t : Show(id)["tasks"]) out[t["status"].get<std::string>()]++;
+    const nlohmann::json shown = Show(id);
+    for (const nlohmann::json& t : shown["tasks"]) out[t["status"].get<std::string>()]++;
     return out;
   }
 

@@ -142,6 +142,8 @@ def main():
     print(f"agent alone  median {a * 1000:7.2f} ms per task")
     print(f"ratio        {ratio:.2f}   (target <= 1.00)")
     print(f"specd's own  {own:7.2f} ms per task (worker minus agent alone; target <= 50)")
+    print(f"  of which   {(h - a) * 1000:7.2f} ms git's own worktree add + remove by hand (by hand minus agent alone),"
+          f" {(w - h) * 1000:.2f} ms the rest (claim, patch, submit)")
     return 0 if ratio <= 1.0 and own <= 50 else 1
 
 
