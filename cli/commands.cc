@@ -29,6 +29,7 @@ const std::vector<Command>& Commands() {
        GIT(SetupGates)},
       {"merge", "Land reviewed specs on the target branch, one squash commit each, in review order",
        GIT(SetupMerge)},
+      {"worker", "Run a coding agent on each ready task, each in a worktree of its own", GIT(SetupWorker)},
       {"config", "The repository's settings (.agents/specd.yaml) and where each came from", SetupConfig},
       {"schema", "Print the JSON Schema built into specd", SetupSchema},
   };

@@ -22,6 +22,7 @@ Run SetupSchema(CLI::App* sub);
 Run SetupConfig(CLI::App* sub);  // cmd_config.cc: the effective settings
 Run SetupGates(CLI::App* sub);   // cmd_gates.cc: the gates on a spec's candidate
 Run SetupMerge(CLI::App* sub);   // cmd_merge.cc: the squash commit (reviewed -> completed)
+Run SetupWorker(CLI::App* sub);  // cmd_worker.cc: an agent on each ready task (pipeline/worker.h)
 Run SetupNew(CLI::App* sub);
 Run SetupStatus(CLI::App* sub);
 Run SetupShow(CLI::App* sub);

@@ -77,6 +77,13 @@ std::optional<std::string> FindRoot(const RepoOptions& options) {
   return root;
 }
 
+EngineOptions LeaseOptions(const RepoSettings& settings) {
+  EngineOptions options;
+  options.lease_ttl_ms = settings.lease_ttl_seconds * 1000;
+  options.max_attempts = settings.max_attempts;
+  return options;
+}
+
 std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOptions& engine_options) {
   std::optional<std::string> root = FindRoot(options);
   if (!root) return nullptr;

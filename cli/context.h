@@ -51,6 +51,9 @@ struct Context {
 // not a readable directory, or when the tree leads outside the repository.
 std::optional<std::string> FindRoot(const RepoOptions& options);
 
+// The engine's lease options (TTL, attempts) from the repository's settings.
+EngineOptions LeaseOptions(const RepoSettings& settings);
+
 // Prints the reason to stderr and returns nullptr when there is no
 // repository or the journal cannot be opened.
 std::unique_ptr<Context> OpenContext(const RepoOptions& options, const EngineOptions& engine_options = {});
@@ -70,6 +73,11 @@ std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char*
 // a folder that is not a git repository. In specd, a git repository hands the
 // command over to specd-git, as OpenTaskContext does.
 Status AddGit(Context* ctx, const RepoSettings& settings);
+
+// specd worker's task worktrees whose lease is not live (their worker was
+// killed), removed, each named on `out` (pipeline/worker.h). Nothing where
+// AddGit added no git.
+Status PruneDeadWorktrees(Context* ctx, std::FILE* out);
 
 // For the commands that only look (status, show, log, events, failures):
 // OpenContext, then (when `reconcile`) one pass so they show the files as

@@ -20,6 +20,10 @@ Status AddGit(Context* ctx, const RepoSettings&) {
   return Error{"specd-git could not be run", ErrorCode::kOther};
 }
 
+Status PruneDeadWorktrees(Context*, std::FILE*) {
+  return Status::Ok();  // specd has handed a git repository over to specd-git in AddGit
+}
+
 Result<RepoSettings> LoadSettings(const std::string& root) {
   Result<RepoSettings> settings = LoadRepoSettings(root);
   if (!settings.ok() || settings->target_branch) return settings;

@@ -7,6 +7,7 @@
 #include "pipeline/git_repo.h"
 #include "pipeline/git_workspace.h"
 #include "pipeline/landed.h"
+#include "pipeline/worker.h"
 
 namespace specd::cli {
 
@@ -21,10 +22,7 @@ std::unique_ptr<Context> OpenTaskContext(const RepoOptions& options, const char*
     std::fputs(Printable(settings.error().message, true).c_str(), stderr);
     return nullptr;
   }
-  EngineOptions engine_options;
-  engine_options.lease_ttl_ms = settings->lease_ttl_seconds * 1000;
-  engine_options.max_attempts = settings->max_attempts;
-  std::unique_ptr<Context> ctx = OpenContext(options, engine_options);
+  std::unique_ptr<Context> ctx = OpenContext(options, LeaseOptions(*settings));
   if (!ctx) return nullptr;
   if (Status s = AddGit(ctx.get(), *settings); !s.ok()) {
     PrintLine(stderr, std::string("specd ") + verb + ": " + s.error().message);
@@ -43,6 +41,16 @@ Status AddGit(Context* ctx, const RepoSettings& settings) {
   ctx->engine->SetWorkspace(git);
   ctx->landed = std::make_unique<pipeline::LandedFacts>(&git->repo(), [git] { return git->Branch(); });
   ctx->engine->AddFactSource(ctx->landed.get());
+  return Status::Ok();
+}
+
+Status PruneDeadWorktrees(Context* ctx, std::FILE* out) {
+  auto* git = dynamic_cast<pipeline::GitWorkspace*>(ctx->workspace.get());
+  if (!git) return Status::Ok();
+  Result<std::vector<std::string>> pruned = pipeline::PruneDeadWorktrees(git->repo(), *ctx->journal);
+  if (!pruned.ok()) return pruned.error();
+  for (const std::string& path : *pruned)
+    PrintLine(out, "removed the worktree of a worker that is gone: " + path);
   return Status::Ok();
 }
 

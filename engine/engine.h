@@ -46,6 +46,7 @@ struct TaskReply {
   bool nothing_ready = false;  // `specd next`: no task is ready (exit 3)
   LeaseRecord lease;
   std::vector<std::string> files;  // the task's declared files
+  std::string title;               // the task's title
   std::string spec_status;         // the spec's status afterwards
   std::string diff_path;           // a submit's stored diff
 };

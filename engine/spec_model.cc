@@ -47,6 +47,7 @@ SpecModel ReadSpecModel(const Document& doc) {
       task.files = Texts(doc, t, "files");
       task.priority = Text(doc, t, "priority");
       task.diff_path = Text(doc, t, "diffPath");
+      task.title = Text(doc, t, "title");
       m.tasks.push_back(std::move(task));
     }
   }

@@ -57,6 +57,7 @@ struct TaskFact {
   std::vector<std::string> files;         // repo-relative paths the task may change
   std::string priority;                   // low, medium, high, critical ("" when not given)
   std::string diff_path;
+  std::string title;  // for people (and a worker's search of earlier failures)
 };
 
 // What the engine knows about the spec when it decides.

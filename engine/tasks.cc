@@ -225,6 +225,7 @@ Result<TaskReply> SpecEngine::Claim(const std::string& spec_id, const std::strin
     }
     reply->lease = lease;
     reply->files = task->files;
+    reply->title = task->title;
     return std::optional<TaskAction>(
         TaskAction{TaskAction::Kind::kClaim, task_id, worker, "", lease, counters});
   });

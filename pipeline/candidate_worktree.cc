@@ -1,7 +1,12 @@
 #include "pipeline/candidate_worktree.h"
 
+#include <fcntl.h>
 #include <git2.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -43,11 +48,36 @@ void DeleteBranch(git_reference* ref) {
 
 }  // namespace
 
+Result<WorktreesLock> WorktreesLock::Take(const GitRepo& repo) {
+  const std::string dir = repo.common_dir() + "/specd";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
+  const std::string path = dir + "/worktrees.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  int rc;
+  while ((rc = ::flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0) {
+    Error e{"cannot lock " + path + ": " + std::strerror(errno)};
+    ::close(fd);
+    return e;
+  }
+  return WorktreesLock(fd);
+}
+
+WorktreesLock::~WorktreesLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Result<std::unique_ptr<CandidateWorktree>> CandidateWorktree::Create(GitRepo& repo, const std::string& name,
                                                                      const std::string& commit) {
   Result<std::unique_ptr<ScratchRepo>> s = ScratchRepo::Open(repo, /*in_memory=*/false);
   if (!s.ok()) return s.error();
   git_repository* raw = (*s)->get();
+  Result<WorktreesLock> lock = WorktreesLock::Take(repo);
+  if (!lock.ok()) return lock.error();
   const std::string admin = AdminName(name);
   const std::string path = repo.common_dir() + "/specd/worktrees/" + name;
   if (Status s2 = RemoveLeftover(raw, admin, path); !s2.ok()) return s2.error();
@@ -90,6 +120,8 @@ Status CandidateWorktree::Remove() {
   removed_ = true;
   Result<std::unique_ptr<ScratchRepo>> s = ScratchRepo::Open(repo_, /*in_memory=*/false);
   if (!s.ok()) return s.error();
+  Result<WorktreesLock> lock = WorktreesLock::Take(repo_);
+  if (!lock.ok()) return lock.error();
   return RemoveLeftover((*s)->get(), AdminName(name_), path_);
 }
 

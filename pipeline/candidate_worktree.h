@@ -15,6 +15,29 @@
 
 namespace specd::pipeline {
 
+// Adding, removing and pruning specd's worktrees (candidates and tasks)
+// one at a time per repository, across threads and processes: an flock on
+// <common>/specd/worktrees.lock (each Take opens the file anew, so two
+// threads exclude each other too), released by the kernel if the process
+// dies. Without it, libgit2 1.5 races with itself: git_worktree_add's "is
+// the branch checked out" scan counts an entry it lists but then cannot
+// read (one being pruned right now) as holding the branch (an operator
+// precedence slip in git_repository_foreach_worktree) and refuses,
+// "reference is already checked out"; and one branch's reflog folder is
+// made while another branch's delete removes the same, empty, parent.
+class WorktreesLock {
+ public:
+  static Result<WorktreesLock> Take(const GitRepo& repo);
+  WorktreesLock(WorktreesLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  WorktreesLock(const WorktreesLock&) = delete;
+  WorktreesLock& operator=(const WorktreesLock&) = delete;
+  ~WorktreesLock();
+
+ private:
+  explicit WorktreesLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 class CandidateWorktree {
  public:
   // `name`: letters, digits, '-' (the spec id); `commit`: 40 hex digits.

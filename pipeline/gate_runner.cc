@@ -76,31 +76,37 @@ std::string TailOf(const std::string& recent) {
 // lines with the gate's prefix, and the last bytes kept for the tail.
 class OutputSink {
  public:
-  OutputSink(std::string name, int log_fd, int stream_fd)
-      : prefix_("[" + std::move(name) + "] "), log_fd_(log_fd), stream_fd_(stream_fd) {}
+  OutputSink(std::string name, int log_fd, int stream_fd, std::function<void(const std::string&)> on_line)
+      : prefix_("[" + std::move(name) + "] "),
+        log_fd_(log_fd),
+        stream_fd_(stream_fd),
+        on_line_(std::move(on_line)) {}
 
   void Add(const char* data, size_t n) {
     WriteAll(log_fd_, data, n);
     recent_.append(data, n);
     if (recent_.size() > 4 * kTailBytes) recent_.erase(0, recent_.size() - 2 * kTailBytes);
-    if (stream_fd_ < 0) return;
+    if (stream_fd_ < 0 && !on_line_) return;
     partial_.append(data, n);
     std::string lines;
     size_t start = 0;
     for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (on_line_) on_line_(partial_.substr(start, nl - start));
+      if (stream_fd_ < 0) continue;
       lines += prefix_;
       lines.append(partial_, start, nl + 1 - start);
     }
     partial_.erase(0, start);
-    WriteAll(stream_fd_, lines.data(), lines.size());
+    if (stream_fd_ >= 0) WriteAll(stream_fd_, lines.data(), lines.size());
   }
 
   // A last line without its newline still reaches the stream, ended.
   void Finish() {
-    if (stream_fd_ < 0 || partial_.empty()) return;
+    if (partial_.empty()) return;
+    if (on_line_) on_line_(partial_);
     const std::string line = prefix_ + partial_ + "\n";
     partial_.clear();
-    WriteAll(stream_fd_, line.data(), line.size());
+    if (stream_fd_ >= 0) WriteAll(stream_fd_, line.data(), line.size());
   }
 
   std::string Tail() const { return TailOf(recent_); }
@@ -108,6 +114,7 @@ class OutputSink {
  private:
   std::string prefix_;
   int log_fd_, stream_fd_;
+  std::function<void(const std::string&)> on_line_;
   std::string partial_;  // the stream's line not yet ended
   std::string recent_;   // the output's last bytes, for the tail
 };
@@ -258,7 +265,7 @@ class GateRun {
         options_(options),
         pid_(spawned.pid),
         out_fd_(spawned.out_fd),
-        sink_(gate.name, log_fd, options.stream_fd) {
+        sink_(gate.name, log_fd, options.stream_fd, options.on_line) {
     struct stat st {};
     if (::fstat(out_fd_, &st) == 0) pipe_inode_ = st.st_ino;
   }
@@ -288,8 +295,12 @@ class GateRun {
   void Watch(int64_t started) {
     int64_t last_output = started;
     std::optional<std::vector<ProcSample>> sample;
-    int64_t sampled_at = 0;
+    int64_t sampled_at = 0, next_tick = started + options_.tick_ms;
     while (!ReapNoHang()) {
+      if (options_.on_tick && options_.tick_ms > 0 && NowMs() >= next_tick) {
+        options_.on_tick();
+        next_tick = NowMs() + options_.tick_ms;
+      }
       if (options_.stop && *options_.stop) {
         why_ = "stopped";
         killed_ = GateOutcome::kFail;

@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,13 @@ struct GateRunOptions {
   // the gate's group is killed as on a timeout, and RunGate returns kBusy
   // ("stopped"), not an outcome: the work is not to blame.
   const volatile std::sig_atomic_t* stop = nullptr;
+  // Each line of output as it comes, without its newline (a last line
+  // without one too): what a live view shows.
+  std::function<void(const std::string& line)> on_line;
+  // Called about every tick_ms while the command runs (a worker's
+  // heartbeat); it may set *stop.
+  std::function<void()> on_tick;
+  int64_t tick_ms = 0;
 };
 
 struct GateResult {

@@ -14,6 +14,7 @@
 #include <set>
 #include <system_error>
 
+#include "pipeline/candidate_worktree.h"
 #include "pipeline/git_apply.h"
 
 namespace specd::pipeline {
@@ -23,48 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kBranchPrefix = "refs/heads/specd/";
-
-// Adding, removing and pruning worktrees one at a time per repository,
-// across threads and processes: an flock on <common>/specd/worktrees.lock
-// (each Take opens the file anew, so two threads exclude each other too),
-// released by the kernel if the process dies. Without it, libgit2 1.5 races
-// with itself: git_worktree_add's "is the branch checked out" scan counts an
-// entry it lists but then cannot read (one being pruned right now) as
-// holding the branch (an operator precedence slip in
-// git_repository_foreach_worktree) and refuses, "reference is already
-// checked out"; and one branch's reflog folder is made while another
-// branch's delete removes the same, empty, parent.
-class WorktreesLock {
- public:
-  static Result<WorktreesLock> Take(const GitRepo& repo) {
-    const std::string dir = repo.common_dir() + "/specd";
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return Error{"cannot create " + dir + ": " + ec.message()};
-    const std::string path = dir + "/worktrees.lock";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
-    int rc;
-    while ((rc = ::flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
-    }
-    if (rc != 0) {
-      Error e{"cannot lock " + path + ": " + std::strerror(errno)};
-      ::close(fd);
-      return e;
-    }
-    return WorktreesLock(fd);
-  }
-  WorktreesLock(WorktreesLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  WorktreesLock(const WorktreesLock&) = delete;
-  WorktreesLock& operator=(const WorktreesLock&) = delete;
-  ~WorktreesLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  explicit WorktreesLock(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 bool IsId(const std::string& id) {
   if (id.empty()) return false;
