@@ -82,11 +82,7 @@ TEST_F(ForgeryTest, TheSameTransitionsMadeWithTheVerbsAreCommitted) {
 // merges their branch: the entries are in the commit being merged.
 TEST_F(ForgeryTest, ATeammatesApprovalArrivingInAMergeIsCommittedAsTheirCommitHasIt) {
   TempDir clone_dir("specd-clone");
-  const std::string mine = clone_dir / "mine";
-  GitOk({"clone", "-q", repo_.path(), mine});
-  for (auto [k, v] : {std::pair{"user.name", "Me"}, {"user.email", "me@example.com"}})
-    GitOk({"config", k, v}, mine);
-  Install(mine);
+  const std::string mine = CloneWithHooks(clone_dir);
   ASSERT_EQ(SpecdAs("alice", {"request-review", kId}).exit_code, 0);
   ASSERT_EQ(SpecdAs("bob", {"approve", kId}).exit_code, 0);
   GitOk({"commit", "-q", "-a", "--no-verify", "-m", "approved by bob"});

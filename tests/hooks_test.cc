@@ -339,11 +339,7 @@ TEST_F(HooksTest, BinaryHugeAndSymlinkedStagedFilesAreJudgedNotCrashedOn) {
 
 TEST_F(HooksTest, PullJournalsATeammatesTransitionsAsGitAndLeavesTheFile) {
   TempDir clone_dir("specd-clone");
-  const std::string mine = clone_dir / "mine";
-  GitOk({"clone", "-q", repo_.path(), mine});
-  for (auto [k, v] : {std::pair{"user.name", "Me"}, {"user.email", "me@example.com"}})
-    GitOk({"config", k, v}, mine);
-  Install(mine);
+  const std::string mine = CloneWithHooks(clone_dir);
   Output reg = Specd({"reconcile"}, mine);
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
 

@@ -66,6 +66,16 @@ class HookRepoFixture : public ::testing::Test {
     Output o = Specd({"hooks", "install"}, cwd);
     ASSERT_EQ(o.exit_code, 0) << o.err;
   }
+  // A clone of the repository in `dir`/mine, as Me <me@example.com>, with
+  // specd's hooks installed: a teammate's side. Returns its path.
+  std::string CloneWithHooks(const TempDir& dir) {
+    const std::string mine = dir / "mine";
+    GitOk({"clone", "-q", repo_.path(), mine});
+    for (auto [k, v] : {std::pair{"user.name", "Me"}, {"user.email", "me@example.com"}})
+      GitOk({"config", k, v}, mine);
+    Install(mine);
+    return mine;
+  }
   // What HEAD holds at kRel.
   std::string Committed(const std::string& rel = kRel) { return Git({"show", "HEAD:" + rel}).out; }
 
