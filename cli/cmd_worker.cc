@@ -57,8 +57,8 @@ std::string LineOf(const WorkerEvent& e) {
       return Label(e) + " lost its lease: " + FirstLine(e.text);
     case Kind::kPruned:
       return "removed the worktree of a worker that is gone: " + e.text;
-    case Kind::kIdle:
-      return "";
+    case Kind::kIdle:  // said only when the engine said why (a --spec not handing out tasks)
+      return e.text.empty() ? "" : "waiting: " + FirstLine(e.text);
   }
   return "";
 }
@@ -112,7 +112,8 @@ class TableView : public pipeline::WorkerView {
         break;
       case Kind::kIdle:
         row = Row{};
-        return Draw();
+        if (e.text.empty()) return Draw();
+        break;
       case Kind::kPruned:
         break;
       default:  // the attempt is over

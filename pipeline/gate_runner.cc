@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -268,9 +269,13 @@ class GateRun {
         sink_(gate.name, log_fd, options.stream_fd, options.on_line) {
     struct stat st {};
     if (::fstat(out_fd_, &st) == 0) pipe_inode_ = st.st_ino;
+    // Readable when the shell exits: the loop wakes then, not at its next
+    // turn (-1 on a kernel without pidfds: the loop's turn it is).
+    exit_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   }
   ~GateRun() {
     if (out_fd_ >= 0) ::close(out_fd_);
+    if (exit_fd_ >= 0) ::close(exit_fd_);
   }
 
   GateResult Run(int64_t started) {
@@ -330,11 +335,13 @@ class GateRun {
     }
   }
 
-  // Reads what the pipe has within `wait_ms` (sleeps that long once it is
-  // closed); true when output came.
+  // Reads what the pipe has within `wait_ms`, waking early when the shell
+  // exits (sleeps the whole wait once the pipe is closed and the shell
+  // reaped); true when output came.
   bool Pump(int64_t wait_ms) {
-    pollfd p{eof_ ? -1 : out_fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(wait_ms)) <= 0 || eof_) return false;
+    pollfd p[2] = {{eof_ ? -1 : out_fd_, POLLIN, 0}, {reaped_ ? -1 : exit_fd_, POLLIN, 0}};
+    if (::poll(p, 2, static_cast<int>(wait_ms)) <= 0 || eof_ || !(p[0].revents & (POLLIN | POLLHUP)))
+      return false;
     char buf[65536];
     ssize_t n = ::read(out_fd_, buf, sizeof buf);
     if (n < 0) return false;  // EINTR: the loop comes back
@@ -434,6 +441,7 @@ class GateRun {
   const GateRunOptions& options_;
   pid_t pid_;
   int out_fd_;
+  int exit_fd_ = -1;  // a pidfd of the shell
   ino_t pipe_inode_ = 0;
   OutputSink sink_;
   bool eof_ = false, reaped_ = false;

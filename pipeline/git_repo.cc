@@ -164,6 +164,27 @@ Result<std::optional<GitEntry>> GitRepo::HeadEntry(const std::string& path) {
   return std::optional<GitEntry>(std::move(entry));
 }
 
+Result<std::optional<GitEntry>> GitRepo::CommitEntry(const std::string& commit, const std::string& path) {
+  git_oid oid;
+  if (git_oid_fromstrn(&oid, commit.data(), commit.size()) != 0 || commit.size() != GIT_OID_HEXSZ) {
+    return Error{"'" + commit + "' is not a commit id", ErrorCode::kInvalid};
+  }
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo_, &oid) != 0) return GitError("cannot read commit " + commit);
+  git_tree* tree = nullptr;
+  int rc = git_commit_tree(&tree, c);
+  git_commit_free(c);
+  if (rc != 0) return GitError("cannot read the tree of commit " + commit);
+  git_tree_entry* e = nullptr;
+  rc = git_tree_entry_bypath(&e, tree, path.c_str());
+  git_tree_free(tree);
+  if (rc == GIT_ENOTFOUND) return std::optional<GitEntry>();
+  if (rc != 0) return GitError("cannot look up " + path + " in commit " + commit);
+  GitEntry entry{path, KindOf(git_tree_entry_filemode(e)), RawOid(*git_tree_entry_id(e))};
+  git_tree_entry_free(e);
+  return std::optional<GitEntry>(std::move(entry));
+}
+
 Result<BlobBytes> GitRepo::ReadBlob(const GitEntry& entry, size_t max_bytes) {
   const git_oid oid = OidOf(entry.oid);
   git_odb* odb = nullptr;

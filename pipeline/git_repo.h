@@ -66,6 +66,8 @@ class GitRepo {
   Result<std::vector<StagedDelta>> StagedChanges(const std::string& prefix);
   Result<std::optional<GitEntry>> StagedEntry(const std::string& path);  // stage 0
   Result<std::optional<GitEntry>> HeadEntry(const std::string& path);
+  // `path` in commit `commit` (40 hex); nullopt when the commit has no such path.
+  Result<std::optional<GitEntry>> CommitEntry(const std::string& commit, const std::string& path);
   Result<BlobBytes> ReadBlob(const GitEntry& entry, size_t max_bytes);
 
  private:

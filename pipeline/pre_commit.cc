@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -144,6 +145,29 @@ class JournalFile : public JournalView {
   std::unique_ptr<Journal> journal_;
 };
 
+// The commits this one brings in: a merge's other parents and a
+// cherry-pick's commit. `git merge` names them to its hooks as variables
+// GITHEAD_<commit> (pre-merge-commit runs before MERGE_HEAD is written); a
+// merge or pick finished by `git commit` after a conflict left MERGE_HEAD
+// (one a line) or CHERRY_PICK_HEAD in this worktree's git dir.
+std::vector<std::string> IncomingCommits(const GitRepo& repo) {
+  std::vector<std::string> out;
+  constexpr std::string_view kVar = "GITHEAD_";
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view var(*e);
+    if (var.substr(0, kVar.size()) == kVar && var.size() > kVar.size() + 40 && var[kVar.size() + 40] == '=') {
+      out.emplace_back(var.substr(kVar.size(), 40));
+    }
+  }
+  for (const char* name : {"MERGE_HEAD", "CHERRY_PICK_HEAD"}) {
+    std::ifstream in(repo.git_dir() + "/" + name);
+    for (std::string line; std::getline(in, line);) {
+      if (line.size() >= 40) out.push_back(line.substr(0, 40));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool IsSpecPath(std::string_view rel) {
@@ -186,6 +210,7 @@ Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vec
       chosen.emplace_back(path, std::move(same));
     }
   }
+  const std::vector<std::string> incoming = IncomingCommits(*repo);
   std::vector<StagedSpec> out;
   for (auto& [path, d] : chosen) {
     StagedSpec spec;
@@ -204,6 +229,19 @@ Result<std::vector<StagedSpec>> CollectStagedSpecs(GitRepo* repo, const std::vec
       Result<SpecBlob> blob = Load(repo, *head, max_bytes);
       if (!blob.ok()) return blob.error();
       spec.head = std::move(*blob);
+    }
+    if (spec.staged) {
+      for (const std::string& commit : incoming) {
+        Result<std::optional<GitEntry>> theirs = repo->CommitEntry(commit, path);
+        if (!theirs.ok()) return theirs.error();
+        if (!*theirs && head && head->path != path)
+          theirs = repo->CommitEntry(commit, head->path);  // moved here
+        if (!theirs.ok()) return theirs.error();
+        if (!*theirs) continue;
+        Result<SpecBlob> blob = Load(repo, **theirs, max_bytes);
+        if (!blob.ok()) return blob.error();
+        spec.incoming.push_back(std::move(*blob));
+      }
     }
     out.push_back(std::move(spec));
   }

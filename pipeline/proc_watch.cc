@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
+#include <system_error>
 
 namespace specd::pipeline {
 
@@ -185,6 +187,27 @@ std::string DescribeWait(const std::vector<ProcSample>& procs) {
   const std::vector<std::string>& named = others.empty() ? parents : others;
   if (named.empty()) return "using no CPU";
   return "using no CPU (" + JoinFirst(named, 3) + ")";
+}
+
+std::vector<pid_t> ProcessesWorkingIn(const std::string& path) {
+  std::error_code ec;
+  const std::string dir = std::filesystem::weakly_canonical(path, ec).string();  // as /proc shows it
+  if (ec || dir.empty()) return {};
+  const pid_t self = ::getpid();
+  std::vector<pid_t> out;
+  char buf[4096];
+  for (pid_t pid : AllPids()) {
+    if (pid == self) continue;
+    const std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    if (n <= 0) continue;
+    const std::string_view cwd(buf, static_cast<size_t>(n));
+    if (cwd == dir ||
+        (cwd.size() > dir.size() && cwd.substr(0, dir.size()) == dir && cwd[dir.size()] == '/')) {
+      out.push_back(pid);
+    }
+  }
+  return out;
 }
 
 std::vector<pid_t> PipeHolders(ino_t pipe_inode) {

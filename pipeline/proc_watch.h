@@ -35,6 +35,10 @@ bool Idle(const std::vector<ProcSample>& earlier, const std::vector<ProcSample>&
 // waiting for its children is named only when nothing else is there.
 std::string DescribeWait(const std::vector<ProcSample>& procs);
 
+// Every process but this one whose working directory is `dir` or below it
+// (a killed worker's agent, still at work in a worktree about to go).
+std::vector<pid_t> ProcessesWorkingIn(const std::string& dir);
+
 // Every process but this one with a descriptor on the pipe whose inode is
 // `pipe_inode` (a gate's daemon that left the session still holds its output).
 std::vector<pid_t> PipeHolders(ino_t pipe_inode);

@@ -122,7 +122,7 @@ class Checker {
     in.known_log = head.change_log;
     SpecPlan plan = PlanSpec(in);
     if (!plan.caught_up.empty()) {
-      CheckJournaled(blob, doc, model, plan.caught_up, in.id, out);
+      CheckJournaled(spec, doc, model, plan.caught_up, in.id, out);
       return;
     }
     if (plan.batch.refusals.empty()) return;
@@ -131,28 +131,50 @@ class Checker {
     out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
   }
 
-  // Entries under this clone's trace are specd's own from here, so this
-  // clone's journal has them; one it lacks was written by hand.
-  void CheckJournaled(const SpecBlob& blob, const Document& doc, const SpecModel& model,
+  // Each entry new since HEAD must be evidence of a transition: one specd
+  // made here (this clone's trace, and this clone's journal has it; a copy
+  // of such an entry is caught by the journal), or one a commit being merged
+  // or picked already carries (a teammate's, judged where it was made).
+  // Anything else was typed into the file, whoever it names.
+  void CheckJournaled(const StagedSpec& spec, const Document& doc, const SpecModel& model,
                       const std::vector<size_t>& chain, const std::string& id, std::vector<Diagnostic>* out) {
-    if (!journal_) return;
-    Result<std::optional<JournaledSpec>> found = journal_->Find(id);
-    if (!found.ok()) {
-      out->push_back(At(
-          blob, FieldOffset(doc, "changeLog"), "/changeLog", "journal",
-          "cannot read this clone's journal to check the new changeLog entries: " + found.error().message));
-      return;
+    const SpecBlob& blob = *spec.staged;
+    std::set<std::tuple<std::string, std::string, std::string, std::string, std::string>> incoming;
+    for (const SpecBlob& theirs : spec.incoming) {
+      SpecModel m;
+      if (!ReadHead(theirs, options_, &m)) continue;
+      for (const ChangeLogEntry& e : m.change_log) incoming.insert({e.at, e.actor, e.from, e.to, e.trace});
     }
-    const std::optional<JournaledSpec>& known = *found;
-    if (!known || known->trace.empty()) return;
+    std::optional<JournaledSpec> known;
+    bool asked = false;
     for (size_t i : chain) {
       const ChangeLogEntry& e = model.change_log[i];
-      if (e.trace != known->trace || known->transitions.count({e.at, e.from, e.to})) continue;
+      if (incoming.count({e.at, e.actor, e.from, e.to, e.trace})) continue;
+      if (!asked && journal_) {
+        asked = true;
+        Result<std::optional<JournaledSpec>> found = journal_->Find(id);
+        if (!found.ok()) {
+          out->push_back(At(blob, FieldOffset(doc, "changeLog"), "/changeLog", "journal",
+                            "cannot read this clone's journal to check the new changeLog entries: " +
+                                found.error().message));
+          return;
+        }
+        known = *found;
+      }
+      const bool ours = known && !known->trace.empty() && e.trace == known->trace;
+      if (ours && known->transitions.count({e.at, e.from, e.to})) continue;
+      const std::string what =
+          e.from + " -> " + e.to + " at " + e.at + (e.actor.empty() ? "" : " by " + e.actor);
       out->push_back(
           At(blob, ChangeLogOffset(doc, i), "/changeLog/" + std::to_string(i), "transition",
-             e.from + " -> " + e.to + " at " + e.at + " has this clone's trace " + e.trace +
-                 " but this clone's journal never recorded it: specd writes both, so the entry was "
-                 "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)"));
+             ours ? what + " has this clone's trace " + e.trace +
+                        " but this clone's journal never recorded it: specd writes both, so the "
+                        "entry was written by hand (use the specd verb; if specd was interrupted, run "
+                        "`specd reconcile`)"
+                  : what + " is new in this commit, but specd did not make it here and no commit "
+                           "being merged carries it: a changeLog entry typed into the file is not "
+                           "evidence of a transition (make it with the specd verb, or merge the "
+                           "commit that has it)"));
     }
   }
 

@@ -4,7 +4,10 @@
 // the life cycle allows:
 //   - specd's own transitions (verbs, engine steps) come with changeLog
 //     entries; entries beyond HEAD's that chain from HEAD's status to the
-//     staged one along life-cycle edges make the change legal;
+//     staged one along life-cycle edges make the change legal, when each is
+//     evidence: made here (this clone's trace, and in this clone's journal)
+//     or carried by a commit being merged or picked. An entry typed into
+//     the file is not evidence of a transition, whoever it names;
 //   - anything else is a hand edit, decided by the state machine as one
 //     (Via::kFileEdit, the author's role): draft -> review passes,
 //     draft -> completed stops the commit with the reason.
@@ -37,11 +40,14 @@ struct SpecBlob {
 struct StagedSpec {
   std::optional<SpecBlob> staged;  // nullopt: deleted
   std::optional<SpecBlob> head;    // nullopt: new (HEAD has no spec of that id)
+  // Its versions in the commits this one brings in (a merge's other parents,
+  // a cherry-pick's commit): where a teammate's transitions come from.
+  std::vector<SpecBlob> incoming;
 };
 
 // What this clone's journal knows of a spec, for the one check that needs
-// it: changeLog entries under this clone's trace must be journaled here (so
-// a copied or hand-written entry with this clone's trace is caught). Opened
+// it: a new changeLog entry must be one specd made here, under this clone's
+// trace and journaled (so a copied or hand-written entry is caught). Opened
 // only when a status change comes with such a chain.
 struct JournaledSpec {
   std::string trace;

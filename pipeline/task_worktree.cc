@@ -200,13 +200,15 @@ Result<std::string> WorktreePatch(GitRepo& repo, const TaskWorktree& wt) {
   TreePtr base_tree(tree);
   git_diff_options options;
   git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION);
-  // The working directory against the tree, whatever the index or HEAD
-  // say: an agent's commits and `git add`s change nothing here.
+  // The working directory against the tree, whatever HEAD says: an agent's
+  // commits and `git add`s change nothing here. The worktree's index serves
+  // only as the stat cache (as `git diff BASE` does): without it every file
+  // of the tree is read and hashed, 5,000 of them for a one-line change.
   options.flags = GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS |
                   GIT_DIFF_SHOW_UNTRACKED_CONTENT | GIT_DIFF_SHOW_BINARY;
   options.id_abbrev = GIT_OID_HEXSZ;  // full index, which git apply needs for binary patches
   git_diff* diff = nullptr;
-  if (git_diff_tree_to_workdir(&diff, raw, base_tree.get(), &options) != 0) {
+  if (git_diff_tree_to_workdir_with_index(&diff, raw, base_tree.get(), &options) != 0) {
     return GitError("cannot compare the task worktree " + named.path + " with its base");
   }
   DiffPtr owned_diff(diff);

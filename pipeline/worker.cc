@@ -18,6 +18,7 @@
 
 #include "engine/events.h"
 #include "pipeline/gate_runner.h"
+#include "pipeline/proc_watch.h"
 #include "pipeline/task_worktree.h"
 
 namespace specd::pipeline {
@@ -114,7 +115,7 @@ class Slot {
         break;
       }
       if (reply->nothing_ready || !reply->refused.empty()) {
-        if (!idle) Emit(WorkerEvent::Kind::kIdle, {}, reply->refused);
+        if (!idle) Emit(WorkerEvent::Kind::kIdle, {}, index_ == 1 ? reply->refused : "");  // said once
         idle = true;
         if (!Wait(seen)) break;
         continue;
@@ -423,7 +424,13 @@ Result<std::vector<std::string>> PruneDeadWorktrees(GitRepo& git, Journal& journ
           if (!error) error = lease.error();
           return true;  // not known: kept
         }
-        return *lease && (*lease)->held() && (*lease)->expires_ms > now;
+        if (*lease && (*lease)->held() && (*lease)->expires_ms > now) return true;
+        // Its worker was killed; its agent may not have been (it runs in a
+        // session of its own) and would go on writing into the folder.
+        const std::string dir =
+            git.common_dir() + "/specd/worktrees/" + spec + "-" + task + "-" + std::to_string(epoch);
+        for (pid_t pid : ProcessesWorkingIn(dir)) ::kill(pid, SIGKILL);
+        return false;
       });
   if (error) return *error;
   if (!pruned.ok()) return pruned.error();

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -324,6 +325,38 @@ TEST(ProcWatchTest, IdleMeansTheSameProcessesNoneRunningNoneWithMoreCpu) {
   b = a;
   b[1].pid = 13;
   EXPECT_FALSE(Idle(a, b));
+}
+
+// What a starting worker kills before it removes a dead worker's worktree:
+// the processes at work in that folder or below it, and no other.
+TEST(ProcWatchTest, ProcessesWorkingInFindsThoseInTheFolderOrBelowOnly) {
+  TempDir dir{"specd-procs"};
+  std::filesystem::create_directories(dir / "wt/sub");
+  std::filesystem::create_directories(dir / "wt2");
+  auto start = [&](const std::string& cwd) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::chdir(cwd.c_str()) != 0) ::_exit(1);
+      ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  };
+  const pid_t in = start(dir / "wt"), below = start(dir / "wt/sub"), beside = start(dir / "wt2");
+  std::vector<pid_t> found;
+  for (int i = 0; i < 500; ++i) {  // until both children have changed directory
+    found = ProcessesWorkingIn(dir / "wt");
+    if (found.size() >= 2) break;
+    ::usleep(10'000);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<pid_t> want = {in, below};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(found, want);
+  for (pid_t p : {in, below, beside}) {
+    ::kill(p, SIGKILL);
+    ::waitpid(p, nullptr, 0);
+  }
 }
 
 }  // namespace

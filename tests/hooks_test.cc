@@ -14,10 +14,14 @@
 #include "engine/journal.h"
 #include "pipeline/hook_install.h"
 #include "schema/validate.h"
+#include "tests/hooks_util.h"
 #include "tests/process_util.h"
 
 namespace specd {
 namespace {
+
+constexpr const char* kId = testing::HookRepoFixture::kId;
+constexpr const char* kRel = testing::HookRepoFixture::kRel;
 
 namespace fs = std::filesystem;
 using ::specd::testing::kValidSpec;
@@ -25,11 +29,9 @@ using ::specd::testing::Output;
 using ::specd::testing::ReadAll;
 using ::specd::testing::RunOptions;
 using ::specd::testing::RunProcess;
+using ::specd::testing::Stopped;
 using ::specd::testing::TempDir;
 using ::specd::testing::Write;
-
-constexpr char kId[] = "spec-2026-01-01-001";
-constexpr char kRel[] = ".agents/specs/active/spec-2026-01-01-001.yaml";
 
 using ::specd::testing::Replace;
 
@@ -40,12 +42,6 @@ std::string Diagnostics(const std::string& bytes, const std::string& rel = kRel)
   std::string out;
   for (const Diagnostic& d : ValidateSpecText(bytes, rel, ValidateOptions{})) out += FormatText(d) + "\n";
   return out;
-}
-
-std::string Stopped(size_t bad, size_t staged) {
-  return "specd: commit stopped: " + std::to_string(bad) + " of " + std::to_string(staged) + " staged spec" +
-         (staged == 1 ? "" : "s") + (bad == 1 ? " has" : " have") +
-         " errors (the staged version is what counts: fix, `git add`, commit again)\n";
 }
 
 // name -> mode, size, content and mtime, for every entry of a directory.
@@ -62,55 +58,7 @@ std::map<std::string, std::string> Listing(const std::string& dir) {
   return out;
 }
 
-class HooksTest : public ::testing::Test {
- protected:
-  HooksTest() {
-    Init(repo_.path());
-    Write(repo_ / kRel, kValidSpec);
-    Git({"add", "-A"});
-    Git({"commit", "-q", "-m", "first spec"});
-  }
-
-  // git with a home of its own (no user config, no global core.hooksPath).
-  RunOptions Env() const {
-    RunOptions o;
-    o.env = {{"HOME", home_.path()},    {"GIT_CONFIG_NOSYSTEM", "1"},     {"SPECD_ACTOR", "tester"},
-             {"GIT_DIR", std::nullopt}, {"GIT_INDEX_FILE", std::nullopt}, {"GIT_WORK_TREE", std::nullopt}};
-    return o;
-  }
-  Output Run(const std::string& cwd, const std::string& program, const std::vector<std::string>& args) {
-    return *RunProcess(cwd, program, args, Env());
-  }
-  Output Git(const std::vector<std::string>& args, const std::string& cwd = "") {
-    Output o = Run(cwd.empty() ? repo_.path() : cwd, "git", args);
-    return o;
-  }
-  void GitOk(const std::vector<std::string>& args, const std::string& cwd = "") {
-    Output o = Git(args, cwd);
-    EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
-  }
-  Output Specd(const std::vector<std::string>& args, const std::string& cwd = "") {
-    return Run(cwd.empty() ? repo_.path() : cwd, SPECD_BINARY, args);
-  }
-  void Init(const std::string& dir) {
-    Output o = Run(dir, "git", {"init", "-q", "-b", "main", dir});
-    ASSERT_EQ(o.exit_code, 0) << o.err;
-    for (auto [k, v] : {std::pair{"user.name", "Tess Ter"},
-                        {"user.email", "tess@example.com"},
-                        {"commit.gpgsign", "false"}}) {
-      ASSERT_EQ(Run(dir, "git", {"config", k, v}).exit_code, 0);
-    }
-  }
-  void Install(const std::string& cwd = "") {
-    Output o = Specd({"hooks", "install"}, cwd);
-    ASSERT_EQ(o.exit_code, 0) << o.err;
-  }
-  // What HEAD holds at kRel.
-  std::string Committed(const std::string& rel = kRel) { return Git({"show", "HEAD:" + rel}).out; }
-
-  TempDir home_{"specd-home"};
-  TempDir repo_;
-};
+class HooksTest : public testing::HookRepoFixture {};
 
 TEST_F(HooksTest, InstallSaysWhereAndWhat) {
   Output o = Specd({"hooks", "install"});
@@ -391,11 +339,7 @@ TEST_F(HooksTest, BinaryHugeAndSymlinkedStagedFilesAreJudgedNotCrashedOn) {
 
 TEST_F(HooksTest, PullJournalsATeammatesTransitionsAsGitAndLeavesTheFile) {
   TempDir clone_dir("specd-clone");
-  const std::string mine = clone_dir / "mine";
-  GitOk({"clone", "-q", repo_.path(), mine});
-  for (auto [k, v] : {std::pair{"user.name", "Me"}, {"user.email", "me@example.com"}})
-    GitOk({"config", k, v}, mine);
-  Install(mine);
+  const std::string mine = CloneWithHooks(clone_dir);
   Output reg = Specd({"reconcile"}, mine);
   ASSERT_EQ(reg.exit_code, 0) << reg.err;
 

@@ -2,9 +2,12 @@
 // the exact diagnostics out (pipeline/staged_check.h).
 #include "pipeline/staged_check.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "tests/test_util.h"
 
@@ -70,6 +73,14 @@ class FakeJournal : public JournalView {
   int lookups = 0;
 };
 
+// This clone's journal, having made these transitions of spec-2026-01-01-001
+// under trace abcdabcdabcdabcd (Entry's default).
+FakeJournal Made(std::set<std::tuple<std::string, std::string, std::string>> transitions) {
+  FakeJournal j;
+  j.specs["spec-2026-01-01-001"] = JournaledSpec{"abcdabcdabcdabcd", std::move(transitions)};
+  return j;
+}
+
 // The report as text: one diagnostic a line, then "files/errors".
 std::string Check(const std::vector<StagedSpec>& specs, JournalView* journal = nullptr) {
   StagedReport r = CheckStagedSpecs(specs, ValidateOptions{}, journal);
@@ -116,13 +127,19 @@ TEST(StagedCheckTest, ChangeLogChainFromHeadsStatusIsSpecdsOwnTransition) {
   const std::string log = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review") +
                           Entry("2026-01-02T11:00:00Z", "rex", "review", "approved") +
                           Entry("2026-01-02T11:00:00Z", "specd", "approved", "planning");
-  EXPECT_EQ(Check({Change(kValidSpec, Spec("planning", log, kTasks))}), "1 checked, 0 with errors");
+  FakeJournal journal = Made({{"2026-01-02T10:00:00Z", "draft", "review"},
+                              {"2026-01-02T11:00:00Z", "review", "approved"},
+                              {"2026-01-02T11:00:00Z", "approved", "planning"}});
+  EXPECT_EQ(Check({Change(kValidSpec, Spec("planning", log, kTasks))}, &journal), "1 checked, 0 with errors");
   // Only the entries beyond HEAD's count: HEAD at review already had the first.
   const std::string head = Spec("review", Entry("2026-01-02T10:00:00Z", "ada", "draft", "review"));
-  EXPECT_EQ(Check({Change(head, Spec("planning", log, kTasks))}), "1 checked, 0 with errors");
+  FakeJournal later = Made(
+      {{"2026-01-02T11:00:00Z", "review", "approved"}, {"2026-01-02T11:00:00Z", "approved", "planning"}});
+  EXPECT_EQ(Check({Change(head, Spec("planning", log, kTasks))}, &later), "1 checked, 0 with errors");
   // HEAD at review by a hand edit (no changeLog yet); specd has since written
   // that edit into the changeLog, then approved: the chain starts at review.
-  EXPECT_EQ(Check({Change(Spec("review"), Spec("planning", log, kTasks))}), "1 checked, 0 with errors");
+  EXPECT_EQ(Check({Change(Spec("review"), Spec("planning", log, kTasks))}, &later),
+            "1 checked, 0 with errors");
 }
 
 TEST(StagedCheckTest, ChainThatDoesNotReachTheStagedStatusIsAHandEdit) {
@@ -144,7 +161,9 @@ TEST(StagedCheckTest, NewSpecStartsAsDraft) {
           "to review, or cancelled) (a new spec starts as draft)\n1 checked, 1 with errors");
   const std::string log = Entry("2026-01-02T10:00:00Z", "ada", "draft", "review") +
                           Entry("2026-01-02T11:00:00Z", "rex", "review", "approved");
-  EXPECT_EQ(Check({Change(std::nullopt, Spec("approved", log))}), "1 checked, 0 with errors");
+  FakeJournal journal =
+      Made({{"2026-01-02T10:00:00Z", "draft", "review"}, {"2026-01-02T11:00:00Z", "review", "approved"}});
+  EXPECT_EQ(Check({Change(std::nullopt, Spec("approved", log))}, &journal), "1 checked, 0 with errors");
 }
 
 TEST(StagedCheckTest, DeletedSpecNeedsNothing) {
@@ -161,14 +180,35 @@ TEST(StagedCheckTest, EntryWithThisClonesTraceMustBeInThisClonesJournal) {
   EXPECT_EQ(
       Check({Change(kValidSpec, Spec("approved", forged))}, &journal),
       std::string(kPath) +
-          ":20:5: error: /changeLog/1: review -> approved at 2026-01-02T11:00:00Z has this clone's trace "
+          ":20:5: error: /changeLog/1: review -> approved at 2026-01-02T11:00:00Z by rex has this clone's "
+          "trace "
           "abcdabcdabcdabcd but this clone's journal never recorded it: specd writes both, so the entry was "
           "written by hand (use the specd verb; if specd was interrupted, run `specd reconcile`)\n"
           "1 checked, 1 with errors");
-  // Another clone's trace: a teammate's transition, merged in.
+  // Another clone's trace is no evidence by itself (issue 15): the forgery
+  // of a hostile contributor, with a trace made up.
   const std::string theirs =
       recorded + Entry("2026-01-02T11:00:00Z", "rex", "review", "approved", "0f0f0f0f0f0f0f0f");
-  EXPECT_EQ(Check({Change(kValidSpec, Spec("approved", theirs))}, &journal), "1 checked, 0 with errors");
+  EXPECT_EQ(
+      Check({Change(kValidSpec, Spec("approved", theirs))}, &journal),
+      std::string(kPath) +
+          ":20:5: error: /changeLog/1: review -> approved at 2026-01-02T11:00:00Z by rex is new in this "
+          "commit, but specd did not make it here and no commit being merged carries it: a changeLog "
+          "entry typed into the file is not evidence of a transition (make it with the specd verb, or "
+          "merge the commit that has it)\n1 checked, 1 with errors");
+  // The same entry in a commit being merged (a teammate's approval): evidence.
+  StagedSpec merged = Change(kValidSpec, Spec("approved", theirs));
+  merged.incoming.push_back(Blob(Spec("approved", theirs)));
+  EXPECT_EQ(Check({merged}, &journal), "1 checked, 0 with errors");
+  // ...but only the entry as that commit has it: another actor is not it.
+  const std::string altered =
+      recorded + Entry("2026-01-02T11:00:00Z", "eve", "review", "approved", "0f0f0f0f0f0f0f0f");
+  StagedSpec tampered = Change(kValidSpec, Spec("approved", altered));
+  tampered.incoming.push_back(Blob(Spec("approved", theirs)));
+  EXPECT_THAT(Check({tampered}, &journal), ::testing::HasSubstr("by eve is new in this commit"));
+  // No journal in this clone: nothing was made here.
+  EXPECT_THAT(Check({Change(kValidSpec, Spec("review", recorded))}),
+              ::testing::HasSubstr("draft -> review at 2026-01-02T10:00:00Z by ada is new in this commit"));
   // No status change: the journal is not asked.
   journal.lookups = 0;
   EXPECT_EQ(Check({Change(kValidSpec, kValidSpec)}, &journal), "1 checked, 0 with errors");
