@@ -237,6 +237,10 @@ Run SetupWorker(CLI::App* sub) {
   sub->add_option("--quiet", args->quiet_s, "Seconds without output before an agent is checked for a hang")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 7 * 24 * 3600));
+  sub->footer(
+      "The agent gets SPECD_SPEC, SPECD_TASK, SPECD_SPEC_FILE, SPECD_TASK_FILES, SPECD_ATTEMPT, SPECD_TRACE, "
+      "SPECD_SIMILAR_FAILURES, SPECD_BASE and SPECD_WORKTREE; exit 0 submits the worktree's change. Exit "
+      "status: 0 stopped by a signal or (--once) nothing left to do, 2 a usage or I/O error.");
   return [args] { return RunWorkerCommand(*args); };
 }
 
