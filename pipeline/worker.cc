@@ -176,9 +176,10 @@ class Slot {
     ++(shared_.stats.*counter);
   }
 
-  // The files the agent is given; the spec as it is now, read-only.
-  Result<std::vector<std::pair<std::string, std::string>>> Prepare(const TaskReply& reply,
-                                                                   const std::string& stem) {
+  // The files the agent is given; the spec as it is now, read-only. `task`:
+  // the task's counters as the attempt read them (its last failure).
+  Result<std::vector<std::pair<std::string, std::string>>> Prepare(
+      const TaskReply& reply, const std::string& stem, const Result<std::optional<TaskRecord>>& task) {
     const LeaseRecord& lease = reply.lease;
     std::error_code ec;
     fs::create_directories(fs::path(stem).parent_path(), ec);
@@ -192,7 +193,6 @@ class Slot {
     const std::string bytes((std::istreambuf_iterator<char>(in)), {});
     std::string files;
     for (const std::string& f : reply.files) files += f + "\n";
-    Result<std::optional<TaskRecord>> task = parts_.journal->GetTask(lease.spec_id, lease.task_id);
     if (!task.ok()) return task.error();
     const std::string last_reason = *task ? (*task)->last_reason : "";
     std::string similar;
@@ -238,7 +238,7 @@ class Slot {
     if (shared_.Stopping()) return Release(lease, "the worker was stopped");
     const std::string stem = parts_.git->common_dir() + "/specd/logs/" + lease.spec_id + "/" + lease.task_id +
                              "/" + std::to_string(lease.epoch);
-    Result<std::vector<std::pair<std::string, std::string>>> env = Prepare(reply, stem);
+    Result<std::vector<std::pair<std::string, std::string>>> env = Prepare(reply, stem, task);
     if (!env.ok()) return GiveUp(lease, "cannot prepare the attempt: " + env.error().message);
     Result<TaskWorktree> wt =
         AddTaskWorktree(*parts_.git, lease.spec_id, lease.task_id, lease.epoch, lease.base);
