@@ -16,6 +16,7 @@
 
 #include "engine/env.h"
 #include "engine/hash.h"
+#include "engine/repo.h"
 
 namespace specd {
 
@@ -288,36 +289,16 @@ bool TempFileOrphaned(std::string_view name) {
 
 namespace {
 
-// The first line of `path`, without its end; "" when it cannot be read.
-std::string FirstLine(const std::string& path) {
-  Result<std::string> text = Env::Default()->ReadFile(path);
-  if (!text.ok()) return "";
-  std::string line = text->substr(0, text->find('\n'));
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
-}
-
-std::string Under(const std::string& base, const std::string& p) {
-  return !p.empty() && p[0] == '/' ? p : base + "/" + p;
-}
-
 // The git directory whose info/exclude applies to `dir`: the nearest
 // enclosing `.git` (a directory, or a file "gitdir: ..." in a linked
 // worktree or a submodule), then its commondir if it has one. "" outside git.
 std::string ExcludeGitDir(const std::string& dir) {
   std::string at = dir;
   while (!at.empty()) {
-    const std::string dot_git = at + "/.git";
     struct stat st;
-    if (::stat(dot_git.c_str(), &st) == 0) {
-      std::string git_dir = dot_git;
-      if (S_ISREG(st.st_mode)) {
-        const std::string line = FirstLine(dot_git);
-        if (line.rfind("gitdir: ", 0) != 0) return "";
-        git_dir = Under(at, line.substr(8));
-      }
-      const std::string common = FirstLine(git_dir + "/commondir");
-      return common.empty() ? git_dir : Under(git_dir, common);
+    if (::stat((at + "/.git").c_str(), &st) == 0) {
+      std::optional<GitDirs> dirs = FindGitDirs(at);
+      return dirs ? dirs->common_dir : "";
     }
     size_t slash = at.find_last_of('/');
     if (slash == std::string::npos) break;

@@ -1,11 +1,11 @@
 #include "engine/git_identity.h"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <fstream>
 #include <optional>
 #include <sstream>
+
+#include "engine/repo.h"
 
 namespace specd {
 
@@ -101,13 +101,6 @@ std::string DirOf(const std::string& path) {
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (IsBlank(s.back()) || s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  size_t from = 0;
-  while (from < s.size() && IsBlank(s[from])) ++from;
-  return s.substr(from);
-}
-
 bool Truthy(const char* v) {
   if (!v) return false;
   const std::string s = Lower(v);
@@ -150,27 +143,6 @@ class Reader {
   GitIdentity id_;
   bool worktree_config_ = false;
 };
-
-// The repository's git directory and the common one (its config's home):
-// the same for a repository, the main one's for a linked worktree.
-void GitDirs(const std::string& root, std::string* git_dir, std::string* common_dir) {
-  const std::string dot_git = root + "/.git";
-  struct stat st;
-  if (::stat(dot_git.c_str(), &st) != 0) return;
-  *git_dir = dot_git;
-  if (!S_ISDIR(st.st_mode)) {  // "gitdir: PATH" (a linked worktree, a submodule)
-    std::string line = Trim(ReadSmallFile(dot_git).value_or(""));
-    if (line.rfind("gitdir:", 0) != 0) {
-      git_dir->clear();
-      return;
-    }
-    std::string dir = Trim(line.substr(7));
-    *git_dir = dir.empty() || dir[0] == '/' ? dir : root + "/" + dir;
-  }
-  *common_dir = *git_dir;
-  std::string common = Trim(ReadSmallFile(*git_dir + "/commondir").value_or(""));
-  if (!common.empty()) *common_dir = common[0] == '/' ? common : *git_dir + "/" + common;
-}
 
 }  // namespace
 
@@ -224,11 +196,9 @@ GitIdentity ReadGitIdentity(const std::string& repo_root, const GitConfigPlaces&
     }
     if (!home.empty()) reader.File(home + "/.gitconfig");
   }
-  std::string git_dir, common_dir;
-  GitDirs(repo_root, &git_dir, &common_dir);
-  if (!common_dir.empty()) {
-    reader.File(common_dir + "/config");
-    if (reader.worktree_config()) reader.File(git_dir + "/config.worktree");
+  if (std::optional<GitDirs> dirs = FindGitDirs(repo_root)) {  // the common one holds the config
+    reader.File(dirs->common_dir + "/config");
+    if (reader.worktree_config()) reader.File(dirs->git_dir + "/config.worktree");
   }
   return reader.identity();
 }

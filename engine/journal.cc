@@ -3,12 +3,12 @@
 #include "engine/journal.h"
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <utility>
 
 #include "engine/journal_schema.h"
 #include "engine/journal_write.h"
+#include "engine/repo.h"
 #include "engine/sqlite_db.h"
 
 namespace specd {
@@ -145,31 +145,12 @@ std::string FtsQuery(std::string_view text) {
   return query;
 }
 
-// Reads the "gitdir: <dir>" line of a .git file; "" if it is not one.
-std::string ReadGitdirLine(const fs::path& dot_git) {
-  std::ifstream in(dot_git);
-  std::string line;
-  if (!std::getline(in, line)) return "";
-  constexpr std::string_view kPrefix = "gitdir:";
-  if (line.compare(0, kPrefix.size(), kPrefix) != 0) return "";
-  line.erase(0, kPrefix.size());
-  const char* kSpace = " \t\r\n";
-  size_t first = line.find_first_not_of(kSpace);
-  if (first == std::string::npos) return "";
-  return line.substr(first, line.find_last_not_of(kSpace) - first + 1);
-}
-
 // The repository's own git directory, if it has a usable one.
 std::optional<fs::path> GitDirOf(const fs::path& root) {
+  std::optional<GitDirs> dirs = FindGitDirs(root.string());
+  if (!dirs) return std::nullopt;
+  fs::path dir = fs::path(dirs->git_dir).lexically_normal();
   std::error_code ec;
-  fs::path dot_git = root / ".git";
-  if (fs::is_directory(dot_git, ec)) return dot_git;
-  if (!fs::is_regular_file(dot_git, ec)) return std::nullopt;
-  std::string target = ReadGitdirLine(dot_git);
-  if (target.empty()) return std::nullopt;
-  fs::path dir =
-      fs::path(target).is_absolute() ? fs::path(target) : root / target;  // relative to the .git file
-  dir = dir.lexically_normal();
   if (!fs::is_directory(dir, ec)) return std::nullopt;
   return dir;
 }

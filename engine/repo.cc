@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -31,6 +33,44 @@ std::optional<std::string> FindRepoRoot(const std::string& start) {
     if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
     dir = dir.parent_path();
   }
+}
+
+namespace {
+
+// The first line of a small file, without surrounding blanks; "" when it
+// cannot be read.
+std::string FirstLineOf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  if (!std::getline(in, line)) return "";
+  const char* kBlank = " \t\r";
+  const size_t first = line.find_first_not_of(kBlank);
+  if (first == std::string::npos) return "";
+  return line.substr(first, line.find_last_not_of(kBlank) - first + 1);
+}
+
+std::string Under(const std::string& base, const std::string& p) {
+  return !p.empty() && p[0] == '/' ? p : base + "/" + p;
+}
+
+}  // namespace
+
+std::optional<GitDirs> FindGitDirs(const std::string& root) {
+  const std::string dot_git = root + "/.git";
+  struct stat st;
+  if (::stat(dot_git.c_str(), &st) != 0) return std::nullopt;
+  GitDirs dirs{dot_git, ""};
+  if (!S_ISDIR(st.st_mode)) {
+    const std::string line = FirstLineOf(dot_git);
+    constexpr std::string_view kPrefix = "gitdir:";
+    if (line.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+    const size_t from = line.find_first_not_of(" \t", kPrefix.size());
+    if (from == std::string::npos) return std::nullopt;
+    dirs.git_dir = Under(root, line.substr(from));
+  }
+  const std::string common = FirstLineOf(dirs.git_dir + "/commondir");
+  dirs.common_dir = common.empty() ? dirs.git_dir : Under(dirs.git_dir, common);
+  return dirs;
 }
 
 std::string SpecsDir(const std::string& repo_root) {

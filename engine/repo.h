@@ -15,6 +15,16 @@ std::optional<std::string> FindRepoRoot(const std::string& start);
 
 std::string SpecsDir(const std::string& repo_root);  // <root>/.agents/specs
 
+// The git directories of the work tree `root`: its own (`.git`, or where a
+// `.git` file's "gitdir:" line points, relative to `root`: a linked worktree
+// or a submodule) and the common one (where its `commondir` points, relative
+// to it; else the same). Read as git reads them, without git. nullopt when
+// `root` has no `.git`, or a `.git` file without a "gitdir:" line.
+struct GitDirs {
+  std::string git_dir, common_dir;
+};
+std::optional<GitDirs> FindGitDirs(const std::string& root);
+
 // The spec tree stays inside the repository `root` (canonical): .agents,
 // .agents/specs, its active/, archive/ and templates/, .agents/.specd, and
 // each folder directly in active/ and archive/ must, where present, be a
