@@ -57,7 +57,7 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
   // nor hash, so no pass takes it as unchanged.
   record.content_hash = plan.recheck ? "" : updated ? ContentHash(*updated) : file.hash;
   if (updated) record.written_hash = record.content_hash;
-  SetStamp(&record, plan.recheck ? FileStamp{} : file.stamp);
+  SetStamp(&record, plan.recheck ? FileStamp{} : KeptStamp(file));
   if (plan.archive_dir) {
     record.path = *plan.archive_dir + "/" + BaseName(in.rel);
     plan.events.push_back(
@@ -82,7 +82,7 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
     if (s.ok()) s = WriteFileAtomic(env_, Absolute(w.rel), w.bytes);
     if (!s.ok()) return undo(s.error());
   }
-  FileStamp stamp = file.stamp;
+  FileStamp stamp = StampOf(record);
   if (updated) {
     if (Status w = WriteFileAtomic(env_, Absolute(in.rel), *updated, &file.stamp); !w.ok())
       return undo(w.error());
@@ -91,12 +91,13 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
   if (plan.archive_dir) {
     if (Status s = ArchiveFile(in.rel, *plan.archive_dir, &now_at); !s.ok()) return undo(s.error());
   }
-  if (updated || plan.archive_dir) {
+  if ((updated || plan.archive_dir) && !plan.recheck) {
+    const int64_t taken = env_->FileClockNanos();
     Result<FileStamp> after = env_->Stat(Absolute(now_at));
     if (!after.ok()) return undo(after.error());
-    stamp = *after;
+    stamp = StampIsSettled(*after, taken) ? *after : FileStamp{};
   }
-  if (!(stamp == file.stamp)) {
+  if (!(stamp == StampOf(record))) {
     SetStamp(&record, stamp);
     JournalBatch restamp;
     restamp.upserts.push_back(record);

@@ -258,7 +258,8 @@ Result<PassReport> SpecEngine::ReconcilePath(const std::string& path, bool hold_
 
 // Reads the file whose stamp was taken just before: a save after the stat
 // then shows as a changed stamp when the write-back checks it.
-Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const {
+Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, int64_t taken_ns,
+                        Loaded* file) const {
   // The rules of `specd validate` (spec_files): a file specd does not read is
   // the spec's error, named with its reason; its bytes are never read.
   const size_t limit = options_.validate.limits.max_bytes;
@@ -270,6 +271,7 @@ Status SpecEngine::Read(const std::string& rel, const FileStamp& stamp, Loaded* 
   }
   file->bytes = bytes.ok() ? std::move(bytes->data) : std::string();
   file->stamp = stamp;
+  file->settled = StampIsSettled(stamp, taken_ns);
   file->hash = ContentHash(file->not_read ? "not read: " + file->not_read->message : file->bytes);
   return Status::Ok();
 }
@@ -299,12 +301,13 @@ void SpecEngine::Preload(const std::vector<std::string>& rels, std::unordered_ma
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < rels.size();) {
       const std::string& rel = rels[i];
+      const int64_t taken = env_->FileClockNanos();
       Result<FileStamp> stamp = env_->Stat(Absolute(rel));
       if (!stamp.ok()) continue;
       Result<std::optional<SpecRecord>> rec = journal_->GetSpecByPath(rel);
       if (!rec.ok() || (*rec && !(*rec)->removed && *stamp == StampOf(**rec))) continue;  // unchanged
       Loaded file;
-      if (!Read(rel, *stamp, &file).ok()) continue;
+      if (!Read(rel, *stamp, taken, &file).ok()) continue;
       Parse(rel, &file);
       loaded[i] = std::move(file);
     }
@@ -328,6 +331,7 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
   Result<std::optional<SpecRecord>> by_path = journal_->GetSpecByPath(rel);
   if (!by_path.ok()) return by_path.error();
   std::optional<SpecRecord> rec = *by_path;
+  const int64_t taken = env_->FileClockNanos();
   Result<FileStamp> stamp = env_->Stat(abs);
   if (!stamp.ok()) {
     if (rec && !rec->removed) {
@@ -345,11 +349,13 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
   if (use_preload) {
     file = std::move(pre->second);
     preloaded_->erase(pre);
-  } else if (Status s = Read(rel, *stamp, &file); !s.ok()) {
+  } else if (Status s = Read(rel, *stamp, taken, &file); !s.ok()) {
     return s.error();
   }
   if (rec && !rec->removed && file.hash == rec->content_hash) {  // touched, not changed: no parse
-    if (Status s = RecordStamp(*rec, file.stamp); !s.ok()) return s.error();
+    ++report->unchanged;
+    if (KeptStamp(file) == StampOf(*rec)) return Outcome::kDone;  // still racily clean: nothing to record
+    if (Status s = RecordStamp(*rec, KeptStamp(file)); !s.ok()) return s.error();
     return Outcome::kDone;
   }
   const bool loaded = use_preload ? file.yaml : Parse(rel, &file);
@@ -358,7 +364,7 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
       file.valid && file.model.status == rec->status) {
     SpecRecord rehashed = *rec;  // journal v5 changed the hash: the file is taken as it is, once
     rehashed.content_hash = file.hash;
-    if (Status s = RecordStamp(rehashed, file.stamp); !s.ok()) return s.error();
+    if (Status s = RecordStamp(rehashed, KeptStamp(file)); !s.ok()) return s.error();
     return Outcome::kDone;
   }
   const std::string id = file.valid ? file.model.id : ExpectedSpecId(rel);
@@ -372,7 +378,7 @@ Result<SpecEngine::Outcome> SpecEngine::ReconcileOnce(const std::string& rel, bo
     SpecRecord moved = *rec;  // moved or restored, not changed: the new path and stamp
     moved.path = rel;
     moved.removed = false;
-    if (Status s = RecordStamp(moved, file.stamp); !s.ok()) return s.error();
+    if (Status s = RecordStamp(moved, KeptStamp(file)); !s.ok()) return s.error();
     return Outcome::kDone;
   }
   if (!file.valid && hold_invalid) {

@@ -162,8 +162,10 @@ class SpecEngine {
   Status ListSpecFiles(const std::string& dir, int depth, std::vector<std::string>* rels);
   void Preload(const std::vector<std::string>& rels, std::unordered_map<std::string, Loaded>* out);
   void RemoveIfStale(const std::string& temp);
-  Status Read(const std::string& rel, const FileStamp& stamp, Loaded* file) const;
+  // `stamp` is what a stat made after `taken_ns` (Env::FileClockNanos) returned.
+  Status Read(const std::string& rel, const FileStamp& stamp, int64_t taken_ns, Loaded* file) const;
   bool Parse(const std::string& rel, Loaded* file) const;
+  static FileStamp KeptStamp(const Loaded& file);
 
   // Facts (facts.cc): what the planner is given.
   Result<PlanInput> Gather(const std::string& rel, const Loaded& file, std::optional<SpecRecord> record,

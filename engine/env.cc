@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -239,6 +240,21 @@ class PosixEnv : public Env {
 };
 
 }  // namespace
+
+bool StampIsSettled(const FileStamp& stamp, int64_t taken_ns) {
+  // One tick of the coarse clock is at most 10 ms (HZ=100); a file system
+  // that keeps whole seconds only (FAT keeps even ones) needs two.
+  constexpr int64_t kSecond = 1'000'000'000;
+  const bool whole_seconds = stamp.mtime_ns % kSecond == 0 && stamp.ctime_ns % kSecond == 0;
+  const int64_t margin = whole_seconds ? 2 * kSecond : 50'000'000;
+  return taken_ns - std::max(stamp.mtime_ns, stamp.ctime_ns) >= margin;
+}
+
+int64_t Env::FileClockNanos() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 Env* Env::Default() {
   static PosixEnv env;

@@ -28,6 +28,14 @@ struct FileStamp {
 // The stamp of what stat(2) returned.
 FileStamp FileStampOf(const struct stat& st);
 
+// Whether `stamp`, taken by a stat made after `taken_ns` (FileClockNanos),
+// can stand for the file's bytes: no later write can leave it unchanged. A
+// write in the same tick of the kernel's coarse clock as the one stamped
+// (same size, same inode) leaves the same mtime and ctime, so a stamp whose
+// times are not safely older than when it was taken is "racily clean", as
+// git calls it, and the bytes must be hashed again next time.
+bool StampIsSettled(const FileStamp& stamp, int64_t taken_ns);
+
 enum class FileKind { kRegular, kSymlink, kDirectory, kOther };
 
 // What lstat(2) says about a name: the stamp, and what a write-back must
@@ -87,6 +95,10 @@ class Env {
 
   // Milliseconds since the Unix epoch.
   virtual int64_t NowMillis() = 0;
+  // The clock the kernel stamps files with (CLOCK_REALTIME, in ns), never
+  // faked with NowMillis: a stamp is compared with it to tell whether a
+  // write made later could still leave the same stamp (StampIsSettled).
+  virtual int64_t FileClockNanos();
 
   static Env* Default();  // PosixEnv, lives for the whole process
 };

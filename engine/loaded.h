@@ -17,6 +17,7 @@ namespace specd {
 struct SpecEngine::Loaded {
   std::string bytes;
   FileStamp stamp;
+  bool settled = false;  // StampIsSettled: the stamp may be journaled (else an empty one is)
   std::string hash;
   std::vector<Diagnostic> diags;
   Document doc;
@@ -29,6 +30,12 @@ struct SpecEngine::Loaded {
 bool HasError(const std::vector<Diagnostic>& diags);
 FileStamp StampOf(const SpecRecord& r);
 void SetStamp(SpecRecord* r, const FileStamp& s);
+
+// The stamp to journal for what was read: an empty one, which no file
+// matches, when a later write could leave the same stamp.
+inline FileStamp SpecEngine::KeptStamp(const Loaded& f) {
+  return f.settled ? f.stamp : FileStamp{};
+}
 
 // Runs `body` holding the journal's write lock (one group): no other specd
 // process (a verb, a hook, a watcher) can read a file and decide on it

@@ -130,9 +130,10 @@ Result<SpecEngine::Outcome> SpecEngine::LoadCurrent(const std::string& id, SpecR
   }
   *record = **rec;
   if (!record->errors.empty()) return Outcome::kDone;
+  const int64_t taken = env_->FileClockNanos();
   Result<FileStamp> stamp = env_->Stat(Absolute(record->path));
   if (!stamp.ok()) return stamp.error();
-  if (Status s = Read(record->path, *stamp, file); !s.ok()) return s.error();
+  if (Status s = Read(record->path, *stamp, taken, file); !s.ok()) return s.error();
   const bool current = file->hash == record->content_hash;
   if (current) Parse(record->path, file);
   if (current && file->valid) return Outcome::kDone;

@@ -183,6 +183,10 @@ std::vector<std::string> Lines(const std::vector<EngineEvent>& events) {
 class EngineTest : public ::testing::Test {
  protected:
   EngineTest() : env_(kT0) {
+    // The files were written long before the engine looks at them: their
+    // stamps are kept (StampIsSettled). RacilyCleanStampIsNotKept looks in
+    // the clock tick of the write instead.
+    env_.SkewFileClock(int64_t{3600} * 1'000'000'000);
     Result<std::unique_ptr<Journal>> j = Journal::Open(journal_dir_ / "journal.db");
     EXPECT_TRUE(j.ok()) << j.error().message;
     if (j.ok()) journal_ = std::move(*j);
@@ -368,6 +372,51 @@ TEST_F(EngineTest, SameSizeEditInTheSameClockTickIsSeen) {
   EXPECT_TRUE(d->allowed) << d->reason;
   EXPECT_NE(File().find("Export reports as TSV files"), std::string::npos);
   EXPECT_EQ(Record().status, "planning");
+}
+
+// A stamp taken in the clock tick of the file's last write is not kept: a
+// second write in that tick, of the same size and in place, leaves stat(2)
+// saying what it said before, and only the bytes tell. (The ctime defeats a
+// tool that restores mtimes, as above, but not this.) The next pass reads
+// the file again, and keeps the stamp once it is older than a tick.
+TEST_F(EngineTest, RacilyCleanStampIsNotKept) {
+  env_.SkewFileClock(-1'000'000'000);  // every look is made in the tick of the last write
+  Edit(kDraft);
+  Reconcile();
+  EXPECT_EQ(Record().content_hash, ContentHash(kDraft));
+  EXPECT_EQ(Record().size, 0u);  // no stamp kept
+  EXPECT_EQ(Record().mtime_ns, 0);
+
+  Result<FileStamp> stamp = Env::Default()->Stat(Path());
+  ASSERT_TRUE(stamp.ok());
+  env_.PinStamp(Path(), *stamp);  // the write below leaves the same stamp
+  const std::string edited = Replace(kDraft, "Export reports as CSV files", "Export reports as TSV files");
+  ASSERT_EQ(edited.size(), std::string(kDraft).size());
+  {
+    std::ofstream out(Path(), std::ios::binary | std::ios::in | std::ios::out);  // in place
+    out << edited;
+  }
+  env_.SetNowMillis(kT0 + kMinute);
+  EXPECT_EQ(Reconcile(), std::vector<std::string>{"spec-2026-02-18-001: edited"});
+  EXPECT_EQ(Record().content_hash, ContentHash(edited));
+  EXPECT_EQ(Record().generation, 1);
+
+  env_.SkewFileClock(int64_t{3600} * 1'000'000'000);   // a while later: the stamp is settled
+  EXPECT_EQ(Reconcile(), std::vector<std::string>{});  // hashed once more, not parsed
+  EXPECT_EQ(last_.unchanged, 1u);
+  EXPECT_EQ(Record().size, stamp->size);
+  EXPECT_EQ(Record().mtime_ns, stamp->mtime_ns);
+  EXPECT_EQ(Record().generation, 1);
+
+  // From now on stat(2) is enough: a file whose stamp is settled is not read
+  // (which is why only a stamp no later write can repeat may be kept).
+  {
+    std::ofstream out(Path(), std::ios::binary | std::ios::in | std::ios::out);
+    out << kDraft;
+  }
+  Reconcile();
+  EXPECT_EQ(last_.unchanged, 1u);
+  EXPECT_EQ(Record().content_hash, ContentHash(edited));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 // The one shared fake for engine tests: an Env that delegates every call to
 // a real Env (Env::Default(), real files in a temporary directory) and adds
 // only what a real file system cannot produce on demand:
-//  - a clock the test sets (NowMillis);
+//  - a clock the test sets (NowMillis), and the files' clock moved by a
+//    set amount (FileClockNanos: "the files were written long ago");
+//  - a stamp pinned for a path (what a write in the same clock tick as the
+//    last one looks like to stat);
 //  - call counters per operation (how many ReadFile calls a pass made);
 //  - injected failures: "fail the Nth Sync from now with this message";
 //  - hooks run right before an operation (to edit a file between the
@@ -13,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,6 +69,18 @@ class FakeEnv : public Env {
   void SetNowMillis(int64_t ms) { now_ms_ = ms; }
   void AdvanceMillis(int64_t ms) { now_ms_ += ms; }
   int64_t NowMillis() override { return now_ms_; }
+  // FileClockNanos is the real one plus `ns`.
+  void SkewFileClock(int64_t ns) { file_clock_skew_ns_ = ns; }
+  int64_t FileClockNanos() override { return base_->FileClockNanos() + file_clock_skew_ns_; }
+
+  // --- stat(2) of `path` says `stamp` until unpinned (std::nullopt).
+  void PinStamp(const std::string& path, std::optional<FileStamp> stamp) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (stamp)
+      pinned_[path] = *stamp;
+    else
+      pinned_.erase(path);
+  }
 
   // --- counters
   int Count(Op op) const { return counts_[static_cast<size_t>(op)]; }
@@ -101,6 +117,10 @@ class FakeEnv : public Env {
   }
   Result<FileStamp> Stat(const std::string& path) override {
     if (auto e = Enter(Op::kStat, path)) return *e;
+    {
+      std::lock_guard<std::recursive_mutex> lock(mu_);
+      if (auto p = pinned_.find(path); p != pinned_.end()) return p->second;
+    }
     return base_->Stat(path);
   }
   Result<FileInfo> Lstat(const std::string& path) override {
@@ -220,6 +240,8 @@ class FakeEnv : public Env {
   std::recursive_mutex mu_;
   Env* base_;
   int64_t now_ms_;
+  int64_t file_clock_skew_ns_ = 0;
+  std::map<std::string, FileStamp> pinned_;
   std::array<int, kOpCount> counts_{};
   std::array<std::vector<Failure>, kOpCount> failures_;
   std::vector<std::string> reads_;
