@@ -29,10 +29,15 @@ std::string Joined(const std::vector<std::string>& people) {
   return out.empty() ? "(none: no one)" : out;
 }
 
+// What `specd audit` asks of signatures, shown once the file sets it.
+bool SignaturesSet(const RepoSettings& s) {
+  return s.origin.count("requireSignedApprovals") || s.origin.count("allowedSignersFile");
+}
+
 // Who may do what is shown once the file says anything about it; without
 // it, anyone may, and the listing stays as it was before roles existed.
 bool RolesSet(const RepoSettings& s) {
-  return s.roles || s.origin.count("allowSelfApproval");
+  return s.roles || s.origin.count("allowSelfApproval") || SignaturesSet(s);
 }
 
 std::vector<Row> Rows(const RepoSettings& s) {
@@ -59,6 +64,11 @@ std::vector<Row> Rows(const RepoSettings& s) {
     rows.push_back({"roles.maintainers", Joined(s.roles->maintainers), from("roles.maintainers")});
   }
   rows.push_back({"allowSelfApproval", s.allow_self_approval ? "true" : "false", from("allowSelfApproval")});
+  if (!SignaturesSet(s)) return rows;
+  rows.push_back({"requireSignedApprovals", s.require_signed_approvals ? "true" : "false",
+                  from("requireSignedApprovals")});
+  rows.push_back({"allowedSignersFile", s.allowed_signers_file.empty() ? "(none)" : s.allowed_signers_file,
+                  from("allowedSignersFile")});
   return rows;
 }
 
@@ -98,6 +108,11 @@ void PrintJson(const RepoSettings& s) {
     out["roles.reviewers"] = entry("roles.reviewers", people(s.roles ? &s.roles->reviewers : nullptr));
     out["roles.maintainers"] = entry("roles.maintainers", people(s.roles ? &s.roles->maintainers : nullptr));
     out["allowSelfApproval"] = entry("allowSelfApproval", s.allow_self_approval);
+  }
+  if (SignaturesSet(s)) {
+    out["requireSignedApprovals"] = entry("requireSignedApprovals", s.require_signed_approvals);
+    out["allowedSignersFile"] = entry(
+        "allowedSignersFile", s.allowed_signers_file.empty() ? Json(nullptr) : Json(s.allowed_signers_file));
   }
   std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }

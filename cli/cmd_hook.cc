@@ -3,14 +3,18 @@
 // managers, with file names). pre-commit checks the staged specs and stops
 // the commit on an error, pre-merge-commit the same for a merge's commit; the
 // post-* hooks journal what git brought in, quietly, and never fail git.
-// None of them reads stdin (a chained user hook gets post-rewrite's).
+// None of them reads stdin (a chained user hook gets post-rewrite's) but
+// pre-receive, the server's: it audits what a push brings (pipeline/audit.h).
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/printable.h"
+#include "pipeline/audit.h"
 #include "pipeline/git_repo.h"
 #include "pipeline/pre_commit.h"
 
@@ -95,13 +99,45 @@ int AfterGit(const std::string& name, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// pre-receive, in the repository pushed to (bare, usually): what the push
+// brings, "OLD NEW REF" a line on stdin, audited as `specd audit` does, the
+// new objects read where git keeps them until the hook says yes (its
+// quarantine: GIT_OBJECT_DIRECTORY). What any ref already has was audited
+// when it came. Exit 1 refuses the whole push.
+int PreReceive() {
+  Result<std::unique_ptr<pipeline::GitRepo>> repo = pipeline::GitRepo::Open(".", true);
+  if (!repo.ok()) {
+    PrintLine(stderr, "specd hook pre-receive: " + repo.error().message);
+    return kExitUsage;
+  }
+  pipeline::AuditRange range;
+  range.hide_refs = true;
+  const std::string zero(40, '0');
+  for (std::string line; std::getline(std::cin, line);) {
+    std::istringstream words(line);
+    std::string old_id, new_id, ref;
+    if (!(words >> old_id >> new_id >> ref)) continue;
+    if (new_id != zero) range.tips.push_back(new_id);  // a deletion brings nothing
+  }
+  if (range.tips.empty()) return kExitOk;
+  Result<pipeline::AuditReport> report = pipeline::Audit(**repo, range);
+  if (!report.ok()) {
+    PrintLine(stderr, "specd hook pre-receive: " + report.error().message);
+    return kExitUsage;
+  }
+  const int code = PrintAudit(*report, false, "specd hook pre-receive");
+  if (code != kExitOk) PrintLine(stderr, "specd hook pre-receive: push refused");
+  return code;
+}
+
 int RunHook(const HookArgs& a) {
+  if (a.name == "pre-receive") return PreReceive();
   if (a.name == "pre-commit" || a.name == "pre-merge-commit") return PreCommit(a.name, a.args);
   if (a.name == "post-merge" || a.name == "post-checkout" || a.name == "post-rewrite")
     return AfterGit(a.name, a.args);
   std::fprintf(stderr,
                "specd hook: no hook '%s' (pre-commit, pre-merge-commit, post-merge, post-checkout, "
-               "post-rewrite)\n",
+               "post-rewrite, pre-receive)\n",
                a.name.c_str());
   return kExitUsage;
 }
@@ -115,8 +151,11 @@ Run SetupHook(CLI::App* sub) {
       "pre-commit [FILE...]: check the staged version of each spec (or of the named files): it must\n"
       "  validate, and a status change must be one the life cycle allows; exit 1 stops the commit.\n"
       "pre-merge-commit: the same check for the commit `git merge` makes.\n"
-      "post-merge, post-checkout, post-rewrite: journal the transitions git brought in (actor git).");
-  sub->add_option("name", a->name, "pre-commit, pre-merge-commit, post-merge, post-checkout or post-rewrite")
+      "post-merge, post-checkout, post-rewrite: journal the transitions git brought in (actor git).\n"
+      "pre-receive: in the repository pushed to, audit what the push brings (see `specd audit`);\n"
+      "  exit 1 refuses the push. Install it by hand: a one-line hooks/pre-receive running it.");
+  sub->add_option("name", a->name,
+                  "pre-commit, pre-merge-commit, post-merge, post-checkout, post-rewrite or pre-receive")
       ->required();
   sub->add_option("args", a->args, "What git or the hook manager passes (file names for pre-commit)");
   return [a] { return RunHook(*a); };

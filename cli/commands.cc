@@ -25,6 +25,8 @@ const std::vector<Command>& Commands() {
       {"service", "Install, remove or inspect the systemd user unit running specd watch", GIT(SetupService)},
       {"hooks", "Install, remove or show specd's git hooks", GIT(SetupHooks)},
       {"hook", "Run as a git hook: check staged specs, journal what git brought in", GIT(SetupHook)},
+      {"audit", "Check that every approval in the history was committed by a person holding the role",
+       GIT(SetupAudit)},
       {"gates", "Run the gates on a spec's submitted work as it would land on the target branch",
        GIT(SetupGates)},
       {"merge", "Land reviewed specs on the target branch, one squash commit each, in review order",

@@ -7,6 +7,10 @@
 #include <map>
 #include <string_view>
 
+namespace specd::pipeline {
+struct AuditReport;
+}
+
 namespace specd::cli {
 
 using Run = std::function<int()>;  // returns the process exit code
@@ -34,6 +38,10 @@ Run SetupService(CLI::App* sub);
 Run SetupWatch(CLI::App* sub);
 Run SetupHook(CLI::App* sub);   // cmd_hook.cc: what the git hooks run
 Run SetupHooks(CLI::App* sub);  // cmd_hooks.cc: install|uninstall|status
+Run SetupAudit(CLI::App* sub);  // cmd_audit.cc: approvals proven from git history (pipeline/audit.h)
+// An audit's lines (or JSON) on stdout, its summary after `who: `; the exit
+// code (cmd_audit.cc, for `specd audit` and `specd hook pre-receive`).
+int PrintAudit(const pipeline::AuditReport& report, bool json, const std::string& who);
 // request-review, approve, reject, cancel, reopen (cmd_transition.cc).
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 // next, claim, heartbeat, release, fail, submit (cmd_tasks.cc).

@@ -78,9 +78,20 @@ Diagnostic FileDiagnostic(const std::string& file, const std::string& keyword, s
   return d;
 }
 
-// `roles` and `allowSelfApproval` of a valid document.
+// `roles`, `allowSelfApproval` and what audit asks of signatures, of a
+// valid document.
 template <typename Where>
 void ReadRoles(const Document& doc, const Where& where, RepoSettings* s) {
+  if (const Node* signed_only = doc.Field(doc.root(), "requireSignedApprovals");
+      signed_only && signed_only->kind == NodeKind::kBool) {
+    s->require_signed_approvals = signed_only->boolean;
+    s->origin["requireSignedApprovals"] = where(*signed_only);
+  }
+  if (const Node* signers = doc.Field(doc.root(), "allowedSignersFile");
+      signers && signers->kind == NodeKind::kString) {
+    s->allowed_signers_file = signers->text;
+    s->origin["allowedSignersFile"] = where(*signers);
+  }
   if (const Node* allow = doc.Field(doc.root(), "allowSelfApproval");
       allow && allow->kind == NodeKind::kBool) {
     s->allow_self_approval = allow->boolean;

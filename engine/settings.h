@@ -39,10 +39,16 @@ struct RepoSettings {
   // allow_self_approval is `allowSelfApproval` (also kept below on its own).
   std::optional<RoleRules> roles;
   bool allow_self_approval = false;
+  // `requireSignedApprovals` and `allowedSignersFile` (repository-relative;
+  // "" when not given): what `specd audit` asks of the commits that bring
+  // approvals (pipeline/audit.h).
+  bool require_signed_approvals = false;
+  std::string allowed_signers_file;
   // "targetBranch", "lease.ttlSeconds", "lease.heartbeatSeconds",
   // "lease.maxAttempts", "gates" -> "default" or "<file>:<line>:<col>" of the value;
-  // "roles", "roles.reviewers", "roles.maintainers", "allowSelfApproval" only
-  // when the file sets them (absent: the default).
+  // "roles", "roles.reviewers", "roles.maintainers", "allowSelfApproval",
+  // "requireSignedApprovals", "allowedSignersFile" only when the file sets
+  // them (absent: the default).
   std::map<std::string, std::string> origin;
 };
 

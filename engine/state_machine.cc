@@ -238,6 +238,22 @@ std::optional<Decision> RoleRefusal(S from, S to, const SpecFacts& f, const Acto
 
 }  // namespace
 
+std::vector<Role> MakersOf(SpecState from, SpecState to) {
+  if (IsTerminal(from)) return {};
+  if (to == S::kCancelled) return {Role::kPerson};
+  if (to == S::kFailed) return from == S::kFailed ? std::vector<Role>{} : std::vector<Role>{Role::kEngine};
+  const Edge* edge = FindEdge(from, to);
+  std::vector<Role> out;
+  for (Role r : {Role::kAuthor, Role::kReviewer, Role::kEngine, Role::kWorker, Role::kPerson})
+    if (edge && RoleMayAct(edge->roles, r)) out.push_back(r);
+  return out;
+}
+
+std::optional<Decision> RoleRuleRefusal(SpecState from, SpecState to, const SpecFacts& facts,
+                                        const Actor& actor) {
+  return RoleRefusal(from, to, facts, actor);
+}
+
 bool MatchesAnyone(const std::vector<std::string>& patterns, const std::string& who) {
   if (who.empty()) return false;
   for (const std::string& p : patterns)

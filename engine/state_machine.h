@@ -136,4 +136,17 @@ EngineStep NextEngineStep(SpecState current, const SpecFacts& facts);
 // Whether from -> to is an edge of the life-cycle graph at all, whoever asks.
 bool IsLifeCycleEdge(SpecState from, SpecState to);
 
+// Who may make from -> to (any -> failed: the engine; -> cancelled: a
+// person), in Role order; empty when it is no step. What `specd audit` asks
+// of a changeLog entry: a person's step names a person, the engine's names
+// specd. A person makes it as kReviewer (approve, reject) or kPerson
+// (cancel, reopen, unblock).
+std::vector<Role> MakersOf(SpecState from, SpecState to);
+
+// The roles rule Decide applies to a person's verb (`facts.roles`,
+// `facts.author`): the refusal, naming the rule, or nullopt when `actor`
+// (kReviewer or kPerson) may make from -> to.
+std::optional<Decision> RoleRuleRefusal(SpecState from, SpecState to, const SpecFacts& facts,
+                                        const Actor& actor);
+
 }  // namespace specd

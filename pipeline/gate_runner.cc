@@ -472,4 +472,10 @@ Result<GateResult> RunGate(const GateCommand& gate, const GateRunOptions& option
   return result;
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace specd::pipeline

@@ -70,4 +70,7 @@ struct GateResult {
 // enterable, /bin/sh cannot be run, fork fails. A gate that ran has a result.
 Result<GateResult> RunGate(const GateCommand&, const GateRunOptions&);
 
+// `s` as one word for /bin/sh: in single quotes, each ' written as '\''.
+std::string ShellQuote(const std::string& s);
+
 }  // namespace specd::pipeline

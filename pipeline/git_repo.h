@@ -70,6 +70,11 @@ class GitRepo {
   Result<std::optional<GitEntry>> CommitEntry(const std::string& commit, const std::string& path);
   Result<BlobBytes> ReadBlob(const GitEntry& entry, size_t max_bytes);
 
+  // The libgit2 handle, for pipeline/ code that walks history (audit): it
+  // sees what GIT_OBJECT_DIRECTORY and GIT_ALTERNATE_OBJECT_DIRECTORIES name
+  // (a pre-receive hook's quarantined objects), as a second handle would not.
+  git_repository* handle() { return repo_; }
+
  private:
   GitRepo() = default;
   Status LoadIndex();

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/gate_runner.h"
+
 namespace specd::pipeline {
 
 namespace fs = std::filesystem;
@@ -54,12 +56,6 @@ Status WriteScript(const std::string& path, const std::string& text) {
     return e;
   }
   return Status::Ok();
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 HookState StateOf(const std::string& dir, const std::string& name) {

@@ -29,28 +29,13 @@ Diagnostic At(const SpecBlob& blob, size_t offset, std::string pointer, std::str
   return d;
 }
 
-// HEAD's version needs no schema check, only what it says: its status and
-// changeLog. false when it cannot be read as YAML at all.
 bool ReadHead(const SpecBlob& blob, const ValidateOptions& options, SpecModel* model) {
-  if (blob.too_large || !blob.not_a_file.empty()) return false;
-  SourceText text(blob.bytes);
-  if (text.CheckEncoding()) return false;
-  Document doc;
-  Finding problem;
-  if (!LoadYaml(text.body(), options.limits, &doc, &problem)) return false;
-  *model = ReadSpecModel(doc);
-  return true;
+  return ReadSpecBlob(blob, options, model, nullptr);
 }
 
 size_t FieldOffset(const Document& doc, const char* key) {
   const Node* n = doc.Field(doc.root(), key);
   return n ? n->offset : 0;
-}
-
-size_t ChangeLogOffset(const Document& doc, size_t index) {
-  const Node* log = doc.Field(doc.root(), "changeLog");
-  if (!log || log->kind != NodeKind::kSeq || index >= log->items.size()) return 0;
-  return doc.node(log->items[index]).offset;
 }
 
 // "specd approve ID" in the state machine's advice, with the spec's id.
@@ -183,6 +168,24 @@ class Checker {
 };
 
 }  // namespace
+
+bool ReadSpecBlob(const SpecBlob& blob, const ValidateOptions& options, SpecModel* model, Document* doc) {
+  if (blob.too_large || !blob.not_a_file.empty()) return false;
+  SourceText text(blob.bytes);
+  if (text.CheckEncoding()) return false;
+  Document loaded;
+  Finding problem;
+  if (!LoadYaml(text.body(), options.limits, &loaded, &problem)) return false;
+  *model = ReadSpecModel(loaded);
+  if (doc) *doc = std::move(loaded);
+  return true;
+}
+
+size_t ChangeLogOffset(const Document& doc, size_t index) {
+  const Node* log = doc.Field(doc.root(), "changeLog");
+  if (!log || log->kind != NodeKind::kSeq || index >= log->items.size()) return 0;
+  return doc.node(log->items[index]).offset;
+}
 
 StagedReport CheckStagedSpecs(const std::vector<StagedSpec>& specs, const ValidateOptions& options,
                               JournalView* journal) {

@@ -22,9 +22,11 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/spec_model.h"
 #include "schema/diagnostic.h"
 #include "schema/result.h"
 #include "schema/validate.h"
+#include "schema/yaml_tree.h"
 
 namespace specd::pipeline {
 
@@ -36,6 +38,14 @@ struct SpecBlob {
   bool too_large = false;  // over the size limit: bytes not read
   std::string not_a_file;  // non-empty: a symlink or submodule, said why it is not checked
 };
+
+// What a version says, without a schema check: its model (status,
+// changeLog...) and, when `doc` is given, the tree (for offsets). false when
+// it is not read (too large, not a file) or not YAML at all.
+bool ReadSpecBlob(const SpecBlob& blob, const ValidateOptions& options, SpecModel* model, Document* doc);
+
+// Where changeLog item `index` starts in `doc` (0 when there is none).
+size_t ChangeLogOffset(const Document& doc, size_t index);
 
 struct StagedSpec {
   std::optional<SpecBlob> staged;  // nullopt: deleted

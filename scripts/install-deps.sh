@@ -3,7 +3,7 @@
 # Skips apt entirely when every package is already there.
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ pkg-config git
+  cmake ninja-build g++ pkg-config git openssh-client gnupg
   libyaml-cpp-dev libvalijson-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libgit2-dev libspdlog-dev libxxhash-dev libssl-dev
   libgtest-dev libgmock-dev
