@@ -39,9 +39,9 @@ std::string AuditSummary(const pipeline::AuditReport& r) {
     return "audited " + commits + ": " + std::to_string(r.checked) + " step" + (r.checked == 1 ? "" : "s") +
            " needing a role, each made by who it names, in that role";
   }
-  return "audited " + commits + ": " + std::to_string(r.violations.size()) + " of " + std::to_string(r.checked) +
-         " step" + (r.checked == 1 ? "" : "s") + " needing a role " + (r.violations.size() == 1 ? "is" : "are") +
-         " not proven by the history";
+  return "audited " + commits + ": " + std::to_string(r.violations.size()) + " of " +
+         std::to_string(r.checked) + " step" + (r.checked == 1 ? "" : "s") + " needing a role " +
+         (r.violations.size() == 1 ? "is" : "are") + " not proven by the history";
 }
 
 }  // namespace

@@ -220,7 +220,8 @@ class Auditor {
     if (tree && git_tree_entry_bypath(&e, tree, (std::string(kSpecsDir) + "/archive").c_str()) == 0) {
       std::unique_ptr<git_tree_entry, TreeEntryFree> archive(e);
       git_tree* months = nullptr;
-      if (git_tree_entry_type(e) == GIT_OBJECT_TREE && git_tree_lookup(&months, repo_, git_tree_entry_id(e)) == 0) {
+      if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+          git_tree_lookup(&months, repo_, git_tree_entry_id(e)) == 0) {
         for (size_t i = 0; i < git_tree_entrycount(months); ++i) {
           candidates.push_back(std::string(kSpecsDir) + "/archive/" +
                                git_tree_entry_name(git_tree_entry_byindex(months, i)) + "/" + name);
@@ -289,18 +290,20 @@ class Auditor {
     const std::vector<std::string>& maintainers = before.settings.roles->maintainers;
     if (!author_.MatchedBy(maintainers)) {
       v.rule = "roles.maintainers";
-      v.message = "this commit changes who may do what (roles, allowSelfApproval, requireSignedApprovals, "
-                  "allowedSignersFile or that file), and its author " +
-                  author_.Shown() + " is not a maintainer (roles.maintainers: " + Joined(maintainers) + ")";
+      v.message =
+          "this commit changes who may do what (roles, allowSelfApproval, requireSignedApprovals, "
+          "allowedSignersFile or that file), and its author " +
+          author_.Shown() + " is not a maintainer (roles.maintainers: " + Joined(maintainers) + ")";
       report_->violations.push_back(std::move(v));
       return;
     }
     if (!before.settings.require_signed_approvals) return;
     if (std::string why = SignatureProblem(oid, author_.email, before); !why.empty()) {
       v.rule = "signature";
-      v.message = "this commit changes who may do what, and requireSignedApprovals asks for its author's "
-                  "signature: " +
-                  why;
+      v.message =
+          "this commit changes who may do what, and requireSignedApprovals asks for its author's "
+          "signature: " +
+          why;
       report_->violations.push_back(std::move(v));
     }
   }
@@ -313,7 +316,8 @@ class Auditor {
     opts.pathspec.strings = &spec_dir;
     opts.pathspec.count = 1;
     git_diff* d = nullptr;
-    if (git_diff_tree_to_tree(&d, repo_, parents.empty() ? nullptr : parents[0].get(), const_cast<git_tree*>(tree), &opts) != 0)
+    if (git_diff_tree_to_tree(&d, repo_, parents.empty() ? nullptr : parents[0].get(),
+                              const_cast<git_tree*>(tree), &opts) != 0)
       return GitError("cannot compare commit " + Hex(oid) + " with its parent");
     DiffPtr diff(d);
     for (size_t i = 0; i < git_diff_num_deltas(d); ++i) {
@@ -325,12 +329,18 @@ class Auditor {
       if (!now || now->blob.path != path) continue;  // not YAML: the validator's
       std::set<EntryKey> known;
       std::string spec_author = now->model.author;
+      SpecModel earlier;
+      earlier.status = StateName(SpecState::kDraft);  // a new spec starts where `specd new` puts it
+      bool status_carried = false;
       for (size_t p = 0; p < parents.size(); ++p) {
         std::optional<Version> theirs = VersionAt(parents[p].get(), path);
         if (!theirs) continue;
+        if (p == 0) earlier = theirs->model;
         if (p == 0 && !theirs->model.author.empty()) spec_author = theirs->model.author;
+        status_carried = status_carried || (p > 0 && theirs->model.status == now->model.status);
         for (const ChangeLogEntry& e : theirs->model.change_log) known.insert(KeyOf(e));
       }
+      if (!status_carried) JudgeStatus(earlier, *now);
       for (size_t k = 0; k < now->model.change_log.size(); ++k) {
         const ChangeLogEntry& e = now->model.change_log[k];
         if (known.count(KeyOf(e))) continue;
@@ -338,6 +348,20 @@ class Auditor {
       }
     }
     return Status::Ok();
+  }
+
+  // A status set by hand past what a hand edit may do, with no changeLog
+  // entries that make it a step (--no-verify past the hook): the same
+  // refusal the pre-commit hook gives.
+  void JudgeStatus(const SpecModel& before, const Version& now) {
+    StatusChange change = JudgeStatusChange(now.blob.path, before, now.model);
+    if (change.refusal.empty()) return;
+    ++report_->checked;
+    AuditViolation v = Violation(now.blob.path, "/status", ChangeLogEntry{});
+    SourceText(now.blob.bytes).Position(StatusOffset(now.doc), &v.line, &v.column);
+    v.rule = "life-cycle";
+    v.message = change.refusal + " (its parent has " + before.status + ")";
+    report_->violations.push_back(std::move(v));
   }
 
   AuditViolation Violation(const std::string& file, std::string pointer, const ChangeLogEntry& e) {
@@ -379,7 +403,8 @@ class Auditor {
       if (may(Role::kAuthor)) return;  // the author's edit (draft -> review): no role
       ++report_->checked;
       v.rule = "life-cycle";
-      v.message = what + ": specd makes this step itself, and writes it under its own name (specd): an entry " +
+      v.message = what +
+                  ": specd makes this step itself, and writes it under its own name (specd): an entry " +
                   "naming a person was typed into the file";
       report_->violations.push_back(std::move(v));
       return;
@@ -394,8 +419,9 @@ class Auditor {
     if (!author_.Is(e.actor)) {
       v.rule = "author";
       v.message = what + ": committed by " + author_.Shown() + ", not by " + e.actor +
-                  ": an entry that needs a role is committed by the person it names (" + e.actor + " runs `specd " +
-                  ViaVerb(*from, *to, person[0]) + " " + spec.model.id + "` and commits it)";
+                  ": an entry that needs a role is committed by the person it names (" + e.actor +
+                  " runs `specd " + ViaVerb(*from, *to, person[0]) + " " + spec.model.id +
+                  "` and commits it)";
       report_->violations.push_back(std::move(v));
       return;
     }
@@ -416,7 +442,8 @@ class Auditor {
     if (!before.settings.require_signed_approvals) return;
     if (std::string why = SignatureProblem(oid, e.actor, before); !why.empty()) {
       v.rule = "signature";
-      v.message = what + ": requireSignedApprovals asks for " + e.actor + "'s signature on the commit: " + why;
+      v.message =
+          what + ": requireSignedApprovals asks for " + e.actor + "'s signature on the commit: " + why;
       report_->violations.push_back(std::move(v));
     }
   }
@@ -434,7 +461,8 @@ class Auditor {
 
   std::string Verify(const git_oid& oid, const std::string& principal, const Trust& trust) {
     git_buf signature = {nullptr, 0, 0}, signed_data = {nullptr, 0, 0};
-    const int rc = git_commit_extract_signature(&signature, &signed_data, repo_, const_cast<git_oid*>(&oid), nullptr);
+    const int rc =
+        git_commit_extract_signature(&signature, &signed_data, repo_, const_cast<git_oid*>(&oid), nullptr);
     if (rc == GIT_ENOTFOUND) return "the commit is not signed";
     if (rc != 0) return GitError("cannot read the commit's signature").message;
     const std::string sig(signature.ptr, signature.size), data(signed_data.ptr, signed_data.size);
@@ -473,7 +501,8 @@ class Auditor {
     run.workdir = dir;
     run.log_path = dir + "/log";
     Result<GateResult> result = RunGate(cmd, run);
-    if (!result.ok()) return "cannot run " + std::string(ssh ? "ssh-keygen" : "gpg") + ": " + result.error().message;
+    if (!result.ok())
+      return "cannot run " + std::string(ssh ? "ssh-keygen" : "gpg") + ": " + result.error().message;
     std::string out;
     {
       std::ifstream in(run.log_path, std::ios::binary);
@@ -493,7 +522,8 @@ class Auditor {
       const std::string uid = space == std::string::npos ? "" : line.substr(space + 1);
       const size_t lt = uid.rfind('<'), gt = uid.rfind('>');
       const std::string email = lt != std::string::npos && gt > lt ? uid.substr(lt + 1, gt - lt - 1) : "";
-      const std::string name = lt != std::string::npos && lt > 0 ? uid.substr(0, uid.find_last_not_of(' ', lt - 1) + 1) : uid;
+      const std::string name =
+          lt != std::string::npos && lt > 0 ? uid.substr(0, uid.find_last_not_of(' ', lt - 1) + 1) : uid;
       if (EqualsFolded(principal, email) || EqualsFolded(principal, name)) return "";
       return "it is signed by " + uid + ", not by " + principal;
     }

@@ -42,7 +42,7 @@ struct AuditViolation {
   std::string author;  // "Name <email>"
   std::string file;    // repository-relative, in that commit
   int line = 1, column = 1;
-  std::string pointer;  // "/changeLog/3", or "/roles" for a settings change
+  std::string pointer;   // "/changeLog/3", or "/roles" for a settings change
   ChangeLogEntry entry;  // empty for a settings change
   // "author", "roles.reviewers", "roles.maintainers", "allowSelfApproval",
   // "life-cycle", "signature", "settings"

@@ -93,26 +93,14 @@ class Checker {
     SpecModel head;
     head.status = StateName(SpecState::kDraft);  // a new spec starts where `specd new` puts it
     if (spec.head && !ReadHead(*spec.head, options_, &head)) return;  // nothing to compare with
-    const std::optional<SpecState> from = ParseState(head.status);
-    if (!from || *from == *to) return;
-    // What the engine would do with this file if HEAD's version were the
-    // last legal one: the one planner decides, the hook only reports.
-    PlanInput in;
-    in.rel = blob.path;
-    in.id = model.id.empty() ? ExpectedSpecId(blob.path) : model.id;
-    in.model = model;
-    in.record = SpecRecord{};
-    in.record->id = in.id;
-    in.record->status = head.status;
-    in.known_log = head.change_log;
-    SpecPlan plan = PlanSpec(in);
-    if (!plan.caught_up.empty()) {
-      CheckJournaled(spec, doc, model, plan.caught_up, in.id, out);
+    StatusChange change = JudgeStatusChange(blob.path, head, model);
+    if (!change.chain.empty()) {
+      CheckJournaled(spec, doc, model, change.chain, change.id, out);
       return;
     }
-    if (plan.batch.refusals.empty()) return;
-    std::string message = Refusal(*from, *to, plan.batch.refusals.front().reason, in.id);
-    message += spec.head ? " (HEAD has " + head.status + ")" : " (a new spec starts as draft)";
+    if (change.refusal.empty()) return;
+    const std::string message =
+        change.refusal + (spec.head ? " (HEAD has " + head.status + ")" : " (a new spec starts as draft)");
     out->push_back(At(blob, FieldOffset(doc, "status"), "/status", "transition", message));
   }
 
@@ -185,6 +173,32 @@ size_t ChangeLogOffset(const Document& doc, size_t index) {
   const Node* log = doc.Field(doc.root(), "changeLog");
   if (!log || log->kind != NodeKind::kSeq || index >= log->items.size()) return 0;
   return doc.node(log->items[index]).offset;
+}
+
+StatusChange JudgeStatusChange(const std::string& rel, const SpecModel& before, const SpecModel& after) {
+  StatusChange change;
+  change.id = after.id.empty() ? ExpectedSpecId(rel) : after.id;
+  const std::optional<SpecState> from = ParseState(before.status), to = ParseState(after.status);
+  if (!from || !to || *from == *to) return change;
+  // What the engine would do with this file if `before` were the last
+  // legal version: the one planner decides, the hook and the audit report.
+  PlanInput in;
+  in.rel = rel;
+  in.id = change.id;
+  in.model = after;
+  in.record = SpecRecord{};
+  in.record->id = in.id;
+  in.record->status = before.status;
+  in.known_log = before.change_log;
+  SpecPlan plan = PlanSpec(in);
+  change.chain = plan.caught_up;
+  if (change.chain.empty() && !plan.batch.refusals.empty())
+    change.refusal = Refusal(*from, *to, plan.batch.refusals.front().reason, in.id);
+  return change;
+}
+
+size_t StatusOffset(const Document& doc) {
+  return FieldOffset(doc, "status");
 }
 
 StagedReport CheckStagedSpecs(const std::vector<StagedSpec>& specs, const ValidateOptions& options,

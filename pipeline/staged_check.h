@@ -47,6 +47,21 @@ bool ReadSpecBlob(const SpecBlob& blob, const ValidateOptions& options, SpecMode
 // Where changeLog item `index` starts in `doc` (0 when there is none).
 size_t ChangeLogOffset(const Document& doc, size_t index);
 
+// A status change from `before` (the last legal version; a new spec's is
+// draft) to `after`: carried by changeLog entries along life-cycle edges
+// (`chain`, their indexes in `after`), allowed as a hand edit (neither set),
+// or refused (`refusal`: "review -> approved cannot be made by editing the
+// file: ..."). The pre-commit hook and `specd audit` ask the same planner.
+struct StatusChange {
+  std::string id;
+  std::vector<size_t> chain;
+  std::string refusal;
+};
+StatusChange JudgeStatusChange(const std::string& rel, const SpecModel& before, const SpecModel& after);
+
+// Where `status` is written in `doc` (0 when it is not).
+size_t StatusOffset(const Document& doc);
+
 struct StagedSpec {
   std::optional<SpecBlob> staged;  // nullopt: deleted
   std::optional<SpecBlob> head;    // nullopt: new (HEAD has no spec of that id)

@@ -70,7 +70,8 @@ class AuditTest : public testing::HookRepoFixture {
     CommitAs(kTester, "ready for review");
   }
 
-  Output SpecdAs(const std::string& actor, const std::vector<std::string>& args, const std::string& cwd = "") {
+  Output SpecdAs(const std::string& actor, const std::vector<std::string>& args,
+                 const std::string& cwd = "") {
     RunOptions o = Env();
     o.env.emplace_back("SPECD_ACTOR", actor);
     return *RunProcess(cwd.empty() ? repo_.path() : cwd, SPECD_BINARY, args, o);
@@ -97,11 +98,12 @@ class AuditTest : public testing::HookRepoFixture {
     return id.substr(0, id.size() - 1);
   }
   // The audit's line for changeLog item `index` of the committed spec.
-  std::string Line(const std::string& commit, size_t index, const std::string& message, const std::string& rule) {
+  std::string Line(const std::string& commit, size_t index, const std::string& message,
+                   const std::string& rule) {
     auto [line, at] = EntryAt(Git({"show", commit + ":" + kRel}).out, index);
     (void)at;
-    return commit + " " + kRel + ":" + std::to_string(line) + ":5: /changeLog/" + std::to_string(index) + ": " +
-           message + " [" + rule + "]\n";
+    return commit + " " + kRel + ":" + std::to_string(line) + ":5: /changeLog/" + std::to_string(index) +
+           ": " + message + " [" + rule + "]\n";
   }
   std::string At(size_t index) { return EntryAt(ReadAll(repo_ / kRel), index).second; }
 };
@@ -111,7 +113,9 @@ TEST_F(AuditTest, AnApprovalCommittedByItsReviewerIsProven) {
   CommitAs(kBob, "approved");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 0) << audit.err;
-  EXPECT_EQ(audit.out, "specd audit: audited 4 commits: 1 step needing a role, each made by who it names, in that role\n");
+  EXPECT_EQ(
+      audit.out,
+      "specd audit: audited 4 commits: 1 step needing a role, each made by who it names, in that role\n");
   EXPECT_EQ(audit.err, "");
 }
 
@@ -122,19 +126,22 @@ TEST_F(AuditTest, AnApprovalCommittedByAnotherIsCaughtNamingTheCommit) {
   const std::string forged = CommitAs(kMallory, "approved");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 1);
-  EXPECT_EQ(audit.out, Line(forged, 1,
-                            "review -> approved at " + At(1) +
-                                " by bob@example.com: committed by Mallory <mallory@example.com>, not by "
-                                "bob@example.com: an entry that needs a role is committed by the person it names "
-                                "(bob@example.com runs `specd approve " +
-                                kId + "` and commits it)",
-                            "author"));
-  EXPECT_EQ(audit.err, "specd audit: audited 4 commits: 1 of 1 step needing a role is not proven by the history\n");
+  EXPECT_EQ(audit.out,
+            Line(forged, 1,
+                 "review -> approved at " + At(1) +
+                     " by bob@example.com: committed by Mallory <mallory@example.com>, not by "
+                     "bob@example.com: an entry that needs a role is committed by the person it names "
+                     "(bob@example.com runs `specd approve " +
+                     kId + "` and commits it)",
+                 "author"));
+  EXPECT_EQ(audit.err,
+            "specd audit: audited 4 commits: 1 of 1 step needing a role is not proven by the history\n");
 
   // --since the forgery's parent: one commit; --since the forgery: none.
   Output since = Specd({"audit", "--since", "HEAD~1"});
   EXPECT_EQ(since.exit_code, 1);
-  EXPECT_EQ(since.err, "specd audit: audited 1 commit: 1 of 1 step needing a role is not proven by the history\n");
+  EXPECT_EQ(since.err,
+            "specd audit: audited 1 commit: 1 of 1 step needing a role is not proven by the history\n");
   Output none = Specd({"audit", "--since", "HEAD"});
   EXPECT_EQ(none.exit_code, 0);
   EXPECT_EQ(none.out, "specd audit: audited 0 commits: nothing in them needs a role\n");
@@ -151,10 +158,11 @@ TEST_F(AuditTest, AnApprovalBySomeoneWhoIsNoReviewerIsCaught) {
   Output audit = Specd({"audit", "--json"});
   EXPECT_EQ(audit.exit_code, 1);
   EXPECT_NE(audit.out.find("\"rule\": \"roles.reviewers\""), std::string::npos) << audit.out;
-  EXPECT_NE(audit.out.find("\"message\": \"review -> approved at " + At(1) +
-                           " by mallory@example.com: mallory@example.com may not approve this spec: approving "
-                           "needs a reviewer (roles.reviewers: bob@example.com, tester)\""),
-            std::string::npos)
+  EXPECT_NE(
+      audit.out.find("\"message\": \"review -> approved at " + At(1) +
+                     " by mallory@example.com: mallory@example.com may not approve this spec: approving "
+                     "needs a reviewer (roles.reviewers: bob@example.com, tester)\""),
+      std::string::npos)
       << audit.out;
   EXPECT_NE(audit.out.find("\"commit\": \"" + commit + "\""), std::string::npos) << audit.out;
 }
@@ -167,11 +175,12 @@ TEST_F(AuditTest, SelfApprovalIsCaughtUnlessTheSettingsAllowIt) {
   const std::string own = CommitAs(kTester, "approved my own");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 1);
-  EXPECT_EQ(audit.out, Line(own, 1,
-                            "review -> approved at " + At(1) +
-                                " by tester: tester may not approve this spec: it is their own (metadata.author: "
-                                "tester) and allowSelfApproval is false; another reviewer approves it",
-                            "allowSelfApproval"));
+  EXPECT_EQ(audit.out,
+            Line(own, 1,
+                 "review -> approved at " + At(1) +
+                     " by tester: tester may not approve this spec: it is their own (metadata.author: "
+                     "tester) and allowSelfApproval is false; another reviewer approves it",
+                 "allowSelfApproval"));
 
   // Allowed by a maintainer first: the same approval is proven.
   GitOk({"reset", "-q", "--hard", "HEAD~1"});
@@ -181,8 +190,9 @@ TEST_F(AuditTest, SelfApprovalIsCaughtUnlessTheSettingsAllowIt) {
   CommitAs(kTester, "approved my own");
   Output allowed = Specd({"audit"});
   EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
-  EXPECT_EQ(allowed.out,
-            "specd audit: audited 5 commits: 2 steps needing a role, each made by who it names, in that role\n");
+  EXPECT_EQ(
+      allowed.out,
+      "specd audit: audited 5 commits: 2 steps needing a role, each made by who it names, in that role\n");
 }
 
 // Bob approves in his clone and commits; this clone merges his branch. The
@@ -196,12 +206,14 @@ TEST_F(AuditTest, AnApprovalArrivingInAMergeIsProvenByTheCommitThatMadeIt) {
   CommitAs(kBob, "approved", {}, bobs);
   Write(repo_ / "README", "mine\n");
   CommitAs(kAlice, "a readme");
-  GitOk({"-c", "user.name=Alice", "-c", "user.email=alice@example.com", "pull", "-q", "--no-rebase", "--no-edit",
-         bobs, "main"});
+  GitOk({"-c", "user.name=Alice", "-c", "user.email=alice@example.com", "pull", "-q", "--no-rebase",
+         "--no-edit", bobs, "main"});
   EXPECT_EQ(Git({"rev-list", "--count", "--merges", "HEAD"}).out, "1\n");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
-  EXPECT_EQ(audit.out, "specd audit: audited 6 commits: 1 step needing a role, each made by who it names, in that role\n");
+  EXPECT_EQ(
+      audit.out,
+      "specd audit: audited 6 commits: 1 step needing a role, each made by who it names, in that role\n");
 }
 
 // An entry only specd writes, under a person's name, and a person's step
@@ -212,11 +224,25 @@ TEST_F(AuditTest, StepsUnderTheWrongKindOfNameAreCaught) {
   const std::string commit = CommitAs(kBob, "approved by the engine, supposedly");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 1);
-  EXPECT_EQ(audit.out, Line(commit, 1,
-                            "review -> approved at " + At(1) +
-                                " by specd: approve is a person's step, and specd writes it under that person's "
-                                "name, never under its own: the entry was typed into the file",
-                            "life-cycle"));
+  EXPECT_EQ(audit.out,
+            Line(commit, 1,
+                 "review -> approved at " + At(1) +
+                     " by specd: approve is a person's step, and specd writes it under that person's "
+                     "name, never under its own: the entry was typed into the file",
+                 "life-cycle"));
+}
+
+// No entry at all: `status: approved` typed in, committed with --no-verify.
+TEST_F(AuditTest, AStatusSetByHandWithoutItsStepsIsCaught) {
+  Write(repo_ / kRel, Replace(ReadAll(repo_ / kRel), "status: review\n", "status: approved\n"));
+  const std::string commit = CommitAs(kBob, "approved, by hand");
+  Output audit = Specd({"audit"});
+  EXPECT_EQ(audit.exit_code, 1);
+  EXPECT_EQ(audit.out,
+            commit + " " + kRel +
+                ":3:9: /status: review -> approved cannot be made by editing the file: a reviewer runs "
+                "`specd approve " +
+                kId + "` (its parent has review) [life-cycle]\n");
 }
 
 TEST_F(AuditTest, ARolesChangeNeedsAMaintainer) {
@@ -224,25 +250,28 @@ TEST_F(AuditTest, ARolesChangeNeedsAMaintainer) {
   const std::string commit = CommitAs(kMallory, "make me a reviewer");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 1);
-  EXPECT_EQ(audit.out, commit +
-                           " .agents/specd.yaml:2:3: /roles: this commit changes who may do what (roles, "
-                           "allowSelfApproval, requireSignedApprovals, allowedSignersFile or that file), and its "
-                           "author Mallory <mallory@example.com> is not a maintainer (roles.maintainers: "
-                           "alice@example.com) [roles.maintainers]\n");
+  EXPECT_EQ(audit.out,
+            commit +
+                " .agents/specd.yaml:2:3: /roles: this commit changes who may do what (roles, "
+                "allowSelfApproval, requireSignedApprovals, allowedSignersFile or that file), and its "
+                "author Mallory <mallory@example.com> is not a maintainer (roles.maintainers: "
+                "alice@example.com) [roles.maintainers]\n");
 }
 
 class SignedAuditTest : public AuditTest {
  protected:
   SignedAuditTest() {
     for (const char* who : {"bob", "mallory"}) {
-      Output k = Run(keys_.path(), "ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", who, "-f", keys_ / who});
+      Output k =
+          Run(keys_.path(), "ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", who, "-f", keys_ / who});
       EXPECT_EQ(k.exit_code, 0) << k.err;
     }
     std::string pub = ReadAll(keys_ / "bob.pub");
     pub = pub.substr(0, pub.find(' ', pub.find(' ') + 1));  // "ssh-ed25519 AAAA..."
     Write(repo_ / ".agents/allowed_signers", "bob@example.com " + pub + "\n");
-    Write(repo_ / ".agents/specd.yaml",
-          std::string(kRoles) + "requireSignedApprovals: true\nallowedSignersFile: .agents/allowed_signers\n");
+    Write(
+        repo_ / ".agents/specd.yaml",
+        std::string(kRoles) + "requireSignedApprovals: true\nallowedSignersFile: .agents/allowed_signers\n");
     CommitAs(kAlice, "signed approvals only");
   }
   std::vector<std::string> SignedWith(const std::string& key) {
@@ -261,8 +290,10 @@ TEST_F(SignedAuditTest, ConfigSaysWhatAuditAsksOfSignaturesAndWhereItIsSet) {
       rows.push_back(line);
   }
   ASSERT_EQ(rows.size(), 2u) << config.out;
-  EXPECT_EQ(rows[0].substr(rows[0].find_first_not_of(' ', 22)), "true                     (.agents/specd.yaml:4:25)");
-  EXPECT_EQ(rows[1].substr(rows[1].find_first_not_of(' ', 18)), ".agents/allowed_signers  (.agents/specd.yaml:5:21)");
+  EXPECT_EQ(rows[0].substr(rows[0].find_first_not_of(' ', 22)),
+            "true                     (.agents/specd.yaml:4:25)");
+  EXPECT_EQ(rows[1].substr(rows[1].find_first_not_of(' ', 18)),
+            ".agents/allowed_signers  (.agents/specd.yaml:5:21)");
 }
 
 TEST_F(SignedAuditTest, OnlyAnApprovalSignedByTheReviewersKeyIsProven) {
@@ -271,26 +302,30 @@ TEST_F(SignedAuditTest, OnlyAnApprovalSignedByTheReviewersKeyIsProven) {
   const std::string what = "review -> approved at " + At(1) + " by bob@example.com: ";
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 1);
-  EXPECT_EQ(audit.out, Line(unsigned_commit, 1,
-                            what + "requireSignedApprovals asks for bob@example.com's signature on the commit: the "
-                                   "commit is not signed",
-                            "signature"));
+  EXPECT_EQ(audit.out,
+            Line(unsigned_commit, 1,
+                 what + "requireSignedApprovals asks for bob@example.com's signature on the commit: the "
+                        "commit is not signed",
+                 "signature"));
 
   GitOk({"reset", "-q", "--soft", "HEAD~1"});
   const std::string mallorys = CommitAs(kBob, "approved", SignedWith("mallory"));
   audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 1);
   EXPECT_NE(audit.out.find(mallorys + " " + kRel), std::string::npos) << audit.out;
-  EXPECT_NE(audit.out.find(what + "requireSignedApprovals asks for bob@example.com's signature on the commit: "
-                                  "ssh-keygen does not accept it ("),
-            std::string::npos)
+  EXPECT_NE(
+      audit.out.find(what + "requireSignedApprovals asks for bob@example.com's signature on the commit: "
+                            "ssh-keygen does not accept it ("),
+      std::string::npos)
       << audit.out;
 
   GitOk({"reset", "-q", "--soft", "HEAD~1"});
   CommitAs(kBob, "approved", SignedWith("bob"));
   audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
-  EXPECT_EQ(audit.out, "specd audit: audited 5 commits: 2 steps needing a role, each made by who it names, in that role\n");
+  EXPECT_EQ(
+      audit.out,
+      "specd audit: audited 5 commits: 2 steps needing a role, each made by who it names, in that role\n");
 }
 
 // GPG: the signature is checked with the keyring in GNUPGHOME, and the key's
@@ -312,14 +347,17 @@ class GpgAuditTest : public AuditTest {
     o.env.emplace_back("GNUPGHOME", gnupg_.path());
     return o;
   }
-  Output Gpg(const std::vector<std::string>& args) { return *RunProcess(gnupg_.path(), "gpg", args, WithKeyring()); }
+  Output Gpg(const std::vector<std::string>& args) {
+    return *RunProcess(gnupg_.path(), "gpg", args, WithKeyring());
+  }
   std::string CommitSigned(const Person& who, const std::string& key) {
     GitOk({"add", "-A"});
-    Output o = *RunProcess(repo_.path(), "git",
-                           {"-c", std::string("user.name=") + who.name, "-c", std::string("user.email=") + who.email,
-                            "-c", "gpg.format=openpgp", "-c", "user.signingkey=" + key, "commit", "-q", "-a", "-S",
-                            "--no-verify", "-m", "approved"},
-                           WithKeyring());
+    Output o =
+        *RunProcess(repo_.path(), "git",
+                    {"-c", std::string("user.name=") + who.name, "-c", std::string("user.email=") + who.email,
+                     "-c", "gpg.format=openpgp", "-c", "user.signingkey=" + key, "commit", "-q", "-a", "-S",
+                     "--no-verify", "-m", "approved"},
+                    WithKeyring());
     EXPECT_EQ(o.exit_code, 0) << o.err;
     return Head();
   }
@@ -332,12 +370,13 @@ TEST_F(GpgAuditTest, OnlyAnApprovalSignedWithTheReviewersKeyIsProven) {
   const std::string mallorys = CommitSigned(kBob, "mallory@example.com");
   Output audit = Audit();
   EXPECT_EQ(audit.exit_code, 1);
-  EXPECT_EQ(audit.out, Line(mallorys, 1,
-                            "review -> approved at " + At(1) +
-                                " by bob@example.com: requireSignedApprovals asks for bob@example.com's signature "
-                                "on the commit: it is signed by Mallory <mallory@example.com>, not by "
-                                "bob@example.com",
-                            "signature"));
+  EXPECT_EQ(audit.out,
+            Line(mallorys, 1,
+                 "review -> approved at " + At(1) +
+                     " by bob@example.com: requireSignedApprovals asks for bob@example.com's signature "
+                     "on the commit: it is signed by Mallory <mallory@example.com>, not by "
+                     "bob@example.com",
+                 "signature"));
   GitOk({"reset", "-q", "--soft", "HEAD~1"});
   CommitSigned(kBob, "bob@example.com");
   audit = Audit();
@@ -351,7 +390,8 @@ TEST_F(AuditTest, PreReceiveRefusesAPushThatBringsAForgery) {
   TempDir server_dir("specd-server");
   const std::string server = server_dir / "origin.git";
   GitOk({"clone", "-q", "--bare", repo_.path(), server});
-  Write(server + "/hooks/pre-receive", std::string("#!/bin/sh\nexec '") + SPECD_BINARY + "' hook pre-receive\n");
+  Write(server + "/hooks/pre-receive",
+        std::string("#!/bin/sh\nexec '") + SPECD_BINARY + "' hook pre-receive\n");
   ASSERT_EQ(Run(server, "chmod", {"+x", "hooks/pre-receive"}).exit_code, 0);
   GitOk({"remote", "add", "origin", server});
   const std::string before = Git({"rev-parse", "main"}, server).out;
