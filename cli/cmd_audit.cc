@@ -35,7 +35,8 @@ std::string AuditLine(const pipeline::AuditViolation& v) {
 std::string AuditSummary(const pipeline::AuditReport& r) {
   const std::string commits = std::to_string(r.commits) + " commit" + (r.commits == 1 ? "" : "s");
   if (r.violations.empty()) {
-    if (r.checked == 0) return "audited " + commits + ": nothing in them needs a role";
+    if (r.checked == 0)
+      return "audited " + commits + ": nothing in " + (r.commits == 1 ? "it" : "them") + " needs a role";
     return "audited " + commits + ": " + std::to_string(r.checked) + " step" + (r.checked == 1 ? "" : "s") +
            " needing a role, each made by who it names, in that role";
   }

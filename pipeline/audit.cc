@@ -262,8 +262,9 @@ class Auditor {
     const git_signature* sig = git_commit_author(c);
     commit_ = Hex(oid);
     author_ = Author{sig->name ? sig->name : "", sig->email ? sig->email : ""};
-    // The settings the commit was made on; a first commit is its own.
-    const Trust& before = TrustAt(parents.empty() ? t : parents[0].get());
+    // The settings the commit was made on: a first commit's are none (no
+    // roles), so the roles it sets bind the commits after it.
+    const Trust& before = TrustAt(parents.empty() ? nullptr : parents[0].get());
     if (!parents.empty()) CheckTrustChange(oid, before, t, parents);
     return CheckSpecs(oid, before, t, parents);
   }
@@ -331,16 +332,19 @@ class Auditor {
       std::string spec_author = now->model.author;
       SpecModel earlier;
       earlier.status = StateName(SpecState::kDraft);  // a new spec starts where `specd new` puts it
-      bool status_carried = false;
+      bool status_carried = false, is_new = true;
       for (size_t p = 0; p < parents.size(); ++p) {
         std::optional<Version> theirs = VersionAt(parents[p].get(), path);
         if (!theirs) continue;
-        if (p == 0) earlier = theirs->model;
+        if (p == 0) {
+          earlier = theirs->model;
+          is_new = false;
+        }
         if (p == 0 && !theirs->model.author.empty()) spec_author = theirs->model.author;
         status_carried = status_carried || (p > 0 && theirs->model.status == now->model.status);
         for (const ChangeLogEntry& e : theirs->model.change_log) known.insert(KeyOf(e));
       }
-      if (!status_carried) JudgeStatus(earlier, *now);
+      if (!status_carried) JudgeStatus(earlier, *now, is_new);
       for (size_t k = 0; k < now->model.change_log.size(); ++k) {
         const ChangeLogEntry& e = now->model.change_log[k];
         if (known.count(KeyOf(e))) continue;
@@ -353,14 +357,15 @@ class Auditor {
   // A status set by hand past what a hand edit may do, with no changeLog
   // entries that make it a step (--no-verify past the hook): the same
   // refusal the pre-commit hook gives.
-  void JudgeStatus(const SpecModel& before, const Version& now) {
+  void JudgeStatus(const SpecModel& before, const Version& now, bool is_new) {
     StatusChange change = JudgeStatusChange(now.blob.path, before, now.model);
     if (change.refusal.empty()) return;
     ++report_->checked;
     AuditViolation v = Violation(now.blob.path, "/status", ChangeLogEntry{});
     SourceText(now.blob.bytes).Position(StatusOffset(now.doc), &v.line, &v.column);
     v.rule = "life-cycle";
-    v.message = change.refusal + " (its parent has " + before.status + ")";
+    v.message = change.refusal +
+                (is_new ? " (a new spec starts as draft)" : " (its parent has " + before.status + ")");
     report_->violations.push_back(std::move(v));
   }
 

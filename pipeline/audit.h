@@ -17,8 +17,9 @@
 //   - a change to who may do what (roles, allowSelfApproval,
 //     requireSignedApprovals, allowedSignersFile, or that file's bytes): by a
 //     maintainer of the parent's settings, signed when they ask for it.
-// Where the parent has no roles, nothing is checked: without roles anyone
-// may do anything (the roles are first set by whoever sets them).
+// Where the parent has no roles (a first commit has none), nothing is
+// checked: without roles anyone may do anything (the roles are first set by
+// whoever sets them, and bind the commits after).
 #pragma once
 
 #include <cstddef>
