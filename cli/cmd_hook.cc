@@ -112,13 +112,15 @@ int PreReceive() {
   }
   pipeline::AuditRange range;
   range.hide_refs = true;
-  const std::string zero(40, '0');
   for (std::string line; std::getline(std::cin, line);) {
     std::istringstream words(line);
     std::string old_id, new_id, ref;
     if (!(words >> old_id >> new_id >> ref)) continue;
-    if (new_id != zero) range.tips.push_back(new_id);  // a deletion brings nothing
+    // A deletion (all zeros, SHA-1 or SHA-256) brings nothing; a tag of a
+    // tree or a blob brings no commit.
+    if (new_id.find_first_not_of('0') != std::string::npos) range.tips.push_back(new_id);
   }
+  range.commits_only = true;
   if (range.tips.empty()) return kExitOk;
   Result<pipeline::AuditReport> report = pipeline::Audit(**repo, range);
   if (!report.ok()) {

@@ -245,9 +245,10 @@ bool StampIsSettled(const FileStamp& stamp, int64_t taken_ns) {
   // One tick of the coarse clock is at most 10 ms (HZ=100); a file system
   // that keeps whole seconds only (FAT keeps even ones) needs two.
   constexpr int64_t kSecond = 1'000'000'000;
-  const bool whole_seconds = stamp.mtime_ns % kSecond == 0 && stamp.ctime_ns % kSecond == 0;
-  const int64_t margin = whole_seconds ? 2 * kSecond : 50'000'000;
-  return taken_ns - std::max(stamp.mtime_ns, stamp.ctime_ns) >= margin;
+  // Every write sets ctime to the clock's now, while mtime can be set to
+  // anything (touch -d, rsync -t): ctime alone says when the last write was.
+  const int64_t margin = stamp.ctime_ns % kSecond == 0 ? 2 * kSecond : 50'000'000;
+  return taken_ns - stamp.ctime_ns >= margin;
 }
 
 int64_t Env::FileClockNanos() {

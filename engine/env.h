@@ -32,8 +32,9 @@ FileStamp FileStampOf(const struct stat& st);
 // can stand for the file's bytes: no later write can leave it unchanged. A
 // write in the same tick of the kernel's coarse clock as the one stamped
 // (same size, same inode) leaves the same mtime and ctime, so a stamp whose
-// times are not safely older than when it was taken is "racily clean", as
-// git calls it, and the bytes must be hashed again next time.
+// ctime (set by every write, unlike mtime) is not safely older than when it
+// was taken is "racily clean", as git calls it, and the bytes must be hashed
+// again next time.
 bool StampIsSettled(const FileStamp& stamp, int64_t taken_ns);
 
 enum class FileKind { kRegular, kSymlink, kDirectory, kOther };

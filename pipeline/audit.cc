@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "engine/settings.h"
+#include "engine/spec_files.h"
 #include "engine/state_machine.h"
 #include "pipeline/gate_runner.h"
 #include "pipeline/git_apply.h"
@@ -59,8 +60,10 @@ struct Author {
   std::string name, email;
   std::string Shown() const { return name + " <" + email + ">"; }
   bool Is(const std::string& who) const { return EqualsFolded(who, email) || EqualsFolded(who, name); }
-  bool MatchedBy(const std::vector<std::string>& patterns) const {
-    return MatchesAnyone(patterns, email) || MatchesAnyone(patterns, name);
+  // The identity (email, else name) that `patterns` match; "" when neither.
+  std::string MatchedBy(const std::vector<std::string>& patterns) const {
+    if (MatchesAnyone(patterns, email)) return email;
+    return MatchesAnyone(patterns, name) ? name : "";
   }
 };
 
@@ -78,6 +81,21 @@ struct Trust {
            settings.allowed_signers_file == o.settings.allowed_signers_file && signers == o.signers;
   }
 };
+
+// What identifies a Trust, to find the commit that first had it.
+std::string Fingerprint(const Trust& t) {
+  std::string out = t.readable ? "r" : "u";
+  if (t.settings.roles) {
+    for (const auto* list : {&t.settings.roles->reviewers, &t.settings.roles->maintainers}) {
+      out += "|";
+      for (const std::string& p : *list) out += p + "\n";
+    }
+  }
+  out += "|" + std::to_string(t.settings.allow_self_approval) +
+         std::to_string(t.settings.require_signed_approvals) + "|" + t.settings.allowed_signers_file + "|" +
+         t.signers;
+  return out;
+}
 
 // One spec file's version in a tree.
 struct Version {
@@ -121,6 +139,7 @@ class Auditor {
     const std::vector<std::string> tips = range.tips.empty() ? std::vector<std::string>{"HEAD"} : range.tips;
     for (const std::string& rev : tips) {
       Result<git_oid> oid = CommitOf(rev);
+      if (!oid.ok() && range.commits_only) continue;
       if (!oid.ok()) return oid.error();
       if (git_revwalk_push(w, &*oid) != 0) return GitError("cannot walk from " + rev);
     }
@@ -156,12 +175,19 @@ class Auditor {
     return oid;
   }
 
+  // Branches and tags: what the hook saw arrive. Other refs (a forge's
+  // refs/pull/*, mirrored refs/remotes/*) may hold what it never saw.
   Status HideRefs(git_revwalk* w) {
     git_reference_iterator* it = nullptr;
     if (git_reference_iterator_new(&it, repo_) != 0) return GitError("cannot list the refs");
     git_reference* ref = nullptr;
     int rc;
     while ((rc = git_reference_next(&ref, it)) == 0) {
+      const std::string name = git_reference_name(ref);
+      if (name.rfind("refs/heads/", 0) != 0 && name.rfind("refs/tags/", 0) != 0) {
+        git_reference_free(ref);
+        continue;
+      }
       git_object* commit = nullptr;
       if (git_reference_peel(&commit, ref, GIT_OBJECT_COMMIT) == 0) {
         git_revwalk_hide(w, git_object_id(commit));
@@ -210,25 +236,39 @@ class Auditor {
     return trust_.emplace(key, std::move(t)).first->second;
   }
 
+  // Every spec file under .agents/specs in `tree`, by file name.
+  const std::map<std::string, std::vector<std::string>>& SpecPaths(const git_tree* tree) {
+    const std::string key = tree ? Hex(*git_tree_id(tree)) : "";
+    if (auto it = spec_paths_.find(key); it != spec_paths_.end()) return it->second;
+    std::map<std::string, std::vector<std::string>>& out = spec_paths_[key];
+    git_tree_entry* e = nullptr;
+    if (!tree || git_tree_entry_bypath(&e, tree, kSpecsDir) != 0) return out;
+    std::unique_ptr<git_tree_entry, TreeEntryFree> entry(e);
+    git_tree* specs = nullptr;
+    if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+        git_tree_lookup(&specs, repo_, git_tree_entry_id(e)) != 0)
+      return out;
+    TreePtr owned(specs);
+    git_tree_walk(
+        specs, GIT_TREEWALK_PRE,
+        [](const char* root, const git_tree_entry* te, void* payload) {
+          if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) return 0;
+          const std::string name = git_tree_entry_name(te);
+          (*static_cast<std::map<std::string, std::vector<std::string>>*>(payload))[name].push_back(
+              std::string(kSpecsDir) + "/" + root + name);
+          return 0;
+        },
+        &out);
+    return out;
+  }
+
   // The spec's version in `tree`: at `path`, else (moved: archived,
-  // restored) under its file name in active/ or an archive/ month.
+  // restored, into a folder) under its file name anywhere in .agents/specs.
   std::optional<Version> VersionAt(const git_tree* tree, const std::string& path) {
     std::vector<std::string> candidates = {path};
-    const std::string name = fs::path(path).filename().string();
-    candidates.push_back(std::string(kSpecsDir) + "/active/" + name);
-    git_tree_entry* e = nullptr;
-    if (tree && git_tree_entry_bypath(&e, tree, (std::string(kSpecsDir) + "/archive").c_str()) == 0) {
-      std::unique_ptr<git_tree_entry, TreeEntryFree> archive(e);
-      git_tree* months = nullptr;
-      if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
-          git_tree_lookup(&months, repo_, git_tree_entry_id(e)) == 0) {
-        for (size_t i = 0; i < git_tree_entrycount(months); ++i) {
-          candidates.push_back(std::string(kSpecsDir) + "/archive/" +
-                               git_tree_entry_name(git_tree_entry_byindex(months, i)) + "/" + name);
-        }
-        git_tree_free(months);
-      }
-    }
+    const auto& by_name = SpecPaths(tree);
+    if (auto it = by_name.find(fs::path(path).filename().string()); it != by_name.end())
+      candidates.insert(candidates.end(), it->second.begin(), it->second.end());
     for (const std::string& c : candidates) {
       std::optional<std::string> bytes = BytesAt(tree, c);
       if (!bytes) continue;
@@ -261,22 +301,45 @@ class Auditor {
     }
     const git_signature* sig = git_commit_author(c);
     commit_ = Hex(oid);
-    author_ = Author{sig->name ? sig->name : "", sig->email ? sig->email : ""};
-    // The settings the commit was made on: a first commit's are none (no
-    // roles), so the roles it sets bind the commits after it.
+    here_ = Bringer{oid, Author{sig->name ? sig->name : "", sig->email ? sig->email : ""}, false};
+    // The settings the commit was made on, its first parent's: what it
+    // changes relative to that parent is judged by them, whichever parent
+    // brought it (a merge takes what it merges under the rules it merges
+    // into). A first commit's are none: the roles it sets bind the commits
+    // after it.
     const Trust& before = TrustAt(parents.empty() ? nullptr : parents[0].get());
-    if (!parents.empty()) CheckTrustChange(oid, before, t, parents);
-    return CheckSpecs(oid, before, t, parents);
+    CheckTrustChange(before, t, parents);
+    return CheckSpecs(before, t, parents);
   }
 
-  // A change to who may do what, new in this commit (no parent has it).
-  void CheckTrustChange(const git_oid& oid, const Trust& before, const git_tree* tree,
-                        const std::vector<TreePtr>& parents) {
-    if (!before.readable || !before.settings.roles) return;
+  // Who first had something the walk met (a changeLog entry, a settings
+  // version): the commit that brought it and its author. Something older
+  // than the walk (before --since, or on a ref the pre-receive hook trusts)
+  // was audited when it came, and has none.
+  struct Bringer {
+    git_oid commit;
+    Author author;
+    bool reported = false;  // a violation was said where it came: not said again at each merge
+  };
+
+  // Said of something brought by `b`, judged in this commit.
+  std::string By(const Bringer& b) const {
+    return git_oid_equal(&b.commit, &here_.commit) ? "" : " (brought by commit " + Hex(b.commit) + ")";
+  }
+
+  // A change to who may do what, relative to the first parent: by a
+  // maintainer of the first parent's settings, signed when they ask.
+  void CheckTrustChange(const Trust& before, const git_tree* tree, const std::vector<TreePtr>& parents) {
     const Trust& now = TrustAt(tree);
-    for (const TreePtr& p : parents) {
-      if (TrustAt(p.get()).Same(now)) return;
-    }
+    bool new_here = true;
+    for (const TreePtr& p : parents) new_here = new_here && !TrustAt(p.get()).Same(now);
+    const std::string print = Fingerprint(now);
+    if (new_here) settings_[print] = here_;  // the last to bring it: a revert is its own change
+    if (parents.empty() || !before.readable || !before.settings.roles) return;
+    if (TrustAt(parents[0].get()).Same(now)) return;
+    auto known = settings_.find(print);
+    if (known == settings_.end() || known->second.reported) return;  // older than the walk
+    Bringer& b = known->second;
     ++report_->checked;
     AuditViolation v = Violation(kSettingsPath, "/roles", ChangeLogEntry{});
     if (std::optional<std::string> text = BytesAt(tree, kSettingsPath)) {
@@ -289,29 +352,31 @@ class Auditor {
       }
     }
     const std::vector<std::string>& maintainers = before.settings.roles->maintainers;
-    if (!author_.MatchedBy(maintainers)) {
+    const std::string who = b.author.MatchedBy(maintainers);
+    if (who.empty()) {
       v.rule = "roles.maintainers";
       v.message =
           "this commit changes who may do what (roles, allowSelfApproval, requireSignedApprovals, "
-          "allowedSignersFile or that file), and its author " +
-          author_.Shown() + " is not a maintainer (roles.maintainers: " + Joined(maintainers) + ")";
-      report_->violations.push_back(std::move(v));
-      return;
+          "allowedSignersFile or that file)" +
+          By(b) + ", and its author " + b.author.Shown() +
+          " is not a maintainer (roles.maintainers: " + Joined(maintainers) + ")";
+    } else if (before.settings.require_signed_approvals) {
+      if (std::string why = SignatureProblem(b.commit, who, before); !why.empty()) {
+        v.rule = "signature";
+        v.message = "this commit changes who may do what" + By(b) +
+                    ", and requireSignedApprovals asks for the signature of its author " + who + ": " + why;
+      }
     }
-    if (!before.settings.require_signed_approvals) return;
-    if (std::string why = SignatureProblem(oid, author_.email, before); !why.empty()) {
-      v.rule = "signature";
-      v.message =
-          "this commit changes who may do what, and requireSignedApprovals asks for its author's "
-          "signature: " +
-          why;
-      report_->violations.push_back(std::move(v));
-    }
+    if (v.rule.empty()) return;
+    b.reported = true;
+    report_->violations.push_back(std::move(v));
   }
 
-  Status CheckSpecs(const git_oid& oid, const Trust& before, const git_tree* tree,
-                    const std::vector<TreePtr>& parents) {
-    if (before.readable && !before.settings.roles) return Status::Ok();  // no roles: anyone may
+  Status CheckSpecs(const Trust& before, const git_tree* tree, const std::vector<TreePtr>& parents) {
+    // Roles, or settings that cannot be read (then every step needing a
+    // role is said to be unproven): what is checked. Without, only who
+    // brought each entry is noted, for the merges to come.
+    const bool enforce = !before.readable || before.settings.roles;
     git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
     char* spec_dir = const_cast<char*>(kSpecsDir);
     opts.pathspec.strings = &spec_dir;
@@ -319,116 +384,188 @@ class Auditor {
     git_diff* d = nullptr;
     if (git_diff_tree_to_tree(&d, repo_, parents.empty() ? nullptr : parents[0].get(),
                               const_cast<git_tree*>(tree), &opts) != 0)
-      return GitError("cannot compare commit " + Hex(oid) + " with its parent");
+      return GitError("cannot compare commit " + commit_ + " with its parent");
     DiffPtr diff(d);
     for (size_t i = 0; i < git_diff_num_deltas(d); ++i) {
       const git_diff_delta* delta = git_diff_get_delta(d, i);
       if (delta->status == GIT_DELTA_DELETED) continue;
       const std::string path = delta->new_file.path;
-      if (path.size() < 5 || path.compare(path.size() - 5, 5, ".yaml") != 0) continue;
+      if (!IsSpecFileName(fs::path(path).filename().string())) continue;
+      if (delta->new_file.mode == GIT_FILEMODE_LINK || delta->new_file.mode == GIT_FILEMODE_COMMIT) {
+        if (!enforce) continue;
+        ++report_->checked;
+        AuditViolation v = Violation(path, "", ChangeLogEntry{});
+        v.rule = "file";
+        v.message = std::string("a ") +
+                    (delta->new_file.mode == GIT_FILEMODE_LINK ? "symlink" : "submodule") +
+                    " where a spec file is: its changeLog cannot be audited (a spec is a regular file)";
+        report_->violations.push_back(std::move(v));
+        continue;
+      }
       std::optional<Version> now = VersionAt(tree, path);
       if (!now || now->blob.path != path) continue;  // not YAML: the validator's
-      std::set<EntryKey> known;
-      std::string spec_author = now->model.author;
-      SpecModel earlier;
-      earlier.status = StateName(SpecState::kDraft);  // a new spec starts where `specd new` puts it
-      bool status_carried = false, is_new = true;
-      for (size_t p = 0; p < parents.size(); ++p) {
-        std::optional<Version> theirs = VersionAt(parents[p].get(), path);
-        if (!theirs) continue;
-        if (p == 0) {
-          earlier = theirs->model;
-          is_new = false;
-        }
-        if (p == 0 && !theirs->model.author.empty()) spec_author = theirs->model.author;
-        status_carried = status_carried || (p > 0 && theirs->model.status == now->model.status);
-        for (const ChangeLogEntry& e : theirs->model.change_log) known.insert(KeyOf(e));
-      }
-      if (!status_carried) JudgeStatus(earlier, *now, is_new);
-      for (size_t k = 0; k < now->model.change_log.size(); ++k) {
-        const ChangeLogEntry& e = now->model.change_log[k];
-        if (known.count(KeyOf(e))) continue;
-        JudgeEntry(oid, before, *now, k, spec_author);
-      }
+      CheckSpec(before, enforce, *now, parents);
     }
     return Status::Ok();
   }
 
+  void CheckSpec(const Trust& before, bool enforce, const Version& now, const std::vector<TreePtr>& parents) {
+    const std::string id = now.model.id.empty() ? ExpectedSpecId(now.blob.path) : now.model.id;
+    std::set<EntryKey> first, any;  // the first parent's entries; every parent's
+    std::optional<Version> earlier;
+    std::set<std::string> authors;  // metadata.author in the parents
+    for (size_t p = 0; p < parents.size(); ++p) {
+      std::optional<Version> theirs = VersionAt(parents[p].get(), now.blob.path);
+      if (!theirs) continue;
+      for (const ChangeLogEntry& e : theirs->model.change_log) {
+        any.insert(KeyOf(e));
+        if (p == 0) first.insert(KeyOf(e));
+      }
+      authors.insert(theirs->model.author);
+      if (p == 0) earlier = std::move(theirs);
+    }
+    for (const ChangeLogEntry& e : now.model.change_log) {
+      if (!any.count(KeyOf(e))) entries_[std::make_pair(id, KeyOf(e))] = here_;
+    }
+    if (!enforce) return;
+    // Whose spec it is: as the first parent has it (a commit that renames
+    // the author is judged below, and cannot make its own approval "not
+    // self").
+    const std::string spec_author =
+        earlier && !earlier->model.author.empty() ? earlier->model.author : now.model.author;
+    if (earlier && !earlier->model.author.empty() && !authors.count(now.model.author))
+      CheckAuthorChange(before, now);
+    JudgeStatus(earlier ? earlier->model : SpecModel{}, now, !earlier);
+    for (size_t k = 0; k < now.model.change_log.size(); ++k) {
+      const ChangeLogEntry& e = now.model.change_log[k];
+      if (first.count(KeyOf(e))) continue;
+      auto known = entries_.find(std::make_pair(id, KeyOf(e)));
+      Bringer* b = known == entries_.end() ? nullptr : &known->second;
+      if (b && b->reported) continue;  // said where it came
+      if (JudgeEntry(before, now, k, spec_author, b) && b) b->reported = true;
+    }
+  }
+
+  // metadata.author changed (to a value no parent has): only a maintainer
+  // may say a spec is someone else's, since self-approval hangs on it.
+  void CheckAuthorChange(const Trust& before, const Version& now) {
+    if (!before.readable) return;  // every step needing a role is reported then
+    const std::vector<std::string>& maintainers = before.settings.roles->maintainers;
+    ++report_->checked;
+    if (!here_.author.MatchedBy(maintainers).empty()) return;
+    AuditViolation v = Violation(now.blob.path, "/metadata/author", ChangeLogEntry{});
+    const Node* meta = now.doc.Field(now.doc.root(), "metadata");
+    const Node* author = meta ? now.doc.Field(*meta, "author") : nullptr;
+    SourceText(now.blob.bytes).Position(author ? author->offset : 0, &v.line, &v.column);
+    v.rule = "roles.maintainers";
+    v.message = "metadata.author changed to '" + now.model.author + "' by " + here_.author.Shown() +
+                ", who is not a maintainer (roles.maintainers: " + Joined(maintainers) +
+                "): whose spec it is decides self-approval";
+    report_->violations.push_back(std::move(v));
+  }
+
   // A status set by hand past what a hand edit may do, with no changeLog
   // entries that make it a step (--no-verify past the hook): the same
-  // refusal the pre-commit hook gives.
-  void JudgeStatus(const SpecModel& before, const Version& now, bool is_new) {
-    StatusChange change = JudgeStatusChange(now.blob.path, before, now.model);
-    if (change.refusal.empty()) return;
+  // refusal the pre-commit hook gives. A status that is no state at all is
+  // refused too, or the next commit could set any state "from" it.
+  void JudgeStatus(SpecModel before, const Version& now, bool is_new) {
+    if (is_new) before.status = StateName(SpecState::kDraft);  // where `specd new` puts a spec
+    std::string refusal;
+    if (!ParseState(now.model.status)) {
+      refusal = "status '" + now.model.status + "' is not a spec state";
+    } else if (!ParseState(before.status)) {
+      return;  // said where it was set
+    } else {
+      refusal = JudgeStatusChange(now.blob.path, before, now.model).refusal;
+    }
+    if (refusal.empty()) return;
     ++report_->checked;
     AuditViolation v = Violation(now.blob.path, "/status", ChangeLogEntry{});
     SourceText(now.blob.bytes).Position(StatusOffset(now.doc), &v.line, &v.column);
     v.rule = "life-cycle";
-    v.message = change.refusal +
-                (is_new ? " (a new spec starts as draft)" : " (its parent has " + before.status + ")");
+    v.message = refusal +
+                (is_new ? " (a new spec starts as draft)" : " (its first parent has " + before.status + ")");
     report_->violations.push_back(std::move(v));
   }
 
   AuditViolation Violation(const std::string& file, std::string pointer, const ChangeLogEntry& e) {
     AuditViolation v;
     v.commit = commit_;
-    v.author = author_.Shown();
+    v.author = here_.author.Shown();
     v.file = file;
     v.pointer = std::move(pointer);
     v.entry = e;
     return v;
   }
 
-  void JudgeEntry(const git_oid& oid, const Trust& before, const Version& spec, size_t index,
-                  const std::string& spec_author) {
+  // Where the life cycle's graph allows a step that only follows another:
+  // blocked -> reviewed clears a merge block (reviewed -> blocked), and
+  // specd fails a spec once work has begun. "" when it holds.
+  static std::string OutOfOrder(const SpecModel& spec, size_t index, SpecState from, SpecState to) {
+    if (to == SpecState::kFailed &&
+        (from == SpecState::kDraft || from == SpecState::kReview || from == SpecState::kApproved))
+      return "specd marks a spec failed only once work has begun (from planning on)";
+    if (from == SpecState::kBlocked && to == SpecState::kReviewed) {
+      const bool after_block = index > 0 && spec.change_log[index - 1].from == "reviewed" &&
+                               spec.change_log[index - 1].to == "blocked";
+      if (!after_block)
+        return "blocked -> reviewed only clears a merge block, right after reviewed -> blocked";
+    }
+    return "";
+  }
+
+  // One entry new relative to the first parent, judged by its settings;
+  // `b` brought it (null: older than the walk). true when a violation was said.
+  bool JudgeEntry(const Trust& before, const Version& spec, size_t index, const std::string& spec_author,
+                  const Bringer* b) {
     const ChangeLogEntry& e = spec.model.change_log[index];
     std::optional<SpecState> from = ParseState(e.from), to = ParseState(e.to);
-    if (!from || !to) return;  // a registration (no `from`), or not a state: the validator's
+    if (!from || !to) return false;  // a registration (no `from`), or not a state: the validator's
     const std::vector<Role> makers = MakersOf(*from, *to);
-    if (makers.empty()) return;  // no step at all: the validator and the hook refuse it
+    if (makers.empty()) return false;  // no step at all: the validator and the hook refuse it
     auto may = [&](Role r) { return std::find(makers.begin(), makers.end(), r) != makers.end(); };
     std::vector<Role> person;
     for (Role r : {Role::kReviewer, Role::kPerson})
       if (may(r)) person.push_back(r);
     AuditViolation v = Violation(spec.blob.path, "/changeLog/" + std::to_string(index), e);
     SourceText(spec.blob.bytes).Position(ChangeLogOffset(spec.doc, index), &v.line, &v.column);
-    const std::string what = Described(e);
+    const std::string what = Described(e) + (b ? By(*b) : "");
+    auto say = [&](const char* rule, const std::string& message) {
+      v.rule = rule;
+      v.message = what + ": " + message;
+      report_->violations.push_back(std::move(v));
+      return true;
+    };
+    if (std::string bad = OutOfOrder(spec.model, index, *from, *to); !bad.empty()) {
+      ++report_->checked;
+      return say("life-cycle", bad + ": the entry was typed into the file");
+    }
     const bool engine = e.actor == "specd", worker = e.actor.rfind("worker:", 0) == 0;
     if (engine || worker) {
-      if (may(engine ? Role::kEngine : Role::kWorker) || person.empty()) return;
+      if (may(engine ? Role::kEngine : Role::kWorker) || person.empty()) return false;
       ++report_->checked;
-      v.rule = "life-cycle";
-      v.message = what + ": " + ViaVerb(*from, *to, person[0]) + " is a person's step, and specd writes it " +
-                  "under that person's name, never under " + (engine ? "its own" : "a worker's") +
-                  ": the entry was typed into the file";
-      report_->violations.push_back(std::move(v));
-      return;
+      return say("life-cycle", ViaVerb(*from, *to, person[0]) +
+                                   " is a person's step, and specd writes it under that person's name, never "
+                                   "under " +
+                                   (engine ? "its own" : "a worker's") +
+                                   ": the entry was typed into the file");
     }
     if (person.empty()) {
-      if (may(Role::kAuthor)) return;  // the author's edit (draft -> review): no role
+      if (may(Role::kAuthor)) return false;  // the author's edit (draft -> review): no role
       ++report_->checked;
-      v.rule = "life-cycle";
-      v.message = what +
-                  ": specd makes this step itself, and writes it under its own name (specd): an entry " +
-                  "naming a person was typed into the file";
-      report_->violations.push_back(std::move(v));
-      return;
+      return say("life-cycle",
+                 "specd makes this step itself, and writes it under its own name (specd): an entry naming a "
+                 "person was typed into the file");
     }
     ++report_->checked;
-    if (!before.readable) {
-      v.rule = "settings";
-      v.message = what + ": the roles of the commit it was made on cannot be read (" + before.problem + ")";
-      report_->violations.push_back(std::move(v));
-      return;
-    }
-    if (!author_.Is(e.actor)) {
-      v.rule = "author";
-      v.message = what + ": committed by " + author_.Shown() + ", not by " + e.actor +
-                  ": an entry that needs a role is committed by the person it names (" + e.actor +
-                  " runs `specd " + ViaVerb(*from, *to, person[0]) + " " + spec.model.id +
-                  "` and commits it)";
-      report_->violations.push_back(std::move(v));
-      return;
+    if (!before.readable)
+      return say("settings",
+                 "the roles of the commit it was made on cannot be read (" + before.problem + ")");
+    if (b && !b->author.Is(e.actor)) {
+      return say("author", "committed by " + b->author.Shown() + ", not by " + e.actor +
+                               ": an entry that needs a role is committed by the person it names (" +
+                               e.actor + " runs `specd " + ViaVerb(*from, *to, person[0]) + " " +
+                               spec.model.id + "` and commits it)");
     }
     SpecFacts facts;
     facts.roles = before.settings.roles;
@@ -438,26 +575,27 @@ class Auditor {
       refusal = RoleRuleRefusal(*from, *to, facts, Actor{e.actor, r});
       if (!refusal) break;
     }
-    if (refusal) {
-      v.rule = refusal->rule;
-      v.message = what + ": " + refusal->reason;
-      report_->violations.push_back(std::move(v));
-      return;
+    if (refusal) return say(refusal->rule.c_str(), refusal->reason);
+    // The author named one way (a name) and the approver the other (an
+    // email): the commit's author is both.
+    const bool approving = *to == SpecState::kApproved || *to == SpecState::kReviewed;
+    if (approving && b && !before.settings.allow_self_approval && b->author.Is(spec_author)) {
+      return say("allowSelfApproval",
+                 e.actor + " may not approve this spec: it is their own (metadata.author: " + spec_author +
+                     ") and allowSelfApproval is false; another reviewer approves it");
     }
-    if (!before.settings.require_signed_approvals) return;
-    if (std::string why = SignatureProblem(oid, e.actor, before); !why.empty()) {
-      v.rule = "signature";
-      v.message =
-          what + ": requireSignedApprovals asks for " + e.actor + "'s signature on the commit: " + why;
-      report_->violations.push_back(std::move(v));
-    }
+    if (!before.settings.require_signed_approvals || !b) return false;
+    if (std::string why = SignatureProblem(b->commit, e.actor, before); !why.empty())
+      return say("signature",
+                 "requireSignedApprovals asks for " + e.actor + "'s signature on the commit: " + why);
+    return false;
   }
 
   // "" when the commit carries a signature of `principal` that the tools
   // git uses accept (ssh-keygen with the allowed signers of `trust`, gpg
   // with the keyring); else why not, in one line.
   std::string SignatureProblem(const git_oid& oid, const std::string& principal, const Trust& trust) {
-    const auto key = std::make_pair(Hex(oid), principal);
+    const auto key = std::make_tuple(Hex(oid), principal, trust.signers);
     if (auto it = verified_.find(key); it != verified_.end()) return it->second;
     std::string why = Verify(oid, principal, trust);
     verified_.emplace(key, why);
@@ -499,9 +637,21 @@ class Auditor {
     GateCommand cmd;
     cmd.name = "signature";
     cmd.timeout_ms = cmd.quiet_ms = kVerifyTimeoutMs;
-    cmd.run = ssh ? "ssh-keygen -Y verify -f allowed_signers -I " + ShellQuote(principal) +
-                        " -n git -s signature < signed"
-                  : "gpg --batch --no-tty --status-fd 1 --verify signature signed";
+    // As git verify-commit: the key must have been valid when the commit was
+    // made (an expired key does not void old approvals).
+    git_commit* c = nullptr;
+    char when[32] = "";
+    if (git_commit_lookup(&c, repo_, &oid) == 0) {
+      const time_t t = static_cast<time_t>(git_commit_time(c));
+      struct tm utc;
+      gmtime_r(&t, &utc);
+      strftime(when, sizeof when, "%Y%m%d%H%M%SZ", &utc);
+      git_commit_free(c);
+    }
+    cmd.run =
+        ssh ? "ssh-keygen -Y verify -f allowed_signers -I " + ShellQuote(principal) + " -n git" +
+                  (*when ? std::string(" -Overify-time=") + when : "") + " -s signature < signed"
+            : "gpg --batch --no-tty --no-auto-key-retrieve --status-file status --verify signature signed";
     GateRunOptions run;
     run.workdir = dir;
     run.log_path = dir + "/log";
@@ -518,21 +668,27 @@ class Auditor {
     if (result->outcome != GateOutcome::kPass)
       return std::string(ssh ? "ssh-keygen" : "gpg") + " does not accept it (" + LastLine(out) + ")";
     if (ssh) return "";
-    // gpg says whose key it is; the key must be the principal's.
-    std::istringstream lines(out);
-    for (std::string line; std::getline(lines, line);) {
+    // gpg says whose key it is (its own status lines, apart from what it
+    // prints): a good signature by a key the keyring trusts fully, whose
+    // user id's email is the principal.
+    std::ifstream status(dir + "/status");
+    std::string uid;
+    bool trusted = false;
+    for (std::string line; std::getline(status, line);) {
       constexpr std::string_view kGood = "[GNUPG:] GOODSIG ";
-      if (line.rfind(kGood, 0) != 0) continue;
-      const size_t space = line.find(' ', kGood.size());
-      const std::string uid = space == std::string::npos ? "" : line.substr(space + 1);
-      const size_t lt = uid.rfind('<'), gt = uid.rfind('>');
-      const std::string email = lt != std::string::npos && gt > lt ? uid.substr(lt + 1, gt - lt - 1) : "";
-      const std::string name =
-          lt != std::string::npos && lt > 0 ? uid.substr(0, uid.find_last_not_of(' ', lt - 1) + 1) : uid;
-      if (EqualsFolded(principal, email) || EqualsFolded(principal, name)) return "";
-      return "it is signed by " + uid + ", not by " + principal;
+      if (line.rfind(kGood, 0) == 0) {
+        const size_t space = line.find(' ', kGood.size());
+        uid = space == std::string::npos ? "" : line.substr(space + 1);
+      }
+      trusted = trusted || line.rfind("[GNUPG:] TRUST_FULLY", 0) == 0 ||
+                line.rfind("[GNUPG:] TRUST_ULTIMATE", 0) == 0;
     }
-    return "gpg reports no good signature (" + LastLine(out) + ")";
+    if (uid.empty()) return "gpg reports no good signature (" + LastLine(out) + ")";
+    const size_t lt = uid.rfind('<'), gt = uid.rfind('>');
+    const std::string email = lt != std::string::npos && gt > lt ? uid.substr(lt + 1, gt - lt - 1) : "";
+    if (!EqualsFolded(principal, email)) return "it is signed by " + uid + ", not by " + principal;
+    if (!trusted) return "it is signed by " + uid + " with a key the keyring does not trust fully";
+    return "";
   }
 
   static std::string LastLine(const std::string& text) {
@@ -546,10 +702,13 @@ class Auditor {
   git_repository* repo_;
   ValidateOptions options_;
   AuditReport* report_ = nullptr;
-  std::string commit_;
-  Author author_;
+  std::string commit_;                  // the commit being judged
+  Bringer here_;                        // it, as the bringer of what is new in it
   std::map<std::string, Trust> trust_;  // by tree id
-  std::map<std::pair<std::string, std::string>, std::string> verified_;
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> spec_paths_;  // by tree id
+  std::map<std::pair<std::string, EntryKey>, Bringer> entries_;  // (spec id, entry) -> who brought it
+  std::map<std::string, Bringer> settings_;                      // Fingerprint -> who brought it
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> verified_;
 };
 
 }  // namespace

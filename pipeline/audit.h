@@ -35,7 +35,8 @@ namespace specd::pipeline {
 struct AuditRange {
   std::vector<std::string> tips;  // revisions audited ("HEAD" when empty)
   std::vector<std::string> hide;  // revisions whose history is left out (--since; a push's old tips)
-  bool hide_refs = false;         // leave out whatever any ref has (a pre-receive hook: audited on arrival)
+  bool hide_refs = false;     // leave out what a branch or tag has (a pre-receive hook: audited on arrival)
+  bool commits_only = false;  // a tip that names no commit (a tag of a tree) is passed over, not an error
 };
 
 struct AuditViolation {

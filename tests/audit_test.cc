@@ -211,9 +211,11 @@ TEST_F(AuditTest, AnApprovalArrivingInAMergeIsProvenByTheCommitThatMadeIt) {
   EXPECT_EQ(Git({"rev-list", "--count", "--merges", "HEAD"}).out, "1\n");
   Output audit = Specd({"audit"});
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  // Judged twice: in bob's commit by its parent's roles, and in the merge by
+  // the roles of the branch it is merged into.
   EXPECT_EQ(
       audit.out,
-      "specd audit: audited 6 commits: 1 step needing a role, each made by who it names, in that role\n");
+      "specd audit: audited 6 commits: 2 steps needing a role, each made by who it names, in that role\n");
 }
 
 // An entry only specd writes, under a person's name, and a person's step
@@ -242,7 +244,81 @@ TEST_F(AuditTest, AStatusSetByHandWithoutItsStepsIsCaught) {
             commit + " " + kRel +
                 ":3:9: /status: review -> approved cannot be made by editing the file: a reviewer runs "
                 "`specd approve " +
-                kId + "` (its parent has review) [life-cycle]\n");
+                kId + "` (its first parent has review) [life-cycle]\n");
+}
+
+// A forgery made where no roles bind it (a branch with no history, or one
+// that forked before the roles) and merged: the merge takes it under the
+// roles of the branch it goes into, and who brought it is who committed it.
+TEST_F(AuditTest, AForgeryMergedFromABranchWithoutRolesIsCaughtAtTheMerge) {
+  SpecdOk("bob@example.com", {"approve", kId});
+  const std::string approved = ReadAll(repo_ / kRel);
+  GitOk({"checkout", "-q", "--orphan", "elsewhere"});
+  GitOk({"rm", "-q", "-r", "-f", "--cached", "."});
+  GitOk({"clean", "-q", "-f", "-d", "-x", "."});
+  Write(repo_ / kRel, approved);
+  const std::string orphan = CommitAs(kMallory, "an approved spec, from nowhere");
+  GitOk({"checkout", "-q", "main"});
+  GitOk({"-c", "user.name=Mallory", "-c", "user.email=mallory@example.com", "merge", "-q",
+         "--allow-unrelated-histories", "--no-edit", "-X", "theirs", "elsewhere"});
+  ASSERT_EQ(ReadAll(repo_ / kRel), approved);
+  ASSERT_EQ(ReadAll(repo_ / ".agents/specd.yaml"), kRoles);
+  Output audit = Specd({"audit"});
+  EXPECT_EQ(audit.exit_code, 1);
+  EXPECT_EQ(audit.out,
+            Line(Head(), 1,
+                 "review -> approved at " + At(1) + " by bob@example.com (brought by commit " + orphan +
+                     "): committed by Mallory <mallory@example.com>, not by bob@example.com: an entry "
+                     "that needs a role is committed by the person it names (bob@example.com runs "
+                     "`specd approve " +
+                     kId + "` and commits it)",
+                 "author"));
+}
+
+// The life cycle's graph lets specd fail a spec from review, and its author
+// reopen it into planning: no approval on the way. specd fails a spec only
+// once work has begun, so the entry was typed.
+TEST_F(AuditTest, AnApprovalSkippedThroughFailedIsCaught) {
+  const std::string review = ReadAll(repo_ / kRel);
+  Write(repo_ / kRel,
+        Replace(review, "status: review\n", "status: planning\n") +
+            "  - at: \"2026-01-02T10:00:00Z\"\n    actor: specd\n    from: review\n    to: failed\n"
+            "    reason: attempts used up\n    trace: 1234abcd1234abcd\n"
+            "  - at: \"2026-01-02T10:01:00Z\"\n    actor: tester\n    from: failed\n    to: planning\n"
+            "    trace: 1234abcd1234abcd\n");
+  const std::string commit = CommitAs(kTester, "reopened");
+  Output audit = Specd({"audit"});
+  EXPECT_EQ(audit.exit_code, 1);
+  EXPECT_EQ(audit.out,
+            Line(commit, 1,
+                 "review -> failed at 2026-01-02T10:00:00Z by specd: specd marks a spec failed only once "
+                 "work has begun (from planning on): the entry was typed into the file",
+                 "life-cycle"));
+}
+
+// Self-approval hangs on metadata.author: renaming it takes a maintainer.
+TEST_F(AuditTest, AnAuthorRenamedByAnyoneButAMaintainerIsCaught) {
+  Write(repo_ / kRel, Replace(ReadAll(repo_ / kRel), "  author: tester\n", "  author: someone-else\n"));
+  const std::string commit = CommitAs(kTester, "not mine after all");
+  Output audit = Specd({"audit"});
+  EXPECT_EQ(audit.exit_code, 1);
+  EXPECT_EQ(audit.out,
+            commit + " " + kRel +
+                ":6:11: /metadata/author: metadata.author changed to 'someone-else' by Tess Ter <tester>, "
+                "who is not a maintainer (roles.maintainers: alice@example.com): whose spec it is "
+                "decides self-approval [roles.maintainers]\n");
+}
+
+// A spec may be named .yml: the engine reads it, so the audit does.
+TEST_F(AuditTest, ASpecRenamedToYmlIsAuditedToo) {
+  SpecdOk("bob@example.com", {"approve", kId});
+  const std::string yml = std::string(kRel).substr(0, std::string(kRel).size() - 5) + ".yml";
+  GitOk({"mv", kRel, yml});
+  const std::string commit = CommitAs(kMallory, "approved");
+  Output audit = Specd({"audit"});
+  EXPECT_EQ(audit.exit_code, 1);
+  EXPECT_NE(audit.out.find(commit + " " + yml + ":"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("by bob@example.com: committed by Mallory"), std::string::npos) << audit.out;
 }
 
 TEST_F(AuditTest, ARolesChangeNeedsAMaintainer) {
