@@ -47,25 +47,29 @@ std::string AuditSummary(const pipeline::AuditReport& r) {
 
 }  // namespace
 
+namespace {
+
+nlohmann::ordered_json EntryJson(const ChangeLogEntry& e) {
+  return {{"at", e.at}, {"actor", e.actor},   {"from", e.from},
+          {"to", e.to}, {"reason", e.reason}, {"trace", e.trace}};
+}
+
+}  // namespace
+
 int PrintAudit(const pipeline::AuditReport& report, bool json, const std::string& who) {
   if (json) {
     nlohmann::ordered_json violations = nlohmann::ordered_json::array();
     for (const pipeline::AuditViolation& v : report.violations) {
-      violations.push_back({{"commit", v.commit},
-                            {"author", v.author},
-                            {"file", v.file},
-                            {"line", v.line},
-                            {"column", v.column},
-                            {"pointer", v.pointer},
-                            {"rule", v.rule},
-                            {"message", v.message},
-                            {"entry",
-                             {{"at", v.entry.at},
-                              {"actor", v.entry.actor},
-                              {"from", v.entry.from},
-                              {"to", v.entry.to},
-                              {"reason", v.entry.reason},
-                              {"trace", v.entry.trace}}}});
+      violations.push_back(
+          {{"commit", v.commit},
+           {"author", v.author},
+           {"file", v.file},
+           {"line", v.line},
+           {"column", v.column},
+           {"pointer", v.pointer},
+           {"rule", v.rule},
+           {"message", v.message},
+           {"entry", v.pointer.rfind("/changeLog/", 0) == 0 ? EntryJson(v.entry) : nullptr}});
     }
     nlohmann::ordered_json out = {
         {"commits", report.commits}, {"checked", report.checked}, {"violations", violations}};

@@ -332,6 +332,11 @@ TEST_F(AuditTest, ARolesChangeNeedsAMaintainer) {
                 "allowSelfApproval, requireSignedApprovals, allowedSignersFile or that file), and its "
                 "author Mallory <mallory@example.com> is not a maintainer (roles.maintainers: "
                 "alice@example.com) [roles.maintainers]\n");
+  Output json = Specd({"audit", "--json"});
+  EXPECT_NE(json.out.find("\"pointer\": \"/roles\",\n      \"rule\": \"roles.maintainers\","),
+            std::string::npos)
+      << json.out;
+  EXPECT_NE(json.out.find("\"entry\": null"), std::string::npos) << json.out;  // no changeLog entry
 }
 
 class SignedAuditTest : public AuditTest {
