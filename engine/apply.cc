@@ -84,7 +84,7 @@ Result<SpecEngine::Outcome> SpecEngine::ApplyPlan(const Loaded& file, const Plan
   }
   FileStamp stamp = StampOf(record);
   if (updated) {
-    if (Status w = WriteFileAtomic(env_, Absolute(in.rel), *updated, &file.stamp); !w.ok())
+    if (Status w = WriteFileAtomic(env_, Absolute(in.rel), *updated, &file.stamp, &file.hash); !w.ok())
       return undo(w.error());
   }
   std::string now_at = in.rel;

@@ -132,7 +132,7 @@ Status PutBack(Env* env, const std::string& path, const std::string& target, con
 }
 
 Status ExchangeIfUnchanged(Env* env, const std::string& path, const std::string& target,
-                           const std::string& temp, const FileStamp& expect) {
+                           const std::string& temp, const FileStamp& expect, const std::string* expect_hash) {
   auto abandon = [&](Error e) -> Status {
     env->RemoveFile(temp);
     return e;
@@ -153,6 +153,12 @@ Status ExchangeIfUnchanged(Env* env, const std::string& path, const std::string&
   // The exchange set both files' ctime; the stamp compared from here on is
   // the rest (a ctime-only change was ruled out by the check above).
   if (!HoldsVersion(env, temp, expect)) return PutBack(env, path, target, temp, ours->stamp);
+  if (expect_hash && !StampIsSettled(expect, env->FileClockNanos())) {
+    // A save in the clock tick of the one read leaves its stamp: the bytes tell.
+    Result<std::string> displaced = env->ReadFile(temp);
+    if (!displaced.ok() || ContentHash(*displaced) != *expect_hash)
+      return PutBack(env, path, target, temp, ours->stamp);
+  }
   // What was displaced is what was read. Left behind on a failed unlink,
   // it is an orphaned temp file, removed by a later pass.
   env->RemoveFile(temp);
@@ -161,7 +167,8 @@ Status ExchangeIfUnchanged(Env* env, const std::string& path, const std::string&
 
 }  // namespace
 
-Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data, const FileStamp* expect) {
+Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data, const FileStamp* expect,
+                       const std::string* expect_hash) {
   // What is replaced: the file, or a symlink's target (the link stays).
   std::string target = path;
   Result<FileInfo> info = env->Lstat(path);
@@ -185,7 +192,7 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
   const std::string prefix = expect && info.ok() ? ExchangePrefix(*expect, data, target) : TempPrefix();
   Result<std::string> temp = WriteTemp(env, dir, prefix, data, info.ok() ? &*info : nullptr);
   if (!temp.ok()) return temp.error();
-  if (expect) return ExchangeIfUnchanged(env, path, target, *temp, *expect);
+  if (expect) return ExchangeIfUnchanged(env, path, target, *temp, *expect, expect_hash);
   if (Status s = env->RenameFile(*temp, target); !s.ok()) {
     env->RemoveFile(*temp);
     return s;

@@ -153,9 +153,12 @@ void ExcludeTempFilesFromGit(const std::string& dir);
 // and the Error has ErrorCode::kConflict (re-read, re-apply). A displaced
 // file that cannot be put back is kept (kKeptInfix) and named on stderr.
 // Where the file system cannot exchange, the stamp is checked right before
-// a plain rename.
+// a plain rename. When `expect` is racily clean (StampIsSettled: a save in
+// the same clock tick leaves the same stamp) and `expect_hash` is given
+// (ContentHash of what was read), the displaced file's bytes must hash to
+// it as well.
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data,
-                       const FileStamp* expect = nullptr);
+                       const FileStamp* expect = nullptr, const std::string* expect_hash = nullptr);
 
 // Creates `path` with `data`, durably, failing with ErrorCode::kConflict if
 // it already exists.

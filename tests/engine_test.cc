@@ -1333,6 +1333,40 @@ TEST_F(EngineTest, AuthorEditBetweenReadAndWriteSurvives) {
   ExpectRecordMatchesFile();
 }
 
+// A same-size save in place, in the clock tick of the version read, made
+// between the engine's read and its write: no stamp tells it from what was
+// read (its mtime is put back here; the check that reads ctime has passed
+// before it happens), so the displaced file's bytes are compared, and the
+// save survives.
+TEST_F(EngineTest, ASaveInTheClockTickOfTheReadIsNotDisplaced) {
+  const std::string review = InReview();
+  env_.SkewFileClock(-1'000'000'000);  // the engine reads in the tick of the last write
+  const std::string authors = Replace(review, "Export reports as CSV files", "Export reports as TSV files");
+  ASSERT_EQ(authors.size(), review.size());
+  int edits = 0;
+  env_.SetHook([&](FakeEnv::Op op, const std::string&) {
+    if (op != FakeEnv::Op::kRenameFile || edits++ != 0) return;
+    struct stat before;
+    ASSERT_EQ(::stat(Path().c_str(), &before), 0);
+    {
+      std::ofstream out(Path(), std::ios::binary | std::ios::in | std::ios::out);  // in place
+      out << authors;
+    }
+    struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, Path().c_str(), times, 0), 0);
+  });
+  env_.SetNowMillis(kT0 + 2 * kMinute);
+  Result<Decision> d = Verb(SpecState::kApproved, "rex", Role::kReviewer);
+  env_.SetHook(nullptr);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_TRUE(d->allowed) << d->reason;
+  EXPECT_GE(edits, 2);  // the first exchange was undone, the write made again
+  EXPECT_NE(File().find("Export reports as TSV files"), std::string::npos) << File();
+  EXPECT_NE(File().find("status: planning"), std::string::npos) << File();
+  EXPECT_EQ(Record().content_hash, ContentHash(File()));
+  EXPECT_EQ(TempFiles(), std::vector<std::string>{});
+}
+
 // The same during a reconcile (the author's status edit is being written
 // back when the author saves again).
 TEST_F(EngineTest, AuthorEditDuringAReconcileWriteSurvives) {
