@@ -262,6 +262,19 @@ class EngineTest : public ::testing::Test {
     }
     return out;
   }
+  // Saves `bytes` over the spec in place (same inode) and puts its mtime
+  // back: a save that neither size, inode nor mtime tells from the version
+  // before it (what one in the same clock tick looks like).
+  void SaveInPlaceKeepingMtime(const std::string& bytes) {
+    struct stat before;
+    ASSERT_EQ(::stat(Path().c_str(), &before), 0);
+    {
+      std::ofstream out(Path(), std::ios::binary | std::ios::in | std::ios::out);
+      out << bytes;
+    }
+    struct timespec times[2] = {before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, Path().c_str(), times, 0), 0);
+  }
   // The record's stamp is the file's.
   void ExpectRecordMatchesFile(const std::string& rel = kRel) {
     SpecRecord r = Record();
@@ -1346,14 +1359,7 @@ TEST_F(EngineTest, ASaveInTheClockTickOfTheReadIsNotDisplaced) {
   int edits = 0;
   env_.SetHook([&](FakeEnv::Op op, const std::string&) {
     if (op != FakeEnv::Op::kRenameFile || edits++ != 0) return;
-    struct stat before;
-    ASSERT_EQ(::stat(Path().c_str(), &before), 0);
-    {
-      std::ofstream out(Path(), std::ios::binary | std::ios::in | std::ios::out);  // in place
-      out << authors;
-    }
-    struct timespec times[2] = {before.st_atim, before.st_mtim};
-    ASSERT_EQ(::utimensat(AT_FDCWD, Path().c_str(), times, 0), 0);
+    SaveInPlaceKeepingMtime(authors);
   });
   env_.SetNowMillis(kT0 + 2 * kMinute);
   Result<Decision> d = Verb(SpecState::kApproved, "rex", Role::kReviewer);
@@ -1401,14 +1407,7 @@ TEST_F(EngineTest, SameSizeInPlaceEditBetweenReadAndWriteSurvives) {
   env_.SetHook([&](FakeEnv::Op op, const std::string&) {
     if (op != FakeEnv::Op::kSync || edited) return;
     edited = true;
-    struct stat before;
-    ASSERT_EQ(::stat(Path().c_str(), &before), 0);
-    {
-      std::ofstream out(Path(), std::ios::binary | std::ios::in | std::ios::out);
-      out << authors;
-    }
-    struct timespec times[2] = {before.st_atim, before.st_mtim};
-    ASSERT_EQ(::utimensat(AT_FDCWD, Path().c_str(), times, 0), 0);
+    SaveInPlaceKeepingMtime(authors);
   });
   env_.SetNowMillis(kT0 + 2 * kMinute);
   Result<Decision> d = Verb(SpecState::kApproved, "rex", Role::kReviewer);
