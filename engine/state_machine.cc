@@ -182,13 +182,6 @@ bool Matches(std::string_view pattern, std::string_view who) {
   return p == pattern.size();
 }
 
-bool SamePerson(std::string_view a, std::string_view b) {
-  if (a.empty() || a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (Fold(a[i]) != Fold(b[i])) return false;
-  return true;
-}
-
 std::string Listed(const char* key, const std::vector<std::string>& who) {
   if (who.empty()) return std::string(key) + " is empty: no one may";
   std::string out = std::string(key) + ": ";
@@ -252,6 +245,13 @@ std::vector<Role> MakersOf(SpecState from, SpecState to) {
 std::optional<Decision> RoleRuleRefusal(SpecState from, SpecState to, const SpecFacts& facts,
                                         const Actor& actor) {
   return RoleRefusal(from, to, facts, actor);
+}
+
+bool SamePerson(std::string_view a, std::string_view b) {
+  if (a.empty() || a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (Fold(a[i]) != Fold(b[i])) return false;
+  return true;
 }
 
 bool MatchesAnyone(const std::vector<std::string>& patterns, const std::string& who) {

@@ -63,6 +63,9 @@ struct RoleRules {
 // Whether `who` is matched by one of `patterns` (`*` any run of characters).
 bool MatchesAnyone(const std::vector<std::string>& patterns, const std::string& who);
 
+// Whether two names are one person's: equal but for ASCII case, not empty.
+bool SamePerson(std::string_view a, std::string_view b);
+
 struct TaskFact {
   std::string id;
   std::string status;  // pending, in-progress, diff-submitted, reviewed, done, failed, blocked

@@ -1,24 +1,20 @@
 #include "pipeline/audit.h"
 
 #include <git2.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include "engine/settings.h"
 #include "engine/spec_files.h"
 #include "engine/state_machine.h"
-#include "pipeline/gate_runner.h"
 #include "pipeline/git_apply.h"
+#include "pipeline/signature.h"
 #include "pipeline/staged_check.h"
 #include "schema/source_text.h"
 
@@ -29,29 +25,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kSpecsDir[] = ".agents/specs";
-constexpr int64_t kVerifyTimeoutMs = 60'000;
-
-struct WalkFree {
-  void operator()(git_revwalk* w) const { git_revwalk_free(w); }
-};
-struct BlobFree {
-  void operator()(git_blob* b) const { git_blob_free(b); }
-};
-struct TreeEntryFree {
-  void operator()(git_tree_entry* e) const { git_tree_entry_free(e); }
-};
 
 std::string Hex(const git_oid& oid) {
   return git_oid_tostr_s(&oid);
-}
-
-bool EqualsFolded(std::string_view a, std::string_view b) {
-  if (a.size() != b.size() || a.empty()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
 }
 
 // A commit's author as git shows it, and whether `who` (an email or a name)
@@ -59,7 +35,7 @@ bool EqualsFolded(std::string_view a, std::string_view b) {
 struct Author {
   std::string name, email;
   std::string Shown() const { return name + " <" + email + ">"; }
-  bool Is(const std::string& who) const { return EqualsFolded(who, email) || EqualsFolded(who, name); }
+  bool Is(const std::string& who) const { return SamePerson(who, email) || SamePerson(who, name); }
   // The identity (email, else name) that `patterns` match; "" when neither.
   std::string MatchedBy(const std::vector<std::string>& patterns) const {
     if (MatchesAnyone(patterns, email)) return email;
@@ -134,7 +110,7 @@ class Auditor {
     report_ = report;
     git_revwalk* w = nullptr;
     if (git_revwalk_new(&w, repo_) != 0) return GitError("cannot walk the history");
-    std::unique_ptr<git_revwalk, WalkFree> walk(w);
+    std::unique_ptr<git_revwalk, GitFree> walk(w);
     git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
     const std::vector<std::string> tips = range.tips.empty() ? std::vector<std::string>{"HEAD"} : range.tips;
     for (const std::string& rev : tips) {
@@ -206,11 +182,11 @@ class Auditor {
     if (!tree) return std::nullopt;
     git_tree_entry* e = nullptr;
     if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) return std::nullopt;
-    std::unique_ptr<git_tree_entry, TreeEntryFree> entry(e);
+    std::unique_ptr<git_tree_entry, GitFree> entry(e);
     if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) return std::nullopt;
     git_blob* b = nullptr;
     if (git_blob_lookup(&b, repo_, git_tree_entry_id(e)) != 0) return std::nullopt;
-    std::unique_ptr<git_blob, BlobFree> blob(b);
+    std::unique_ptr<git_blob, GitFree> blob(b);
     const size_t size = static_cast<size_t>(git_blob_rawsize(b));
     if (size > options_.limits.max_bytes) return std::nullopt;
     return std::string(static_cast<const char*>(git_blob_rawcontent(b)), size);
@@ -243,7 +219,7 @@ class Auditor {
     std::map<std::string, std::vector<std::string>>& out = spec_paths_[key];
     git_tree_entry* e = nullptr;
     if (!tree || git_tree_entry_bypath(&e, tree, kSpecsDir) != 0) return out;
-    std::unique_ptr<git_tree_entry, TreeEntryFree> entry(e);
+    std::unique_ptr<git_tree_entry, GitFree> entry(e);
     git_tree* specs = nullptr;
     if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
         git_tree_lookup(&specs, repo_, git_tree_entry_id(e)) != 0)
@@ -597,106 +573,10 @@ class Auditor {
   std::string SignatureProblem(const git_oid& oid, const std::string& principal, const Trust& trust) {
     const auto key = std::make_tuple(Hex(oid), principal, trust.signers);
     if (auto it = verified_.find(key); it != verified_.end()) return it->second;
-    std::string why = Verify(oid, principal, trust);
+    std::string why =
+        CommitSignatureProblem(repo_, oid, principal, trust.settings.allowed_signers_file, trust.signers);
     verified_.emplace(key, why);
     return why;
-  }
-
-  std::string Verify(const git_oid& oid, const std::string& principal, const Trust& trust) {
-    git_buf signature = {nullptr, 0, 0}, signed_data = {nullptr, 0, 0};
-    const int rc =
-        git_commit_extract_signature(&signature, &signed_data, repo_, const_cast<git_oid*>(&oid), nullptr);
-    if (rc == GIT_ENOTFOUND) return "the commit is not signed";
-    if (rc != 0) return GitError("cannot read the commit's signature").message;
-    const std::string sig(signature.ptr, signature.size), data(signed_data.ptr, signed_data.size);
-    git_buf_dispose(&signature);
-    git_buf_dispose(&signed_data);
-    const bool ssh = sig.rfind("-----BEGIN SSH SIGNATURE-----", 0) == 0;
-    const bool gpg = sig.rfind("-----BEGIN PGP SIGNATURE-----", 0) == 0;
-    if (!ssh && !gpg) return "the commit's signature is neither SSH nor GPG";
-    if (ssh && trust.settings.allowed_signers_file.empty())
-      return "an SSH signature is checked against allowedSignersFile, and the settings name none";
-    if (ssh && trust.signers.empty())
-      return "the allowed signers file " + trust.settings.allowed_signers_file + " is missing or empty";
-    const char* tmp = getenv("TMPDIR");
-    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/specd-verify-XXXXXX";
-    if (!mkdtemp(dir.data())) return "cannot make a temporary directory to check the signature";
-    struct Cleanup {
-      std::string dir;
-      ~Cleanup() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-      }
-    } cleanup{dir};
-    for (const auto& [name, bytes] :
-         {std::pair{"signature", &sig}, {"signed", &data}, {"allowed_signers", &trust.signers}}) {
-      std::ofstream out(dir + "/" + name, std::ios::binary);
-      out << *bytes;
-      if (!out.flush()) return "cannot write " + dir + "/" + name;
-    }
-    GateCommand cmd;
-    cmd.name = "signature";
-    cmd.timeout_ms = cmd.quiet_ms = kVerifyTimeoutMs;
-    // As git verify-commit: the key must have been valid when the commit was
-    // made (an expired key does not void old approvals).
-    git_commit* c = nullptr;
-    char when[32] = "";
-    if (git_commit_lookup(&c, repo_, &oid) == 0) {
-      const time_t t = static_cast<time_t>(git_commit_time(c));
-      struct tm utc;
-      gmtime_r(&t, &utc);
-      strftime(when, sizeof when, "%Y%m%d%H%M%SZ", &utc);
-      git_commit_free(c);
-    }
-    cmd.run =
-        ssh ? "ssh-keygen -Y verify -f allowed_signers -I " + ShellQuote(principal) + " -n git" +
-                  (*when ? std::string(" -Overify-time=") + when : "") + " -s signature < signed"
-            : "gpg --batch --no-tty --no-auto-key-retrieve --status-file status --verify signature signed";
-    GateRunOptions run;
-    run.workdir = dir;
-    run.log_path = dir + "/log";
-    Result<GateResult> result = RunGate(cmd, run);
-    if (!result.ok())
-      return "cannot run " + std::string(ssh ? "ssh-keygen" : "gpg") + ": " + result.error().message;
-    std::string out;
-    {
-      std::ifstream in(run.log_path, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      out = ss.str();
-    }
-    if (result->outcome != GateOutcome::kPass)
-      return std::string(ssh ? "ssh-keygen" : "gpg") + " does not accept it (" + LastLine(out) + ")";
-    if (ssh) return "";
-    // gpg says whose key it is (its own status lines, apart from what it
-    // prints): a good signature by a key the keyring trusts fully, whose
-    // user id's email is the principal.
-    std::ifstream status(dir + "/status");
-    std::string uid;
-    bool trusted = false;
-    for (std::string line; std::getline(status, line);) {
-      constexpr std::string_view kGood = "[GNUPG:] GOODSIG ";
-      if (line.rfind(kGood, 0) == 0) {
-        const size_t space = line.find(' ', kGood.size());
-        uid = space == std::string::npos ? "" : line.substr(space + 1);
-      }
-      trusted = trusted || line.rfind("[GNUPG:] TRUST_FULLY", 0) == 0 ||
-                line.rfind("[GNUPG:] TRUST_ULTIMATE", 0) == 0;
-    }
-    if (uid.empty()) return "gpg reports no good signature (" + LastLine(out) + ")";
-    const size_t lt = uid.rfind('<'), gt = uid.rfind('>');
-    const std::string email = lt != std::string::npos && gt > lt ? uid.substr(lt + 1, gt - lt - 1) : "";
-    if (!EqualsFolded(principal, email)) return "it is signed by " + uid + ", not by " + principal;
-    if (!trusted) return "it is signed by " + uid + " with a key the keyring does not trust fully";
-    return "";
-  }
-
-  static std::string LastLine(const std::string& text) {
-    std::string last;
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);)
-      if (!line.empty()) last = line;
-    return last.empty() ? "no output" : last;
   }
 
   git_repository* repo_;

@@ -27,6 +27,9 @@ struct GitFree {
   void operator()(git_reference* p) const { git_reference_free(p); }
   void operator()(git_signature* p) const { git_signature_free(p); }
   void operator()(git_odb* p) const { git_odb_free(p); }
+  void operator()(git_revwalk* p) const { git_revwalk_free(p); }
+  void operator()(git_blob* p) const { git_blob_free(p); }
+  void operator()(git_tree_entry* p) const { git_tree_entry_free(p); }
 };
 using DiffPtr = std::unique_ptr<git_diff, GitFree>;
 using TreePtr = std::unique_ptr<git_tree, GitFree>;

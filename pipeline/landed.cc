@@ -12,10 +12,6 @@ namespace specd::pipeline {
 
 namespace {
 
-struct WalkFree {
-  void operator()(git_revwalk* w) const { git_revwalk_free(w); }
-};
-
 bool HasTrailer(const char* message, const std::string& line) {
   const std::string text = message ? message : "";
   return text.find("\n" + line + "\n") != std::string::npos;
@@ -36,7 +32,7 @@ Result<std::optional<std::string>> FindLanded(GitRepo& repo, const std::string& 
   if (rc != 0) return GitError("cannot read " + branch);
   git_revwalk* w = nullptr;
   if (git_revwalk_new(&w, raw) != 0) return GitError("cannot walk " + branch);
-  std::unique_ptr<git_revwalk, WalkFree> walk(w);
+  std::unique_ptr<git_revwalk, GitFree> walk(w);
   git_revwalk_simplify_first_parent(w);
   if (git_revwalk_push(w, &tip) != 0) return GitError("cannot walk " + branch);
   const std::string spec_line = "Spec-Id: " + spec_id;
