@@ -241,18 +241,23 @@ class Auditor {
   // The spec's version in `tree`: at `path`, else (moved: archived,
   // restored, into a folder) under its file name anywhere in .agents/specs.
   std::optional<Version> VersionAt(const git_tree* tree, const std::string& path) {
-    std::vector<std::string> candidates = {path};
-    const auto& by_name = SpecPaths(tree);
-    if (auto it = by_name.find(fs::path(path).filename().string()); it != by_name.end())
-      candidates.insert(candidates.end(), it->second.begin(), it->second.end());
-    for (const std::string& c : candidates) {
-      std::optional<std::string> bytes = BytesAt(tree, c);
-      if (!bytes) continue;
+    auto load = [&](const std::string& at) -> std::optional<Version> {
+      std::optional<std::string> bytes = BytesAt(tree, at);
+      if (!bytes) return std::nullopt;
       Version v;
-      v.blob.path = c;
+      v.blob.path = at;
       v.blob.size = bytes->size();
       v.blob.bytes = std::move(*bytes);
-      if (ReadSpecBlob(v.blob, options_, &v.model, &v.doc)) return v;
+      if (!ReadSpecBlob(v.blob, options_, &v.model, &v.doc)) return std::nullopt;
+      return v;
+    };
+    if (std::optional<Version> v = load(path)) return v;  // the usual case: no walk of the tree
+    const auto& by_name = SpecPaths(tree);
+    auto it = by_name.find(fs::path(path).filename().string());
+    if (it == by_name.end()) return std::nullopt;
+    for (const std::string& at : it->second) {
+      if (at == path) continue;
+      if (std::optional<Version> v = load(at)) return v;
     }
     return std::nullopt;
   }

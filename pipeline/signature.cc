@@ -32,7 +32,8 @@ std::string LastLine(const std::string& text) {
 }  // namespace
 
 std::string CommitSignatureProblem(git_repository* repo, const git_oid& oid, const std::string& principal,
-                                   const std::string& allowed_signers_file, const std::string& allowed_signers) {
+                                   const std::string& allowed_signers_file,
+                                   const std::string& allowed_signers) {
   git_buf signature = {nullptr, 0, 0}, signed_data = {nullptr, 0, 0};
   const int rc =
       git_commit_extract_signature(&signature, &signed_data, repo, const_cast<git_oid*>(&oid), nullptr);

@@ -19,6 +19,7 @@ namespace specd::pipeline {
 // in one line. `allowed_signers_file` is the setting's value (named in the
 // reason), `allowed_signers` that file's bytes.
 std::string CommitSignatureProblem(git_repository* repo, const git_oid& commit, const std::string& principal,
-                                   const std::string& allowed_signers_file, const std::string& allowed_signers);
+                                   const std::string& allowed_signers_file,
+                                   const std::string& allowed_signers);
 
 }  // namespace specd::pipeline
