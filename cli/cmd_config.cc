@@ -34,6 +34,11 @@ bool SignaturesSet(const RepoSettings& s) {
   return s.origin.count("requireSignedApprovals") || s.origin.count("allowedSignersFile");
 }
 
+// The message bus is shown once the file names it or the repository's id.
+bool BusSet(const RepoSettings& s) {
+  return s.nats || s.origin.count("repoId");
+}
+
 // Who may do what is shown once the file says anything about it; without
 // it, anyone may, and the listing stays as it was before roles existed.
 bool RolesSet(const RepoSettings& s) {
@@ -55,6 +60,14 @@ std::vector<Row> Rows(const RepoSettings& s) {
     if (g.timeout_seconds) value += " (timeout " + std::to_string(*g.timeout_seconds) + "s)";
     if (g.quiet_seconds) value += " (quiet " + std::to_string(*g.quiet_seconds) + "s)";
     rows.push_back({i == 0 ? "gates" : "", value, i == 0 ? from("gates") : ""});
+  }
+  if (BusSet(s)) {
+    rows.push_back({"repoId", s.repo_id, s.origin.count("repoId") ? from("repoId") : "(the folder's name)"});
+    rows.push_back({"nats.url", s.nats ? s.nats->url : "(none)", from("nats.url")});
+    if (s.nats && !s.nats->subject_prefix.empty())
+      rows.push_back({"nats.subjectPrefix", s.nats->subject_prefix, from("nats.subjectPrefix")});
+    if (s.nats && !s.nats->credentials_file.empty())
+      rows.push_back({"nats.credentialsFile", s.nats->credentials_file, from("nats.credentialsFile")});
   }
   if (!RolesSet(s)) return rows;
   if (!s.roles) {
@@ -104,6 +117,17 @@ void PrintJson(const RepoSettings& s) {
       {"lease.maxAttempts", entry("lease.maxAttempts", s.max_attempts)},
       {"gates", entry("gates", gates)},
   };
+  if (BusSet(s)) {
+    out["repoId"] =
+        Json{{"value", s.repo_id}, {"from", s.origin.count("repoId") ? Origin(s, "repoId") : "folder"}};
+    out["nats.url"] = entry("nats.url", s.nats ? Json(s.nats->url) : Json(nullptr));
+    out["nats.subjectPrefix"] =
+        entry("nats.subjectPrefix",
+              s.nats && !s.nats->subject_prefix.empty() ? Json(s.nats->subject_prefix) : Json(nullptr));
+    out["nats.credentialsFile"] =
+        entry("nats.credentialsFile",
+              s.nats && !s.nats->credentials_file.empty() ? Json(s.nats->credentials_file) : Json(nullptr));
+  }
   if (RolesSet(s)) {
     out["roles.reviewers"] = entry("roles.reviewers", people(s.roles ? &s.roles->reviewers : nullptr));
     out["roles.maintainers"] = entry("roles.maintainers", people(s.roles ? &s.roles->maintainers : nullptr));

@@ -1,7 +1,9 @@
 // specd events: the journal's event log, every spec, in order. With
 // --follow it keeps printing as any process (the watcher, a verb, a hook)
 // journals more, like `tail -f`; --since SEQ resumes after a seq a script
-// saw last.
+// saw last. With NATS configured (the settings' `nats`, or --nats URL) it
+// reads the stream SPECD_EVENTS instead, as a machine without the journal
+// would; --journal reads the journal all the same.
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -11,6 +13,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bus/event_message.h"
+#include "bus/stream_reader.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 
@@ -69,16 +73,61 @@ void WaitForChange(int inotify_fd) {
   }
 }
 
+// Reads the stream; false (having said why) when it cannot, and the
+// journal is read instead: nothing published yet, or the server away.
+bool FromStream(const BusConfig& bus, int64_t since, bool follow, bool json) {
+  NatsConfig config;
+  config.url = bus.url;
+  config.credentials_file = bus.credentials_file;
+  config.name = "specd events " + bus.repo_id;
+  config.background_connect = false;
+  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
+  Status s = conn.ok() ? Status::Ok() : Status(conn.error());
+  if (s.ok()) {
+    StreamReadOptions options;
+    options.repo_id = bus.repo_id;
+    options.subject_prefix = bus.subject_prefix;
+    options.since = since;
+    options.follow = follow;
+    options.stop = [] { return g_stop != 0; };
+    s = ReadEventStream(conn->get(), options, [&](const EventRecord& e) {
+      Print(e, json);
+      std::cout.flush();
+    });
+    if (s.ok()) return true;
+  }
+  std::fprintf(stderr, "specd events: %s; reading the journal\n", s.error().message.c_str());
+  return false;
+}
+
 }  // namespace
 
 Run SetupEvents(CLI::App* sub) {
   auto repo = std::make_shared<RepoOptions>();
   auto since = std::make_shared<int64_t>(0);
   auto follow = std::make_shared<bool>(false);
+  auto nats_url = std::make_shared<std::string>();
+  auto journal_only = std::make_shared<bool>(false);
   AddRepoOptions(sub, repo.get(), true);
+  sub->add_option("--nats", *nats_url,
+                  "Read the event stream at this NATS URL, in place of the settings' nats.url");
+  sub->add_flag("--journal", *journal_only, "Read the journal even when NATS is configured");
   sub->add_option("--since", *since, "Only events after this seq")->check(CLI::NonNegativeNumber);
   sub->add_flag("-f,--follow", *follow, "Keep printing events as they are journaled (until interrupted)");
-  return [repo, since, follow] {
+  return [repo, since, follow, nats_url, journal_only] {
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    if (!*journal_only) {
+      std::optional<std::string> root = FindRoot(*repo);
+      if (!root) return kExitUsage;
+      Result<RepoSettings> settings = LoadRepoSettings(*root);
+      if (!settings.ok()) {
+        std::fprintf(stderr, "specd events: %s\n", settings.error().message.c_str());
+        return kExitUsage;
+      }
+      std::optional<BusConfig> bus = BusConfigFor(*settings, *root, *nats_url);
+      if (bus && FromStream(*bus, *since, *follow, repo->json)) return kExitOk;
+    }
     std::unique_ptr<Context> ctx = OpenForLooking(*repo, "events", false);
     if (!ctx) return kExitUsage;
     if (ctx->no_specs && !*follow) return kExitOk;  // no journal: no events, and none made
@@ -86,8 +135,6 @@ Run SetupEvents(CLI::App* sub) {
     int64_t seq = *since;
     if (!Drain(ctx->journal.get(), &seq, repo->json)) return kExitUsage;
     if (!*follow) return kExitOk;
-    std::signal(SIGINT, OnSignal);
-    std::signal(SIGTERM, OnSignal);
     const std::string path = ctx->journal->path();
     const std::string dir = path.substr(0, path.find_last_of('/'));
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bus/event_message.h"
+#include "bus/publisher.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/git_manager.h"
@@ -32,6 +34,7 @@ struct WatchArgs {
   int64_t rescan_s = WatchOptions{}.rescan_ms / 1000;
   std::string log_file;
   std::string log_level = "info";
+  std::string nats_url;  // --nats: in place of the settings' nats.url
 };
 
 // Each event as a line on stdout, flushed: people watch it scroll by, and
@@ -95,6 +98,32 @@ ProgressFn ProgressBar() {
   };
 }
 
+// With `nats` in the settings (or --nats URL): the event log's publisher,
+// on a thread of its own (bus/publisher.h). A server that is not there is
+// no reason not to watch: the events wait in the journal.
+Status StartPublisher(const WatchArgs& args, const std::string& root, const std::string& journal_path,
+                      std::unique_ptr<EventPublisher>* out) {
+  Result<RepoSettings> settings = LoadRepoSettings(root);
+  if (!settings.ok()) return settings.error();
+  std::optional<BusConfig> bus = BusConfigFor(*settings, root, args.nats_url);
+  if (!bus) return Status::Ok();
+  PublisherOptions options;
+  options.journal_path = journal_path;
+  options.repo_id = bus->repo_id;
+  options.subject_prefix = bus->subject_prefix;
+  options.nats.url = bus->url;
+  options.nats.credentials_file = bus->credentials_file;
+  options.nats.name = "specd watch " + bus->repo_id;
+  options.say = [](const std::string& line) { spdlog::warn("{}", Printable(line)); };
+  Result<std::unique_ptr<EventPublisher>> p = EventPublisher::Open(std::move(options));
+  if (!p.ok()) return p.error();
+  spdlog::info("publishing events of {} to NATS at {} (stream {})", bus->repo_id, bus->url,
+               EventStreamName(bus->subject_prefix));
+  *out = std::move(*p);
+  (*out)->Start();
+  return Status::Ok();
+}
+
 int RunWatch(const WatchArgs& args) {
   if (!SetUpLogging(args)) return kExitUsage;
   std::unique_ptr<Context> ctx = OpenTaskContext(args.repo, "watch");  // its sweep uses the lease settings
@@ -121,12 +150,18 @@ int RunWatch(const WatchArgs& args) {
   options.new_watcher = [root = ctx->root, git_dir = options.git_dir, poll_ms = args.poll_ms] {
     return NewFileWatcher(root, git_dir, poll_ms, kAutoPollMs);
   };
+  std::unique_ptr<EventPublisher> publisher;
+  if (Status bus = StartPublisher(args, ctx->root, ctx->journal->path(), &publisher); !bus.ok()) {
+    PrintLine(stderr, "specd watch: " + bus.error().message);
+    return kExitUsage;
+  }
   SdNotifier notifier = SdNotifier::FromEnvironment();
   WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);
   Status s = service.Start();
   if (s.ok() && ctx->workspace) manager.Start();
   if (s.ok()) s = service.Run();
   manager.Stop();
+  if (publisher) publisher->Stop();
   if (!s.ok()) {
     spdlog::error("{}", Printable(s.error().message));
     if (!args.log_file.empty()) PrintLine(stderr, "specd watch: " + s.error().message);
@@ -160,6 +195,9 @@ Run SetupWatch(CLI::App* sub) {
                   "Log to this file (rotated at 10 MiB, 3 kept) instead of stderr");
   sub->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
+  sub->add_option("--nats", args->nats_url,
+                  "Publish every event to NATS JetStream at this URL (nats://host:4222), in place of the "
+                  "settings' nats.url");
   sub->footer(
       "Runs until SIGINT or SIGTERM (finishing the change in hand); SIGHUP rescans everything. One watcher "
       "per "

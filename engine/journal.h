@@ -194,6 +194,11 @@ class Journal {
   Result<std::vector<EventRecord>> EventsAfter(int64_t seq, int limit);
   Result<std::vector<EventRecord>> SpecEvents(const std::string& spec_id);
   Result<int64_t> LastEventSeq();
+  // The outbox of `sink` (a publisher of the event log, "nats:<stream>"):
+  // the last event seq it has published (0 when it never has), and moving
+  // it on once the events up to `seq` are published (journal_outbox.cc).
+  Result<int64_t> OutboxSeq(const std::string& sink);
+  Status SetOutboxSeq(const std::string& sink, int64_t seq, int64_t at_ms);
   // Live specs only, ordered by path.
   Result<std::vector<PathStamp>> ListStamps();
   Result<std::vector<WatchRecord>> WatchLog();  // oldest first

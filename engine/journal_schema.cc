@@ -204,8 +204,19 @@ CREATE TABLE gate_runs (
 CREATE INDEX gate_runs_spec ON gate_runs (spec_id, candidate);
 )sql";
 
-constexpr std::array<const char*, 7> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                                    kSchemaV5, kSchemaV6, kSchemaV7};
+// v8: the event log's outboxes (issue 16). For each publisher of the event
+// log (a NATS stream), the last event seq it has published: the events after
+// it wait in the log until it is back.
+constexpr char kSchemaV8[] = R"sql(
+CREATE TABLE outbox (
+  sink TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<const char*, 8> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                    kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
 
 Result<int> UserVersion(SqliteDb& db) {
   Result<int64_t> v = db.QueryInt("PRAGMA user_version", "cannot read the schema version");

@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "engine/spec_files.h"
 #include "schema/source_text.h"
@@ -139,6 +141,22 @@ void ReadValues(const Document& doc, const SourceText& source, const std::string
     s->origin["lease.maxAttempts"] = where(*tries);
   }
   ReadRoles(doc, where, s);
+  if (const Node* id = doc.Field(root, "repoId"); id && id->kind == NodeKind::kString) {
+    s->repo_id = id->text;
+    s->origin["repoId"] = where(*id);
+  }
+  if (const Node* nats = doc.Field(root, "nats"); nats && nats->kind == NodeKind::kMap) {
+    RepoSettings::Nats n;
+    for (auto [key, value] : {std::pair{"url", &n.url},
+                              {"subjectPrefix", &n.subject_prefix},
+                              {"credentialsFile", &n.credentials_file}}) {
+      const Node* v = doc.Field(*nats, key);
+      if (!v || v->kind != NodeKind::kString) continue;
+      *value = v->text;
+      s->origin[std::string("nats.") + key] = where(*v);
+    }
+    s->nats = std::move(n);
+  }
   if (const Node* gates = doc.Field(root, "gates"); gates && gates->kind == NodeKind::kSeq) {
     s->origin["gates"] = where(*gates);
     for (NodeId id : gates->items) {
@@ -164,6 +182,7 @@ RepoSettings Defaults() {
 SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string& display_path) {
   SettingsCheck c;
   c.settings = Defaults();
+  c.settings.repo_id = RepoIdOf(repo_root);  // the file's repoId, when it has one, replaces it
   const std::string path = repo_root + "/" + kSettingsPath;
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
@@ -228,6 +247,17 @@ Result<RepoSettings> LoadRepoSettings(const std::string& repo_root) {
   }
   if (message.empty()) return std::move(c.settings);
   return Error{message, c.io_error ? c.io_code : ErrorCode::kInvalid};
+}
+
+std::string RepoIdOf(const std::string& repo_root) {
+  std::string_view root = repo_root;
+  while (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
+  std::string id(root.substr(root.find_last_of('/') + 1));
+  if (id.size() > 100) id.resize(100);
+  for (char& c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
+  }
+  return id.empty() ? "repo" : id;
 }
 
 }  // namespace specd

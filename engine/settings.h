@@ -44,10 +44,21 @@ struct RepoSettings {
   // approvals (pipeline/audit.h).
   bool require_signed_approvals = false;
   std::string allowed_signers_file;
+  // `repoId`: the repository's name on the message bus, the same in every
+  // clone (default: RepoIdOf(the repository's folder)).
+  std::string repo_id;
+  // `nats` (nullopt: no message bus). The url as written (several servers:
+  // comma-separated); the prefix without its dot ("" none); the credentials
+  // file as written (relative to the repository unless absolute; "" none).
+  struct Nats {
+    std::string url, subject_prefix, credentials_file;
+  };
+  std::optional<Nats> nats;
   // "targetBranch", "lease.ttlSeconds", "lease.heartbeatSeconds",
   // "lease.maxAttempts", "gates" -> "default" or "<file>:<line>:<col>" of the value;
   // "roles", "roles.reviewers", "roles.maintainers", "allowSelfApproval",
-  // "requireSignedApprovals", "allowedSignersFile" only when the file sets
+  // "requireSignedApprovals", "allowedSignersFile", "repoId", "nats.url",
+  // "nats.subjectPrefix", "nats.credentialsFile" only when the file sets
   // them (absent: the default).
   std::map<std::string, std::string> origin;
 };
@@ -74,5 +85,9 @@ SettingsCheck CheckSettingsText(const std::string& text, const std::string& disp
 // "file:line:col: error: /pointer: message" per line; unreadable: kPermission
 // or kOther naming the file.
 Result<RepoSettings> LoadRepoSettings(const std::string& repo_root);
+
+// The default repoId of the repository at `repo_root`: its folder's name,
+// each character a subject token cannot hold made '-' ("repo" when empty).
+std::string RepoIdOf(const std::string& repo_root);
 
 }  // namespace specd

@@ -6,6 +6,7 @@ packages=(
   cmake ninja-build g++ pkg-config git openssh-client gnupg
   libyaml-cpp-dev libvalijson-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libgit2-dev libspdlog-dev libxxhash-dev libssl-dev
+  libnats-dev nats-server
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev clang-format
 )

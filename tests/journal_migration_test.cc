@@ -59,7 +59,7 @@ TEST(JournalMigrationTest, AVersion1JournalIsMigrated) {
 
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_TRUE(j.ok()) << j.error().message;
-  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "7");
+  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "8");
   Result<std::optional<SpecRecord>> spec = (*j)->GetSpec("spec-2026-01-01-001");
   ASSERT_TRUE(spec.ok() && spec->has_value());
   EXPECT_EQ((*spec)->trace_id, "trace-1");
@@ -140,7 +140,7 @@ TEST(JournalMigrationTest, AVersion4JournalGetsItsHistoryAsEventsAndLosesItsHash
 
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_TRUE(j.ok()) << j.error().message;
-  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "7");
+  EXPECT_EQ(RawDb(path).Query("PRAGMA user_version"), "8");
   const std::string a = "spec-2026-01-01-001", b = "spec-2026-01-01-002";
   Result<std::vector<EventRecord>> events = (*j)->EventsAfter(0, 100);
   ASSERT_TRUE(events.ok()) << events.error().message;
@@ -200,7 +200,7 @@ TEST(JournalMigrationTest, ANewerJournalIsAnErrorAndUntouched) {
   Result<std::unique_ptr<Journal>> j = Journal::Open(path);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.error().message, "journal " + path +
-                                   " has schema version 999, newer than this specd supports (7); upgrade "
+                                   " has schema version 999, newer than this specd supports (8); upgrade "
                                    "specd (the journal was left untouched)");
   RawDb raw(path);
   EXPECT_EQ(raw.Query("PRAGMA user_version"), "999");

@@ -39,9 +39,9 @@ using ::specd::testing::Write;
 
 TEST_F(JournalTest, OpenCreatesAWalJournalAtTheCurrentVersion) {
   EXPECT_EQ(journal_->path(), path_);
-  EXPECT_EQ(Journal::SchemaVersion(), 7);
+  EXPECT_EQ(Journal::SchemaVersion(), 8);
   RawDb raw(path_);
-  EXPECT_EQ(raw.Query("PRAGMA user_version"), "7");
+  EXPECT_EQ(raw.Query("PRAGMA user_version"), "8");
   EXPECT_EQ(raw.Query("PRAGMA journal_mode"), "wal");
   journal_.reset();
   Result<std::unique_ptr<Journal>> again = Journal::Open(path_);  // reopening migrates nothing

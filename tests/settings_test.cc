@@ -265,6 +265,47 @@ TEST_F(SettingsTest, EachInvalidRoleValueHasItsExactDiagnostic) {
   }
 }
 
+TEST_F(SettingsTest, TheBusIsReadWithItsPlacesAndChecked) {
+  Result<RepoSettings> none = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->nats.has_value(), false);
+  EXPECT_EQ(none->repo_id, RepoIdOf(repo_.path()));  // the folder's name
+
+  Settings(
+      "repoId: shop\n"
+      "nats:\n"
+      "  url: nats://10.0.0.5:4222,nats://10.0.0.6:4222\n"
+      "  subjectPrefix: acme.prod\n"
+      "  credentialsFile: ci/specd.creds\n");
+  Result<RepoSettings> s = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->repo_id, "shop");
+  ASSERT_TRUE(s->nats.has_value());
+  EXPECT_EQ(s->nats->url, "nats://10.0.0.5:4222,nats://10.0.0.6:4222");
+  EXPECT_EQ(s->nats->subject_prefix, "acme.prod");
+  EXPECT_EQ(s->nats->credentials_file, "ci/specd.creds");
+  EXPECT_EQ(s->origin.at("repoId"), ".agents/specd.yaml:1:9");
+  EXPECT_EQ(s->origin.at("nats.url"), ".agents/specd.yaml:3:8");
+  EXPECT_EQ(s->origin.at("nats.subjectPrefix"), ".agents/specd.yaml:4:18");
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"repoId: my.shop\n",
+       "1:9: error: /repoId: must be letters, digits, '-' and '_' (1 to 100): this repository's name on the "
+       "message bus, the same in every clone (default: the name of the repository's folder) (got 'my.shop')"},
+      {"nats: {}\n", "1:1: error: /nats/url: required field 'url' is missing"},
+      {"nats:\n  url: http://h:4222\n",
+       "2:8: error: /nats/url: must be a NATS server's address, as nats://host:4222 (several: "
+       "comma-separated) (got 'http://h:4222')"},
+      {"nats:\n  url: nats://h\n  subjectPrefix: acme.\n",
+       "3:18: error: /nats/subjectPrefix: must be dot-separated tokens of letters, digits, '-' and '_', put "
+       "before every subject (acme gives acme.specs.created) (got 'acme.')"},
+  };
+  for (const auto& [text, expected] : cases) {
+    Settings(text);
+    EXPECT_EQ(LoadError(), ".agents/specd.yaml:" + expected) << text;
+  }
+}
+
 // Every error, one per line, in file order.
 TEST_F(SettingsTest, EveryErrorIsInTheMessageOnePerLine) {
   Settings("targetBranch: -x\nlease:\n  ttlSeconds: 1\n  maxAttempts: 0\nextra: 1\n");

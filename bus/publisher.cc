@@ -1,0 +1,144 @@
+#include "bus/publisher.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "bus/event_message.h"
+
+namespace specd {
+
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+EventPublisher::EventPublisher(PublisherOptions options) : options_(std::move(options)) {
+  sink_ = "nats " + options_.nats.url + " " + options_.subject_prefix;
+}
+
+Result<std::unique_ptr<EventPublisher>> EventPublisher::Open(PublisherOptions options) {
+  std::unique_ptr<EventPublisher> p(new EventPublisher(std::move(options)));
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(p->options_.journal_path);
+  if (!journal.ok()) return journal.error();
+  p->journal_ = std::move(*journal);
+  p->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  p->inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  const std::string& path = p->options_.journal_path;
+  if (p->inotify_fd_ >= 0)
+    ::inotify_add_watch(p->inotify_fd_, path.substr(0, path.find_last_of('/')).c_str(),
+                        IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+  NatsConfig nats = p->options_.nats;
+  EventPublisher* self = p.get();
+  nats.on_change = [self](bool up) {
+    if (up) self->Wake();
+  };
+  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(std::move(nats));
+  if (!conn.ok()) return conn.error();
+  p->conn_ = std::move(*conn);
+  return p;
+}
+
+EventPublisher::~EventPublisher() {
+  Stop();
+  conn_.reset();  // its callbacks name this object: gone first
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
+void EventPublisher::Start() {
+  sigset_t all, old;  // signals go to the thread that handles them, not this one
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  thread_ = std::thread([this] { Loop(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void EventPublisher::Stop() {
+  stopping_ = true;
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventPublisher::Wake() {
+  const uint64_t one = 1;
+  if (wake_fd_ >= 0 && ::write(wake_fd_, &one, sizeof one) < 0) {
+    // full: a wake is pending anyway
+  }
+}
+
+Result<int64_t> EventPublisher::DrainOnce() {
+  if (!stream_ready_) {
+    if (Status s = conn_->EnsureStream(EventStreamName(options_.subject_prefix),
+                                       EventStreamSubjects(options_.subject_prefix));
+        !s.ok())
+      return s.error();
+    stream_ready_ = true;
+  }
+  Result<int64_t> cursor = journal_->OutboxSeq(sink_);
+  if (!cursor.ok()) return cursor.error();
+  int64_t published = 0;
+  while (!stopping_) {
+    Result<std::vector<EventRecord>> rows = journal_->EventsAfter(*cursor, options_.page);
+    if (!rows.ok()) return rows.error();
+    if (rows->empty()) break;
+    std::vector<OutMessage> batch;
+    batch.reserve(rows->size());
+    for (const EventRecord& e : *rows) {
+      batch.push_back(OutMessage{BusSubject(options_.subject_prefix, EventSubjectTail(e)),
+                                 EventPayload(e, options_.repo_id), EventMsgId(e, options_.repo_id)});
+    }
+    if (Status s = conn_->PublishAll(batch, options_.ack_wait_ms); !s.ok()) {
+      stream_ready_ = false;  // the server may have come back without it
+      return s.error();
+    }
+    *cursor = rows->back().seq;
+    if (Status s = journal_->SetOutboxSeq(sink_, *cursor, WallMs()); !s.ok()) return s.error();
+    published += static_cast<int64_t>(rows->size());
+  }
+  return published;
+}
+
+void EventPublisher::Loop() {
+  bool told_away = false;  // said once per outage
+  while (!stopping_) {
+    Result<int64_t> done = DrainOnce();
+    if (!done.ok() && !stopping_ && !told_away) {
+      Result<int64_t> cursor = journal_->OutboxSeq(sink_);
+      Result<int64_t> last = journal_->LastEventSeq();
+      const int64_t waiting = cursor.ok() && last.ok() ? *last - *cursor : 0;
+      if (options_.say)
+        options_.say(done.error().message + "; " + std::to_string(waiting) +
+                     " events wait in the journal and go out when it is back");
+      told_away = true;
+    } else if (done.ok() && told_away) {
+      if (options_.say)
+        options_.say("NATS at " + options_.nats.url + " is back: published " + std::to_string(*done) +
+                     " waiting events");
+      told_away = false;
+    }
+    struct pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+    if (::poll(fds, 2, 1000) > 0) {
+      char buf[4096];
+      while (inotify_fd_ >= 0 && ::read(inotify_fd_, buf, sizeof buf) > 0) {
+      }
+      uint64_t n;
+      if (::read(wake_fd_, &n, sizeof n) < 0) {
+        // nothing pending
+      }
+    }
+  }
+}
+
+}  // namespace specd
