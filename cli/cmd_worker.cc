@@ -188,10 +188,12 @@ int RunWorkerCommand(WorkerArgs& args) {
     if (!ctx) return Error{"cannot open the repository again for another slot"};
     pipeline::WorkerSlot slot;
     auto* git = dynamic_cast<pipeline::GitWorkspace*>(ctx->workspace.get());
-    slot.engine = ctx->engine.get();
+    auto broker = std::make_shared<LocalTaskBroker>(ctx->engine.get(), ctx->journal.get());
+    slot.broker = broker.get();
     slot.journal = ctx->journal.get();
     slot.git = git ? &git->repo() : nullptr;
-    slot.keep = std::shared_ptr<Context>(std::move(ctx));
+    slot.keep = std::make_shared<std::pair<std::shared_ptr<Context>, std::shared_ptr<LocalTaskBroker>>>(
+        std::shared_ptr<Context>(std::move(ctx)), std::move(broker));
     return slot;
   };
   std::unique_ptr<pipeline::WorkerView> view;

@@ -139,6 +139,8 @@ class SpecEngine {
                                 const std::string& token, const std::string& reason);
   Result<TaskReply> FailTask(const std::string& spec_id, const std::string& task_id, const std::string& token,
                              const std::string& reason, const std::string& log_tail);
+  // The same submit made again with the same token and patch (a retry)
+  // is answered as the first was, and changes nothing.
   Result<TaskReply> SubmitTask(const std::string& spec_id, const std::string& task_id,
                                const std::string& token, const std::string& patch);
   // Every lease past its expiry: the task back to pending with an attempt
@@ -203,6 +205,8 @@ class SpecEngine {
   Result<TaskReply> UnderLease(const std::string& spec_id, const std::string& task_id,
                                const std::string& token, const LeasedDecider& decide);
   Result<TaskReply> Claim(const std::string& spec_id, const std::string& task_id, const std::string& worker);
+  Result<TaskReply> SubmitUnderLease(const std::string& spec_id, const std::string& task_id,
+                                     const std::string& token, const std::string& patch);
   Result<std::optional<std::string>> LeaseProblem(const std::string& spec_id, const std::string& task_id,
                                                   const std::string& token, LeaseRecord* lease,
                                                   TaskRecord* counters);

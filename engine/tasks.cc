@@ -363,6 +363,30 @@ Result<TaskReply> SpecEngine::FailTask(const std::string& spec_id, const std::st
 
 Result<TaskReply> SpecEngine::SubmitTask(const std::string& spec_id, const std::string& task_id,
                                          const std::string& token, const std::string& patch) {
+  Result<TaskReply> reply = SubmitUnderLease(spec_id, task_id, token, patch);
+  if (!reply.ok() || reply->refused.empty()) return reply;
+  // The same submit again (a reply lost on the way back, retried with the
+  // same token): it was taken, and is told so, not refused.
+  std::optional<int64_t> epoch = LeaseTokenEpoch(token);
+  Result<std::optional<TaskRecord>> task = journal_->GetTask(spec_id, task_id);
+  if (!epoch || !task.ok() || !*task) return reply;
+  Result<std::optional<LeaseRecord>> lease = journal_->GetLease(spec_id, task_id, *epoch);
+  if (!lease.ok() || !*lease) return reply;
+  const TaskRecord& t = **task;
+  const LeaseRecord& l = **lease;
+  if (l.token != token || l.outcome != "submitted" || t.submitted_epoch != *epoch ||
+      t.diff_hash != ContentHash(patch))
+    return reply;
+  TaskReply again;
+  again.lease = l;
+  again.diff_path = t.diff_path;
+  if (Result<std::optional<SpecRecord>> spec = journal_->GetSpec(spec_id); spec.ok() && *spec)
+    again.spec_status = (*spec)->status;
+  return again;
+}
+
+Result<TaskReply> SpecEngine::SubmitUnderLease(const std::string& spec_id, const std::string& task_id,
+                                               const std::string& token, const std::string& patch) {
   return UnderLease(
       spec_id, task_id, token,
       [&](const PlanInput& in, LeaseRecord lease, TaskRecord counters,

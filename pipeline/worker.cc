@@ -30,7 +30,6 @@ namespace {
 constexpr int64_t kTickMs = 100;          // how soon an agent hears of a stop
 constexpr int64_t kWaitMaxMs = 60'000;    // an idle slot looks again at least this often
 constexpr int64_t kViewTickMs = 500;      // a live view's redraw
-constexpr int kSimilarFailures = 5;       // in SPECD_SIMILAR_FAILURES
 constexpr size_t kReasonLineBytes = 200;  // the agent's last line in a failure's reason
 
 int64_t WallMs() {
@@ -108,7 +107,7 @@ class Slot {
         seen = shared_.generation;
         ++shared_.busy;
       }
-      Result<TaskReply> reply = parts_.engine->NextTask(name_, options_.spec);
+      Result<TaskReply> reply = parts_.broker->Next(name_, options_.spec);
       if (!reply.ok()) {
         Done();
         shared_.Fail(Error{"cannot claim a task: " + reply.error().message, reply.error().code});
@@ -140,11 +139,8 @@ class Slot {
   // False when the worker is done (once, and nothing runs) or stopping.
   bool Wait(int64_t seen) {
     int64_t wait_ms = kWaitMaxMs;
-    Result<std::vector<LeaseRecord>> held = parts_.journal->HeldLeases("");
-    if (held.ok()) {
-      const int64_t now = WallMs();
-      for (const LeaseRecord& l : *held) wait_ms = std::min(wait_ms, l.expires_ms - now + 50);
-    }
+    if (const int64_t expiry = parts_.broker->EarliestExpiry(); expiry > 0)
+      wait_ms = std::min(wait_ms, expiry - WallMs() + 50);
     wait_ms = std::max<int64_t>(wait_ms, 50);
     std::unique_lock<std::mutex> l(shared_.mu);
     --shared_.busy;
@@ -176,45 +172,22 @@ class Slot {
     ++(shared_.stats.*counter);
   }
 
-  // The files the agent is given; the spec as it is now, read-only. `task`:
-  // the task's counters as the attempt read them (its last failure).
-  Result<std::vector<std::pair<std::string, std::string>>> Prepare(
-      const TaskReply& reply, const std::string& stem, const Result<std::optional<TaskRecord>>& task) {
+  // The files the agent is given: the spec as it is now, read-only, the
+  // task's files, failures like its last one; and its environment.
+  Result<std::vector<std::pair<std::string, std::string>>> Prepare(const TaskReply& reply,
+                                                                   const std::string& stem,
+                                                                   const AttemptBrief& brief) {
     const LeaseRecord& lease = reply.lease;
     std::error_code ec;
     fs::create_directories(fs::path(stem).parent_path(), ec);
     if (ec) return Error{"cannot create " + fs::path(stem).parent_path().string() + ": " + ec.message()};
-    Result<std::optional<SpecRecord>> spec = parts_.journal->GetSpec(lease.spec_id);
-    if (!spec.ok()) return spec.error();
-    if (!*spec) return Error{"the journal does not know spec " + lease.spec_id, ErrorCode::kNotFound};
-    const std::string spec_path = parts_.engine->repo_root() + "/" + (*spec)->path;
-    std::ifstream in(spec_path, std::ios::binary);
-    if (!in) return Error{"cannot read " + spec_path, ErrorCode::kNotFound};
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
     std::string files;
     for (const std::string& f : reply.files) files += f + "\n";
-    if (!task.ok()) return task.error();
-    const std::string last_reason = *task ? (*task)->last_reason : "";
-    std::string similar;
-    Result<std::vector<FailureRecord>> found =
-        parts_.journal->SearchFailures(reply.title + " " + last_reason, kSimilarFailures);
-    if (!found.ok()) return found.error();
-    for (const FailureRecord& f : *found) {
-      similar +=
-          FormatTimestamp(f.at_ms) + "  " + f.spec_id + (f.task_id.empty() ? "" : " " + f.task_id) + "\n";
-      similar += "  " + f.summary + "\n";
-      std::string details = f.details;
-      for (size_t at = 0; (at = details.find('\n', at)) != std::string::npos && at + 1 < details.size();
-           at += 5) {
-        details.replace(at, 1, "\n    ");
-      }
-      if (!details.empty()) similar += "    " + details + (details.back() == '\n' ? "" : "\n");
-      if (!f.resolution.empty()) similar += "  resolved: " + f.resolution + "\n";
-    }
     const auto ro = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
-    for (const auto& [suffix, text] : {std::pair<std::string, const std::string*>{".spec.yaml", &bytes},
-                                       {".files", &files},
-                                       {".similar-failures", &similar}}) {
+    for (const auto& [suffix, text] :
+         {std::pair<std::string, const std::string*>{".spec.yaml", &brief.spec_bytes},
+          {".files", &files},
+          {".similar-failures", &brief.similar_failures}}) {
       if (Status s = WriteText(stem + suffix, *text, ro); !s.ok()) return s.error();
     }
     return std::vector<std::pair<std::string, std::string>>{
@@ -224,21 +197,26 @@ class Slot {
         {"SPECD_TASK_FILES", stem + ".files"},
         {"SPECD_SIMILAR_FAILURES", stem + ".similar-failures"},
         {"SPECD_ATTEMPT", std::to_string(attempt_)},
-        {"SPECD_TRACE", (*spec)->trace_id},
+        {"SPECD_TRACE", brief.trace_id},
         {"SPECD_BASE", lease.base},
     };
   }
 
   void Attempt(const TaskReply& reply) {
     const LeaseRecord& lease = reply.lease;
-    Result<std::optional<TaskRecord>> task = parts_.journal->GetTask(lease.spec_id, lease.task_id);
-    attempt_ = task.ok() && *task ? (*task)->attempts + 1 : 1;
+    Result<AttemptBrief> brief = parts_.broker->Brief(reply);
+    attempt_ = brief.ok() ? brief->attempt : 1;
     Count(&WorkerStats::claimed);
     Emit(WorkerEvent::Kind::kClaimed, lease, reply.title);
     if (shared_.Stopping()) return Release(lease, "the worker was stopped");
+    if (!brief.ok()) return GiveUp(lease, "cannot prepare the attempt: " + brief.error().message);
+    if (parts_.fetch_base) {
+      if (Status s = parts_.fetch_base(lease); !s.ok())
+        return GiveUp(lease, "cannot fetch the task's base: " + s.error().message);
+    }
     const std::string stem = parts_.git->common_dir() + "/specd/logs/" + lease.spec_id + "/" + lease.task_id +
                              "/" + std::to_string(lease.epoch);
-    Result<std::vector<std::pair<std::string, std::string>>> env = Prepare(reply, stem, task);
+    Result<std::vector<std::pair<std::string, std::string>>> env = Prepare(reply, stem, *brief);
     if (!env.ok()) return GiveUp(lease, "cannot prepare the attempt: " + env.error().message);
     Result<TaskWorktree> wt =
         AddTaskWorktree(*parts_.git, lease.spec_id, lease.task_id, lease.epoch, lease.base);
@@ -268,7 +246,7 @@ class Slot {
     run.on_tick = [&] {
       if (shared_.Stopping()) stop = 1;
       if (WallMs() < next_beat) return;
-      Result<TaskReply> beat = parts_.engine->Heartbeat(lease.spec_id, lease.task_id, lease.token);
+      Result<TaskReply> beat = parts_.broker->Heartbeat(lease);
       if (beat.ok() && !beat->refused.empty()) {
         lost = beat->refused;
         stop = 1;
@@ -306,7 +284,7 @@ class Slot {
     Result<std::string> patch = WorktreePatch(*parts_.git, wt);
     if (!patch.ok()) return GiveUp(lease, "cannot read the worktree's change: " + patch.error().message);
     if (patch->empty()) return FailAttempt(lease, "the agent exited 0 but changed nothing", tail);
-    Result<TaskReply> sent = parts_.engine->SubmitTask(lease.spec_id, lease.task_id, lease.token, *patch);
+    Result<TaskReply> sent = parts_.broker->Submit(lease, *patch);
     if (!sent.ok()) return GiveUp(lease, "cannot submit: " + sent.error().message);
     if (!sent->refused.empty()) return FailAttempt(lease, "its diff was refused: " + sent->refused, tail);
     Count(&WorkerStats::submitted);
@@ -314,7 +292,7 @@ class Slot {
   }
 
   void FailAttempt(const LeaseRecord& lease, const std::string& reason, const std::string& tail) {
-    Result<TaskReply> r = parts_.engine->FailTask(lease.spec_id, lease.task_id, lease.token, reason, tail);
+    Result<TaskReply> r = parts_.broker->Fail(lease, reason, tail);
     if (!r.ok()) return shared_.Fail(Error{"cannot record the failure: " + r.error().message});
     if (!r->refused.empty()) {
       Count(&WorkerStats::lost);
@@ -325,7 +303,7 @@ class Slot {
   }
 
   void Release(const LeaseRecord& lease, const std::string& reason) {
-    Result<TaskReply> r = parts_.engine->ReleaseTask(lease.spec_id, lease.task_id, lease.token, reason);
+    Result<TaskReply> r = parts_.broker->Release(lease, reason);
     if (!r.ok()) return shared_.Fail(Error{"cannot release the lease: " + r.error().message});
     if (!r->refused.empty()) {
       Count(&WorkerStats::lost);
@@ -448,7 +426,7 @@ Result<WorkerStats> RunWorker(const WorkerOptions& options, const OpenWorkerSlot
     if (!parts.ok()) return parts.error();
     if (!parts->git)
       return Error{"specd worker needs a git repository (each task is worked on in a worktree)"};
-    if (k == 1) {
+    if (k == 1 && parts->journal) {
       journal_path = parts->journal->path();
       Result<std::vector<std::string>> pruned = PruneDeadWorktrees(*parts->git, *parts->journal);
       if (!pruned.ok()) return pruned.error();
@@ -462,7 +440,13 @@ Result<WorkerStats> RunWorker(const WorkerOptions& options, const OpenWorkerSlot
     slots.push_back(std::make_unique<Slot>(k, std::move(*parts), &shared));
   }
   JournalWatch watch;
-  if (Status s = watch.Start(journal_path); !s.ok()) return s.error();
+  std::function<bool(int64_t)> wait_for_change = options.wait_for_change;
+  if (!wait_for_change) {
+    if (journal_path.empty())
+      return Error{"specd worker: nothing to wait on for work (no journal, no coordinator)"};
+    if (Status s = watch.Start(journal_path); !s.ok()) return s.error();
+    wait_for_change = [&watch](int64_t ms) { return watch.Wait(ms); };
+  }
   shared.alive = options.workers;
   std::vector<std::thread> threads;
   for (auto& slot : slots) threads.emplace_back([s = slot.get()] { s->Run(); });
@@ -472,7 +456,7 @@ Result<WorkerStats> RunWorker(const WorkerOptions& options, const OpenWorkerSlot
       std::lock_guard<std::mutex> l(shared.mu);
       if (shared.alive == 0) break;
     }
-    const bool changed = watch.Wait(kTickMs);
+    const bool changed = wait_for_change(kTickMs);
     std::lock_guard<std::mutex> l(shared.mu);
     if (changed) ++shared.generation;
     if (changed || shared.Stopping()) shared.cv.notify_all();

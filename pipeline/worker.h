@@ -1,5 +1,6 @@
 // specd worker: a coding agent run on each ready task. Each of N slots
-// loops: claim the next ready task (SpecEngine::NextTask) -> a fresh
+// loops: claim the next ready task (a TaskBroker: this repository's engine,
+// or a coordinator over NATS) -> a fresh
 // worktree at the lease's base (task_worktree.h) -> the agent, `/bin/sh -c
 // CMD` in it, run as a gate is (gate_runner.h: own session, stdin
 // /dev/null, timeout, blocked detection), the lease's heartbeats sent from
@@ -21,6 +22,7 @@
 
 #include "engine/engine.h"
 #include "engine/journal.h"
+#include "engine/task_broker.h"
 #include "pipeline/git_repo.h"
 #include "schema/result.h"
 
@@ -37,6 +39,9 @@ struct WorkerOptions {
   int64_t heartbeat_ms = 20'000;
   int64_t kill_grace_ms = 10'000;
   const volatile std::sig_atomic_t* stop = nullptr;  // set by SIGINT/SIGTERM
+  // How idle slots hear that something changed: true when it did within
+  // `wait_ms`. Empty: inotify on the local journal's folder.
+  std::function<bool(int64_t wait_ms)> wait_for_change;
 };
 
 // What the worker did, for the CLI to show (lines, JSON, a live table).
@@ -67,13 +72,19 @@ class WorkerView {
   virtual void Tick() {}  // about twice a second, from the waiting thread: a live view redraws
 };
 
-// One slot's own engine, journal and repository: each slot thread has
-// connections of its own. `keep` owns them.
+// One slot's own task broker (its engine and journal connection, or its
+// connection to a coordinator) and repository: each slot thread has
+// connections of its own. `keep` owns them. `journal`: the local journal
+// (null for a worker of a remote coordinator), whose dead workers'
+// worktrees a starting worker prunes.
 struct WorkerSlot {
   std::shared_ptr<void> keep;
-  SpecEngine* engine = nullptr;
-  Journal* journal = nullptr;
+  TaskBroker* broker = nullptr;
   GitRepo* git = nullptr;
+  Journal* journal = nullptr;
+  // Before an attempt: makes the lease's base commit present in `git`
+  // (a remote worker fetches it); may be empty.
+  std::function<Status(const LeaseRecord&)> fetch_base;
 };
 using OpenWorkerSlot = std::function<Result<WorkerSlot>()>;
 

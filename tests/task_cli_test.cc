@@ -46,10 +46,14 @@ TEST_F(TaskCliTest, PlanningToDiffSubmittedByNextAndSubmitAlone) {
                         ".agents/diffs/spec-2026-11-29-001/TASK-001.diff\n"),
             std::string::npos)
       << File();
-  // A retried submit under the same lease is refused: the lease has ended.
+  // The same submit again (its reply lost) is answered as the first; another
+  // diff under the same lease is refused: the lease has ended.
   Output again = Specd({"submit", kId, "TASK-001", "--lease", first["lease"], "--diff", "-"}, patch);
-  EXPECT_EQ(again.exit_code, 1);
-  EXPECT_EQ(again.err,
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, sub.out);
+  Output other = Specd({"submit", kId, "TASK-001", "--lease", first["lease"], "--diff", "-"}, patch + "\n");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_EQ(other.err,
             "specd submit: refused: spec-2026-11-29-001 TASK-001: stale lease: lease epoch 1 has "
             "already submitted its diff\n");
 

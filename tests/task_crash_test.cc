@@ -403,6 +403,38 @@ TEST_F(TaskCrashTest, ADiffsTempFileLeftByAKilledSubmitIsRemovedByTheRestartsPas
   ExpectAgreement(e.journal.get(), root, "after the submission was made again");
 }
 
+// A submit whose reply was lost (a worker over NATS retries it with the
+// same token): answered as the first was, nothing changed; another patch
+// under the same ended lease is still refused.
+TEST_F(TaskCrashTest, ASubmitMadeAgainWithTheSameTokenIsAnsweredAsTheFirst) {
+  MakeTemplate();
+  ASSERT_FALSE(HasFatalFailure());
+  TempDir dir;
+  const std::string root = dir / "repo";
+  const std::string token = Prepare(root);
+  Engine e(root, kSubmitAt);
+  ASSERT_TRUE(e.ok());
+  Result<TaskReply> first = e.engine->SubmitTask(kId, "TASK-001", token, patch_);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->refused, "");
+  const std::string bytes = ReadAll(root + "/" + kRel);
+  Result<int64_t> events = e.journal->LastEventSeq();
+  ASSERT_TRUE(events.ok());
+
+  Result<TaskReply> again = e.engine->SubmitTask(kId, "TASK-001", token, patch_);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->refused, "");
+  EXPECT_EQ(again->diff_path, first->diff_path);
+  EXPECT_EQ(again->lease.outcome, "submitted");
+  EXPECT_EQ(ReadAll(root + "/" + kRel), bytes);
+  EXPECT_EQ(*e.journal->LastEventSeq(), *events);
+
+  Result<TaskReply> other = e.engine->SubmitTask(kId, "TASK-001", token, patch_ + "\n");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_NE(other->refused, "");
+  EXPECT_EQ(ReadAll(root + "/" + kDiffRel), patch_);
+}
+
 TEST_F(TaskCrashTest, KilledWhileSubmitting100Times) {
   std::mt19937_64 rng(::specd::testing::CrashSeed("task crash test"));
   MakeTemplate();
