@@ -39,31 +39,24 @@ void OnPublishError(jsCtx*, jsPubAckErr*, void* closure) {
   static_cast<std::atomic<int>*>(closure)->fetch_add(1);
 }
 
-// nats.c starts its threads (the library's timers, the connection's reader
-// and flusher, later a reconnect thread from them) with the mask of the
-// thread that connects. Blocked there, SIGTERM and SIGINT stay with the
-// thread that handles them (specd watch's signalfd), instead of killing the
-// process from a thread of nats.c's.
-class SignalsBlocked {
- public:
-  SignalsBlocked() {
-    sigset_t all;
-    sigfillset(&all);
-    for (int sync : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, sync);
-    pthread_sigmask(SIG_BLOCK, &all, &old_);
-  }
-  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-
- private:
-  sigset_t old_;
-};
-
 struct Options {
   natsOptions* o = nullptr;
   ~Options() { natsOptions_Destroy(o); }
 };
 
 }  // namespace
+
+SignalsBlocked::SignalsBlocked() {
+  static_assert(sizeof(sigset_t) <= sizeof(old_));
+  sigset_t all;
+  sigfillset(&all);
+  for (int sync : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, sync);
+  pthread_sigmask(SIG_BLOCK, &all, reinterpret_cast<sigset_t*>(old_));
+}
+
+SignalsBlocked::~SignalsBlocked() {
+  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
+}
 
 Error NatsError(int status, const std::string& what) {
   const natsStatus s = static_cast<natsStatus>(status);

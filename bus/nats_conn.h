@@ -75,6 +75,20 @@ class NatsConn {
   __jsCtx* js_ = nullptr;
 };
 
+// nats.c starts its threads (the library's timers, a connection's reader and
+// flusher, a subscription's delivery thread) with the mask of the thread
+// that asks. Made under this, SIGTERM and SIGINT stay with the thread that
+// handles them (specd watch's signalfd) instead of killing the process from
+// a thread of nats.c's.
+class SignalsBlocked {
+ public:
+  SignalsBlocked();
+  ~SignalsBlocked();
+
+ private:
+  unsigned char old_[128];  // a sigset_t
+};
+
 // "what: <nats.c's text for s>[: <its last error>]".
 Error NatsError(int status, const std::string& what);
 

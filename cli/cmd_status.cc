@@ -52,6 +52,13 @@ Run SetupStatus(CLI::App* sub) {
     if (Result<std::vector<LeaseRecord>> held = ctx->journal->HeldLeases(""); held.ok()) {
       for (LeaseRecord& l : *held) leases[l.spec_id].push_back(std::move(l));
     }
+    // Workers on other machines (specd watch with NATS heard from them).
+    std::vector<RemoteWorkerRecord> remote;
+    if (Result<std::vector<RemoteWorkerRecord>> r = ctx->journal->RemoteWorkers(); r.ok())
+      remote = std::move(*r);
+    std::map<std::string, std::vector<LeaseRecord>> held_by;
+    for (const auto& [spec, list] : leases)
+      for (const LeaseRecord& l : list) held_by[l.worker].push_back(l);
     std::map<std::string, std::vector<const SpecRecord*>> by_state;
     for (const SpecRecord& s : *specs) by_state[s.errors.empty() ? s.status : "invalid"].push_back(&s);
     if (repo->json) {
@@ -67,6 +74,16 @@ Run SetupStatus(CLI::App* sub) {
                         {"leases", LeasesJson(leases[s.id])}});
       }
       out["specs"] = list;
+      if (!remote.empty()) {
+        nlohmann::ordered_json workers = nlohmann::ordered_json::array();
+        for (const RemoteWorkerRecord& w : remote) {
+          workers.push_back({{"name", w.name},
+                             {"lastSeen", FormatTimestamp(w.last_seen_ms)},
+                             {"lastRequest", w.last_verb},
+                             {"leases", LeasesJson(held_by[w.name])}});
+        }
+        out["remoteWorkers"] = workers;
+      }
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       return kExitOk;
     }
@@ -96,6 +113,13 @@ Run SetupStatus(CLI::App* sub) {
           }
         }
       }
+    }
+    if (!remote.empty()) std::printf("\nremote workers (%zu)\n", remote.size());
+    for (const RemoteWorkerRecord& w : remote) {
+      std::string line = "  " + w.name + "  last heard " + FormatTimestamp(w.last_seen_ms) + " (" +
+                         w.last_verb + "), " + std::to_string(held_by[w.name].size()) + " task(s) held";
+      for (const LeaseRecord& l : held_by[w.name]) line += "  " + l.spec_id + "/" + l.task_id;
+      PrintLine(stdout, line);
     }
     return kExitOk;
   };

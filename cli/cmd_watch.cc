@@ -7,11 +7,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
 #include "bus/event_message.h"
 #include "bus/publisher.h"
+#include "bus/task_service.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/git_manager.h"
@@ -124,6 +126,55 @@ Status StartPublisher(const WatchArgs& args, const std::string& root, const std:
   return Status::Ok();
 }
 
+// With NATS: the task verbs served to remote workers, each answered by an
+// engine of its own (its own journal connection and git workspace).
+struct Coordinator {
+  std::unique_ptr<Context> ctx;
+  std::unique_ptr<LocalTaskBroker> broker;
+  std::unique_ptr<NatsConn> conn;
+  std::unique_ptr<TaskService> service;
+  ~Coordinator() {
+    service.reset();  // no more requests taken
+    conn.reset();     // nats.c's threads gone before what they called
+  }
+};
+
+Status StartCoordinator(const WatchArgs& args, const std::string& root, std::unique_ptr<Coordinator>* out) {
+  Result<RepoSettings> settings = LoadRepoSettings(root);
+  if (!settings.ok()) return settings.error();
+  std::optional<BusConfig> bus = BusConfigFor(*settings, root, args.nats_url);
+  if (!bus) return Status::Ok();
+  auto c = std::make_unique<Coordinator>();
+  c->ctx = OpenTaskContext(args.repo, "watch");
+  if (!c->ctx) return Error{"cannot open the repository for remote workers"};
+  c->broker = std::make_unique<LocalTaskBroker>(c->ctx->engine.get(), c->ctx->journal.get());
+  NatsConfig config;
+  config.url = bus->url;
+  config.credentials_file = bus->credentials_file;
+  config.name = "specd coordinator " + bus->repo_id;
+  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
+  if (!conn.ok()) return conn.error();
+  c->conn = std::move(*conn);
+  TaskServiceOptions options;
+  options.repo_id = bus->repo_id;
+  options.subject_prefix = bus->subject_prefix;
+  Journal* journal = c->ctx->journal.get();
+  options.on_request = [journal](const std::string& worker, const std::string& verb) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    if (Status s = journal->SawRemoteWorker(worker, verb, now); !s.ok())
+      spdlog::warn("{}", s.error().message);
+  };
+  Result<std::unique_ptr<TaskService>> service = TaskService::Start(c->conn.get(), c->broker.get(), options);
+  if (!service.ok()) return service.error();
+  c->service = std::move(*service);
+  spdlog::info("serving tasks to remote workers on {}",
+               TaskVerbSubject(bus->subject_prefix, bus->repo_id, "*"));
+  *out = std::move(c);
+  return Status::Ok();
+}
+
 int RunWatch(const WatchArgs& args) {
   if (!SetUpLogging(args)) return kExitUsage;
   std::unique_ptr<Context> ctx = OpenTaskContext(args.repo, "watch");  // its sweep uses the lease settings
@@ -155,12 +206,18 @@ int RunWatch(const WatchArgs& args) {
     PrintLine(stderr, "specd watch: " + bus.error().message);
     return kExitUsage;
   }
+  std::unique_ptr<Coordinator> coordinator;
+  if (Status bus = StartCoordinator(args, ctx->root, &coordinator); !bus.ok()) {
+    PrintLine(stderr, "specd watch: " + bus.error().message);
+    return kExitUsage;
+  }
   SdNotifier notifier = SdNotifier::FromEnvironment();
   WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);
   Status s = service.Start();
   if (s.ok() && ctx->workspace) manager.Start();
   if (s.ok()) s = service.Run();
   manager.Stop();
+  coordinator.reset();
   if (publisher) publisher->Stop();
   if (!s.ok()) {
     spdlog::error("{}", Printable(s.error().message));

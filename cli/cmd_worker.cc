@@ -12,10 +12,13 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "bus/event_message.h"
+#include "bus/remote_tasks.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/printable.h"
 #include "pipeline/git_workspace.h"
+#include "pipeline/task_worktree.h"
 #include "pipeline/worker.h"
 
 namespace specd::cli {
@@ -29,6 +32,7 @@ struct WorkerArgs {
   RepoOptions repo;
   pipeline::WorkerOptions options;
   int64_t timeout_s = 3600, quiet_s = 300;
+  std::string nats_url, git_remote, repo_id;  // a remote worker (--nats)
 };
 
 std::string Label(const WorkerEvent& e) {
@@ -171,18 +175,80 @@ std::string DefaultName() {
   return std::string(host) + "-" + std::to_string(::getpid());
 }
 
+// The view, the run and the summary line, whatever the tasks' source.
+int RunAndReport(WorkerArgs& args, const pipeline::OpenWorkerSlot& open);
+
+// A worker of a coordinator on another machine (--nats): its tasks over
+// NATS (bus/remote_tasks.h), each lease's base fetched from --git-remote,
+// the agent run in a worktree of this clone.
+int RunRemoteWorker(WorkerArgs& args) {
+  pipeline::WorkerOptions& options = args.options;
+  std::optional<std::string> root = FindRoot(args.repo);
+  if (!root) return kExitUsage;
+  Result<RepoSettings> settings = LoadRepoSettings(*root);
+  if (!settings.ok()) {
+    PrintLine(stderr, "specd worker: the settings are not usable:");
+    std::fputs(Printable(settings.error().message, true).c_str(), stderr);
+    return kExitUsage;
+  }
+  if (args.git_remote.empty()) {
+    PrintLine(stderr, "specd worker: --nats needs --git-remote (where each task's base is fetched from)");
+    return kExitUsage;
+  }
+  std::optional<BusConfig> bus = BusConfigFor(*settings, *root, args.nats_url);
+  if (!args.repo_id.empty()) bus->repo_id = args.repo_id;
+  options.heartbeat_ms = settings->heartbeat_seconds * 1000;
+  NatsConfig config;
+  config.url = bus->url;
+  config.credentials_file = bus->credentials_file;
+  config.name = "specd worker " + options.name;
+  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
+  if (!conn.ok()) {
+    PrintLine(stderr, "specd worker: " + conn.error().message);
+    return kExitUsage;
+  }
+  Result<std::unique_ptr<CoordinatorEvents>> events =
+      CoordinatorEvents::Subscribe(conn->get(), bus->subject_prefix);
+  if (!events.ok()) {
+    PrintLine(stderr, "specd worker: " + events.error().message);
+    return kExitUsage;
+  }
+  CoordinatorEvents* heard = events->get();
+  options.wait_for_change = [heard](int64_t ms) { return heard->Wait(ms); };
+  RemoteTasksOptions remote{bus->repo_id, bus->subject_prefix};
+  NatsConn* nats = conn->get();
+  auto open = [&]() -> Result<pipeline::WorkerSlot> {
+    Result<std::unique_ptr<pipeline::GitRepo>> git = pipeline::GitRepo::Open(*root, false);
+    if (!git.ok()) return git.error();
+    auto parts =
+        std::make_shared<std::pair<std::shared_ptr<pipeline::GitRepo>, std::shared_ptr<RemoteTaskBroker>>>(
+            std::shared_ptr<pipeline::GitRepo>(std::move(*git)),
+            std::make_shared<RemoteTaskBroker>(nats, remote));
+    pipeline::WorkerSlot slot;
+    slot.git = parts->first.get();
+    slot.broker = parts->second.get();
+    slot.fetch_base = [repo = parts->first.get(), remote_url = args.git_remote](const LeaseRecord& l) {
+      return pipeline::FetchLeaseBase(*repo, remote_url, l.spec_id, l.task_id, l.epoch, l.base);
+    };
+    slot.keep = parts;
+    return slot;
+  };
+  return RunAndReport(args, open);
+}
+
 int RunWorkerCommand(WorkerArgs& args) {
   pipeline::WorkerOptions& options = args.options;
+  if (options.name.empty()) options.name = DefaultName();
+  options.timeout_ms = args.timeout_s * 1000;
+  options.quiet_ms = args.quiet_s * 1000;
+  options.stop = StopOnSignals();
+  if (!args.nats_url.empty()) return RunRemoteWorker(args);
   // Opened first: in specd this hands the command over to specd-git.
   std::unique_ptr<Context> first = OpenTaskContext(args.repo, "worker");
   if (!first) return kExitUsage;
   Result<RepoSettings> settings = LoadRepoSettings(first->root);
   if (!settings.ok()) return kExitUsage;  // OpenTaskContext said why
-  if (options.name.empty()) options.name = DefaultName();
-  options.timeout_ms = args.timeout_s * 1000;
-  options.quiet_ms = args.quiet_s * 1000;
   options.heartbeat_ms = settings->heartbeat_seconds * 1000;
-  options.stop = StopOnSignals();
   auto open = [&]() -> Result<pipeline::WorkerSlot> {
     std::unique_ptr<Context> ctx = first ? std::move(first) : OpenTaskContext(args.repo, "worker");
     if (!ctx) return Error{"cannot open the repository again for another slot"};
@@ -196,6 +262,11 @@ int RunWorkerCommand(WorkerArgs& args) {
         std::shared_ptr<Context>(std::move(ctx)), std::move(broker));
     return slot;
   };
+  return RunAndReport(args, open);
+}
+
+int RunAndReport(WorkerArgs& args, const pipeline::OpenWorkerSlot& open) {
+  const pipeline::WorkerOptions& options = args.options;
   std::unique_ptr<pipeline::WorkerView> view;
   if (args.repo.json) {
     view = std::make_unique<JsonView>();
@@ -239,6 +310,14 @@ Run SetupWorker(CLI::App* sub) {
   sub->add_option("--quiet", args->quiet_s, "Seconds without output before an agent is checked for a hang")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 7 * 24 * 3600));
+  sub->add_option("--nats", args->nats_url,
+                  "Take the tasks of a coordinator (specd watch with NATS) at this URL, in place of this "
+                  "repository's journal; run in a clone");
+  sub->add_option("--git-remote", args->git_remote,
+                  "With --nats: the coordinator's repository, where each task's base is fetched from");
+  sub->add_option(
+      "--repo-id", args->repo_id,
+      "With --nats: the coordinator's repoId (default: this clone's settings, else its folder's name)");
   sub->footer(
       "The agent gets SPECD_SPEC, SPECD_TASK, SPECD_SPEC_FILE, SPECD_TASK_FILES, SPECD_ATTEMPT, SPECD_TRACE, "
       "SPECD_SIMILAR_FAILURES, SPECD_BASE and SPECD_WORKTREE; exit 0 submits the worktree's change. Exit "

@@ -91,6 +91,13 @@ struct EventRecord {
   bool operator==(const EventRecord&) const = default;
 };
 
+// A worker on another machine, as the coordinator last heard from it.
+struct RemoteWorkerRecord {
+  std::string name;
+  int64_t last_seen_ms = 0;
+  std::string last_verb;  // next, heartbeat, submit, fail, release
+};
+
 // The part of a spec record that says whether its file changed: what a pass
 // over every file needs, without the rest (100,000 of them fit in a few MB).
 struct PathStamp {
@@ -199,6 +206,9 @@ class Journal {
   // it on once the events up to `seq` are published (journal_outbox.cc).
   Result<int64_t> OutboxSeq(const std::string& sink);
   Status SetOutboxSeq(const std::string& sink, int64_t seq, int64_t at_ms);
+  // The remote workers a coordinator has heard from (`specd status`).
+  Status SawRemoteWorker(const std::string& name, const std::string& verb, int64_t at_ms);
+  Result<std::vector<RemoteWorkerRecord>> RemoteWorkers();  // by name
   // Live specs only, ordered by path.
   Result<std::vector<PathStamp>> ListStamps();
   Result<std::vector<WatchRecord>> WatchLog();  // oldest first

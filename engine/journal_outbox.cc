@@ -38,4 +38,29 @@ Status Journal::SetOutboxSeq(const std::string& sink, int64_t seq, int64_t at_ms
   return Status::Ok();
 }
 
+Status Journal::SawRemoteWorker(const std::string& name, const std::string& verb, int64_t at_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteDb& c = *db_;
+  Result<SqliteStmt> st = c.Prepare(
+      "INSERT INTO remote_workers (name, last_seen_ms, last_verb) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (name) DO UPDATE SET last_seen_ms = excluded.last_seen_ms, last_verb = "
+      "excluded.last_verb");
+  if (!st.ok()) return st.error();
+  st->BindText(1, name);
+  st->BindInt(2, at_ms);
+  st->BindText(3, verb);
+  if (st->Step() != SQLITE_DONE) return c.Fail("cannot record remote worker " + name);
+  return Status::Ok();
+}
+
+Result<std::vector<RemoteWorkerRecord>> Journal::RemoteWorkers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SqliteDb& c = *db_;
+  Result<SqliteStmt> st = c.Prepare("SELECT name, last_seen_ms, last_verb FROM remote_workers ORDER BY name");
+  if (!st.ok()) return st.error();
+  return CollectRows<RemoteWorkerRecord>(c, *st, "cannot read the remote workers", [](const SqliteStmt& row) {
+    return RemoteWorkerRecord{row.Text(0), row.Int(1), row.Text(2)};
+  });
+}
+
 }  // namespace specd

@@ -204,14 +204,20 @@ CREATE TABLE gate_runs (
 CREATE INDEX gate_runs_spec ON gate_runs (spec_id, candidate);
 )sql";
 
-// v8: the event log's outboxes (issue 16). For each publisher of the event
-// log (a NATS stream), the last event seq it has published: the events after
-// it wait in the log until it is back.
+// v8: many machines (issue 16). For each publisher of the event log (a
+// NATS stream), the last event seq it has published: the events after it
+// wait in the log until it is back. And the remote workers a coordinator
+// has heard from: when, and asking what.
 constexpr char kSchemaV8[] = R"sql(
 CREATE TABLE outbox (
   sink TEXT PRIMARY KEY,
   seq INTEGER NOT NULL,
   at_ms INTEGER NOT NULL
+);
+CREATE TABLE remote_workers (
+  name TEXT PRIMARY KEY,
+  last_seen_ms INTEGER NOT NULL,
+  last_verb TEXT NOT NULL
 );
 )sql";
 

@@ -212,6 +212,7 @@ SettingsCheck CheckRepoSettings(const std::string& repo_root, const std::string&
   }
   SettingsCheck checked = CheckSettingsText(bytes->data, display_path);
   checked.present = true;
+  if (checked.settings.repo_id.empty()) checked.settings.repo_id = c.settings.repo_id;
   return checked;
 }
 

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "pipeline/candidate_worktree.h"
+#include "pipeline/gate_runner.h"
 #include "pipeline/git_apply.h"
 
 namespace specd::pipeline {
@@ -338,6 +339,37 @@ Result<std::vector<TaskWorktree>> PruneTaskWorktrees(
     removed.push_back(std::move(orphan));
   }
   return removed;
+}
+
+Status FetchLeaseBase(GitRepo& repo, const std::string& remote, const std::string& spec,
+                      const std::string& task, int64_t epoch, const std::string& base) {
+  git_oid oid;
+  git_commit* commit = nullptr;
+  if (git_oid_fromstr(&oid, base.c_str()) != 0)
+    return Error{"the base '" + base + "' is no commit id", ErrorCode::kInvalid};
+  if (git_commit_lookup(&commit, repo.handle(), &oid) == 0) {
+    git_commit_free(commit);
+    return Status::Ok();
+  }
+  const std::string ref = "refs/specd/" + spec + "/" + task + "/" + std::to_string(epoch);
+  GateCommand fetch{
+      "fetch",
+      "git fetch --no-tags --quiet -- " + ShellQuote(remote) + " " + ShellQuote("+" + ref + ":" + ref),
+      600'000, 600'000};
+  GateRunOptions run;
+  run.workdir = repo.work_dir().empty() ? repo.git_dir() : repo.work_dir();
+  run.log_path = repo.common_dir() + "/specd/logs/fetch.log";
+  run.env = {{"GIT_TERMINAL_PROMPT", "0"}};
+  Result<GateResult> ran = RunGate(fetch, run);
+  if (!ran.ok()) return ran.error();
+  if (ran->outcome != GateOutcome::kPass)
+    return Error{
+        "git fetch " + remote + " " + ref + ": " + ran->why + (ran->tail.empty() ? "" : ": " + ran->tail),
+        ErrorCode::kNotFound};
+  if (git_commit_lookup(&commit, repo.handle(), &oid) != 0)
+    return Error{"git fetch " + remote + " " + ref + " did not bring commit " + base, ErrorCode::kNotFound};
+  git_commit_free(commit);
+  return Status::Ok();
 }
 
 }  // namespace specd::pipeline

@@ -37,6 +37,13 @@ struct TaskWorktree {
 Result<TaskWorktree> AddTaskWorktree(GitRepo& repo, const std::string& spec, const std::string& task,
                                      int64_t epoch, const std::string& base);
 
+// A remote worker's clone has not the lease's base (the coordinator made it:
+// its tip with the spec's stack, at refs/specd/<spec>/<task>/<epoch>):
+// `git fetch REMOTE` of that ref, when the commit is missing (stdin
+// /dev/null, no prompt, in a session of its own, 10 minutes at most).
+Status FetchLeaseBase(GitRepo& repo, const std::string& remote, const std::string& spec,
+                      const std::string& task, int64_t epoch, const std::string& base);
+
 // Everything the agent changed in the worktree against `base`, as one
 // git-format patch that pipeline's ReadPatch accepts and git_apply applies
 // to `base`: modified, new (untracked and not ignored; new folders recursed),

@@ -12,6 +12,7 @@
 
 #include "bus/event_message.h"
 #include "bus/publisher.h"
+#include "bus/task_wire.h"
 #include "engine/events.h"
 #include "engine/settings.h"
 #include "tests/journal_test_util.h"
@@ -110,6 +111,41 @@ TEST(BusMessageTest, RepoIdAndBusConfigFromTheSettings) {
   EXPECT_EQ(set->url, "nats://a:4222");
   EXPECT_EQ(set->subject_prefix, "acme");
   EXPECT_EQ(set->credentials_file, "/r/ci/specd.creds");
+}
+
+TEST(BusMessageTest, TaskRequestsAndAnswersReadBack) {
+  TaskRequest r{"id1", "w1", "spec-1", "TASK-001", "tok", "", "", "diff --git a/x b/x\n", ""};
+  std::optional<TaskRequest> back = DecodeRequest(EncodeRequest(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, "id1");
+  EXPECT_EQ(back->patch, r.patch);
+  EXPECT_EQ(back->token, "tok");
+  EXPECT_FALSE(DecodeRequest("[1]"));
+  EXPECT_EQ(TaskVerbSubject("acme", "shop", "next"), "acme.specd.shop.next");
+  EXPECT_EQ(HeartbeatSubject("", "w1"), "heartbeat.w1");
+
+  TaskAnswer a;
+  a.reply.lease = LeaseRecord{"spec-1", "TASK-001", 2, "w1", "tok", std::string(40, 'a'), 10, 20, 0, "", ""};
+  a.reply.files = {"src/a.c"};
+  a.reply.title = "Task one";
+  a.brief = AttemptBrief{"id: spec-1\n", "trace", "none\n", 2};
+  Result<TaskAnswer> read = DecodeAnswer(EncodeAnswer(a));
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->error);
+  EXPECT_EQ(read->reply.lease, a.reply.lease);
+  EXPECT_EQ(read->reply.files, a.reply.files);
+  ASSERT_TRUE(read->brief);
+  EXPECT_EQ(read->brief->spec_bytes, "id: spec-1\n");
+  EXPECT_EQ(read->brief->attempt, 2);
+
+  TaskAnswer refused;
+  refused.error = Error{"the journal is busy", ErrorCode::kBusy};
+  Result<TaskAnswer> err = DecodeAnswer(EncodeAnswer(refused));
+  ASSERT_TRUE(err.ok());
+  ASSERT_TRUE(err->error);
+  EXPECT_EQ(err->error->code, ErrorCode::kBusy);
+  EXPECT_EQ(err->error->message, "the journal is busy");
+  EXPECT_FALSE(DecodeAnswer("{}").ok());
 }
 
 // A journal with events in it, and a publisher of it to a real server.

@@ -270,6 +270,10 @@ TEST_F(SettingsTest, TheBusIsReadWithItsPlacesAndChecked) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->nats.has_value(), false);
   EXPECT_EQ(none->repo_id, RepoIdOf(repo_.path()));  // the folder's name
+  Settings("lease:\n  maxAttempts: 2\n");
+  Result<RepoSettings> other = LoadRepoSettings(repo_.path());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->repo_id, RepoIdOf(repo_.path()));  // a file without repoId: still the folder's name
 
   Settings(
       "repoId: shop\n"

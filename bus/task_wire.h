@@ -1,0 +1,40 @@
+// The task verbs on the wire (specd watch serving remote workers, bus/
+// task_service.h; a remote worker, bus/remote_tasks.h): one JSON object per
+// request and per reply. Pure: no connection.
+//
+// Subjects: <prefix.>specd.<repo>.next|heartbeat|release|submit|fail|brief,
+// and <prefix.>heartbeat.<worker> (a heartbeat, answered as the verb is).
+// A request: {"id": the request's id (a retry carries the same), "worker",
+// "spec", "task", "token", "reason", "tail", "patch", "title"}, the fields
+// the verb needs. A reply: {"ok": true, "reply": TaskReply, "brief": ...}
+// or {"ok": false, "code": "busy"|"not-found"|..., "message"}.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/task_broker.h"
+
+namespace specd {
+
+struct TaskRequest {
+  std::string id, worker, spec, task, token, reason, tail, patch, title;
+};
+
+struct TaskAnswer {
+  std::optional<Error> error;  // the verb could not be done (not a refusal)
+  TaskReply reply;
+  std::optional<AttemptBrief> brief;
+};
+
+std::string TaskVerbSubject(const std::string& prefix, const std::string& repo, const std::string& verb);
+std::string HeartbeatSubject(const std::string& prefix, const std::string& worker);
+
+std::string EncodeRequest(const TaskRequest& r);
+std::optional<TaskRequest> DecodeRequest(std::string_view data);
+std::string EncodeAnswer(const TaskAnswer& a);
+// kInvalid when `data` is not an answer.
+Result<TaskAnswer> DecodeAnswer(std::string_view data);
+
+}  // namespace specd
