@@ -89,7 +89,7 @@ Result<int64_t> EventPublisher::DrainOnce() {
   Result<int64_t> cursor = journal_->OutboxSeq(sink_);
   if (!cursor.ok()) return cursor.error();
   int64_t published = 0;
-  while (!stopping_) {
+  while (!stopping_ || flushing_) {
     Result<std::vector<EventRecord>> rows = journal_->EventsAfter(*cursor, options_.page);
     if (!rows.ok()) return rows.error();
     if (rows->empty()) break;
@@ -139,6 +139,10 @@ void EventPublisher::Loop() {
       }
     }
   }
+  // Stopping: what is already journaled goes out now if the server is
+  // there (else it waits in the journal for the next start).
+  flushing_ = true;
+  if (conn_->connected()) (void)DrainOnce();
 }
 
 }  // namespace specd

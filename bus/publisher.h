@@ -41,7 +41,7 @@ class EventPublisher {
   ~EventPublisher();
 
   void Start();
-  void Stop();  // after the batch in hand
+  void Stop();  // after a last drain of what is journaled, when the server is there
 
   // Publishes every event waiting, in batches; how many it published (kBusy
   // when NATS is away: the rest wait). What the thread does on each wake.
@@ -62,6 +62,7 @@ class EventPublisher {
   int wake_fd_ = -1;     // eventfd: Stop, the connection coming back
   int inotify_fd_ = -1;  // the journal's folder
   std::atomic<bool> stopping_{false};
+  bool flushing_ = false;  // the last drain, after Stop (the thread's own)
   std::thread thread_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "bus/event_message.h"
+
 namespace specd {
 
 namespace {
@@ -44,7 +46,8 @@ Result<std::unique_ptr<TaskService>> TaskService::Start(NatsConn* conn, TaskBrok
                                                         TaskServiceOptions options) {
   std::unique_ptr<TaskService> service(new TaskService(broker, std::move(options)));
   const std::string verbs = TaskVerbSubject(service->options_.subject_prefix, service->options_.repo_id, "*");
-  const std::string beats = HeartbeatSubject(service->options_.subject_prefix, "*");
+  const std::string beats =
+      BusSubject(service->options_.subject_prefix, "heartbeat.>");  // a name may hold dots
   for (const auto& [subject, verb] : {std::pair{verbs, std::string()}, {beats, std::string("heartbeat")}}) {
     auto binding = std::make_unique<Binding>();
     binding->service = service.get();

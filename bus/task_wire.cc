@@ -1,5 +1,6 @@
 #include "bus/task_wire.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "bus/event_message.h"
@@ -59,7 +60,12 @@ std::string TaskVerbSubject(const std::string& prefix, const std::string& repo, 
 }
 
 std::string HeartbeatSubject(const std::string& prefix, const std::string& worker) {
-  return BusSubject(prefix, "heartbeat." + worker);
+  // A name is free text ("HOST-PID"): what a subject cannot hold becomes '_'
+  // (the worker is named in the request itself).
+  std::string token;
+  for (char c : worker)
+    token += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+  return BusSubject(prefix, "heartbeat." + (token.empty() ? std::string("_") : token));
 }
 
 std::string EncodeRequest(const TaskRequest& r) {

@@ -2,8 +2,9 @@
 // task_service.h; a remote worker, bus/remote_tasks.h): one JSON object per
 // request and per reply. Pure: no connection.
 //
-// Subjects: <prefix.>specd.<repo>.next|heartbeat|release|submit|fail|brief,
-// and <prefix.>heartbeat.<worker> (a heartbeat, answered as the verb is).
+// Subjects: <prefix.>specd.<repo>.next|heartbeat|release|submit|fail, and
+// <prefix.>heartbeat.<worker> (a heartbeat, answered as the verb is; the
+// name with what a subject cannot hold made '_').
 // A request: {"id": the request's id (a retry carries the same), "worker",
 // "spec", "task", "token", "reason", "tail", "patch", "title"}, the fields
 // the verb needs. A reply: {"ok": true, "reply": TaskReply, "brief": ...}

@@ -123,6 +123,7 @@ TEST(BusMessageTest, TaskRequestsAndAnswersReadBack) {
   EXPECT_FALSE(DecodeRequest("[1]"));
   EXPECT_EQ(TaskVerbSubject("acme", "shop", "next"), "acme.specd.shop.next");
   EXPECT_EQ(HeartbeatSubject("", "w1"), "heartbeat.w1");
+  EXPECT_EQ(HeartbeatSubject("p", "box.example.com-42 *>"), "p.heartbeat.box.example.com-42___");
 
   TaskAnswer a;
   a.reply.lease = LeaseRecord{"spec-1", "TASK-001", 2, "w1", "tok", std::string(40, 'a'), 10, 20, 0, "", ""};
