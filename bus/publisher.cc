@@ -1,9 +1,7 @@
 #include "bus/publisher.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -34,11 +32,7 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::Open(PublisherOptions op
   if (!journal.ok()) return journal.error();
   p->journal_ = std::move(*journal);
   p->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  p->inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  const std::string& path = p->options_.journal_path;
-  if (p->inotify_fd_ >= 0)
-    ::inotify_add_watch(p->inotify_fd_, path.substr(0, path.find_last_of('/')).c_str(),
-                        IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+  if (Status s = p->changes_.Start(p->options_.journal_path); !s.ok()) return s.error();
   NatsConfig nats = p->options_.nats;
   EventPublisher* self = p.get();
   nats.on_change = [self](bool up) {
@@ -54,7 +48,6 @@ EventPublisher::~EventPublisher() {
   Stop();
   conn_.reset();  // its callbacks name this object: gone first
   if (wake_fd_ >= 0) ::close(wake_fd_);
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
 }
 
 void EventPublisher::Start() {
@@ -128,14 +121,11 @@ void EventPublisher::Loop() {
                      " waiting events");
       told_away = false;
     }
-    struct pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
-    if (::poll(fds, 2, 1000) > 0) {
-      char buf[4096];
-      while (inotify_fd_ >= 0 && ::read(inotify_fd_, buf, sizeof buf) > 0) {
-      }
+    if (done.ok()) changes_.Found(*done > 0);
+    if (!changes_.Wait(1000, wake_fd_)) {
       uint64_t n;
       if (::read(wake_fd_, &n, sizeof n) < 0) {
-        // nothing pending
+        // nothing pending: the wait ran out
       }
     }
   }

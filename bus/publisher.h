@@ -8,8 +8,8 @@
 // window drops what it already has.
 //
 // It runs on a thread of its own, with a journal connection of its own, and
-// wakes when the journal's folder changes (any process's events), when the
-// connection comes back, or every second.
+// wakes when the journal changes (any process's events, engine/
+// journal_changes.h), when the connection comes back, or every second.
 #pragma once
 
 #include <atomic>
@@ -21,6 +21,7 @@
 
 #include "bus/nats_conn.h"
 #include "engine/journal.h"
+#include "engine/journal_changes.h"
 
 namespace specd {
 
@@ -59,8 +60,8 @@ class EventPublisher {
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<NatsConn> conn_;
   bool stream_ready_ = false;
-  int wake_fd_ = -1;     // eventfd: Stop, the connection coming back
-  int inotify_fd_ = -1;  // the journal's folder
+  int wake_fd_ = -1;        // eventfd: Stop, the connection coming back
+  JournalChanges changes_;  // the journal's folder
   std::atomic<bool> stopping_{false};
   bool flushing_ = false;  // the last drain, after Stop (the thread's own)
   std::thread thread_;

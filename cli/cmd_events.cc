@@ -5,7 +5,6 @@
 // reads the stream SPECD_EVENTS instead, as a machine without the journal
 // would; --journal reads the journal all the same.
 #include <poll.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -17,6 +16,7 @@
 #include "bus/stream_reader.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "engine/journal_changes.h"
 
 namespace specd::cli {
 
@@ -58,18 +58,6 @@ bool Drain(Journal* journal, int64_t* seq, bool json) {
     }
     std::cout.flush();
     if (rows->size() < static_cast<size_t>(kPage)) return true;
-  }
-}
-
-// Waits until the journal's directory changes (a commit writes the WAL), a
-// second has passed (the fallback where inotify is not to be had), or a
-// signal came.
-void WaitForChange(int inotify_fd) {
-  struct pollfd p = {inotify_fd, POLLIN, 0};
-  if (::poll(&p, 1, 1000) > 0) {
-    char buf[4096];
-    while (::read(inotify_fd, buf, sizeof buf) > 0) {
-    }
   }
 }
 
@@ -135,15 +123,21 @@ Run SetupEvents(CLI::App* sub) {
     int64_t seq = *since;
     if (!Drain(ctx->journal.get(), &seq, repo->json)) return kExitUsage;
     if (!*follow) return kExitOk;
-    const std::string path = ctx->journal->path();
-    const std::string dir = path.substr(0, path.find_last_of('/'));
-    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd >= 0) ::inotify_add_watch(fd, dir.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+    // Woken when the journal changes (a commit's WAL write, then short
+    // re-looks until the commit shows), or every second where inotify is
+    // not to be had.
+    JournalChanges changes;
+    const bool watching = changes.Start(ctx->journal->path()).ok();
     while (!g_stop) {
-      WaitForChange(fd);
+      if (watching) {
+        changes.Wait(1000);
+      } else {
+        ::poll(nullptr, 0, 1000);
+      }
+      const int64_t before = seq;
       if (!g_stop && !Drain(ctx->journal.get(), &seq, repo->json)) break;
+      changes.Found(seq != before);
     }
-    if (fd >= 0) ::close(fd);
     return g_stop ? kExitOk : kExitUsage;
   };
 }

@@ -3,7 +3,6 @@
 #include "pipeline/worker.h"
 
 #include <poll.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "engine/events.h"
+#include "engine/journal_changes.h"
 #include "pipeline/gate_runner.h"
 #include "pipeline/proc_watch.h"
 #include "pipeline/task_worktree.h"
@@ -328,46 +328,6 @@ class Slot {
   int64_t attempt_ = 0;
 };
 
-// inotify on the journal's folder: any change to its files.
-class JournalWatch {
- public:
-  ~JournalWatch() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Status Start(const std::string& journal_path) {
-    fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd_ < 0) return Error{std::string("inotify_init1: ") + std::strerror(errno)};
-    const fs::path p(journal_path);
-    name_ = p.filename().string();
-    if (::inotify_add_watch(fd_, p.parent_path().c_str(),
-                            IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
-      return Error{"cannot watch " + p.parent_path().string() + ": " + std::strerror(errno)};
-    }
-    return Status::Ok();
-  }
-  // True when a journal file changed within `wait_ms`.
-  bool Wait(int64_t wait_ms) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(wait_ms)) <= 0) return false;
-    alignas(inotify_event) char buf[16384];
-    bool changed = false;
-    ssize_t n;
-    while ((n = ::read(fd_, buf, sizeof buf)) > 0) {
-      for (char* at = buf; at < buf + n;) {
-        const auto* e = reinterpret_cast<const inotify_event*>(at);
-        if (e->len > 0 && std::string_view(e->name).substr(0, name_.size()) == name_) changed = true;
-        if (e->mask & IN_Q_OVERFLOW) changed = true;
-        at += sizeof(inotify_event) + e->len;
-      }
-    }
-    return changed;
-  }
-
- private:
-  int fd_ = -1;
-  std::string name_;
-};
-
 }  // namespace
 
 const char* WorkerEventName(WorkerEvent::Kind kind) {
@@ -439,13 +399,19 @@ Result<WorkerStats> RunWorker(const WorkerOptions& options, const OpenWorkerSlot
     }
     slots.push_back(std::make_unique<Slot>(k, std::move(*parts), &shared));
   }
-  JournalWatch watch;
+  JournalChanges watch;
   std::function<bool(int64_t)> wait_for_change = options.wait_for_change;
   if (!wait_for_change) {
     if (journal_path.empty())
       return Error{"specd worker: nothing to wait on for work (no journal, no coordinator)"};
     if (Status s = watch.Start(journal_path); !s.ok()) return s.error();
-    wait_for_change = [&watch](int64_t ms) { return watch.Wait(ms); };
+    // The slots read after each wake; a short re-look after a WAL write
+    // (engine/journal_changes.h) costs them a look at nothing at worst.
+    wait_for_change = [&watch](int64_t ms) {
+      const bool changed = watch.Wait(ms);
+      if (changed) watch.Found(false);
+      return changed;
+    };
   }
   shared.alive = options.workers;
   std::vector<std::thread> threads;

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/journal_changes.h"
 #include "tests/journal_test_util.h"
 #include "tests/process_util.h"
 
@@ -456,6 +457,42 @@ TEST(JournalPathForTest, WithoutGitItLivesUnderDotAgents) {
   EXPECT_EQ(JournalPathFor(dir / "odd"), dir / "odd/.agents/.specd/journal.db");
   Write(dir / "gone/.git", "gitdir: /nonexistent/specd-test/worktrees/x\n");
   EXPECT_EQ(JournalPathFor(dir / "gone"), dir / "gone/.agents/.specd/journal.db");
+}
+
+// A reader woken by a commit's first WAL write that finds nothing looks
+// again a few times, briefly (the commit shows a moment later), then waits
+// for the next change; a wake that finds something ends the re-looks.
+TEST(JournalChangesTest, AWakeThatFindsNothingLooksAgainBrieflyThenWaits) {
+  ::specd::testing::TempDir dir;
+  const std::string path = dir / "journal.db";
+  JournalChanges changes;
+  ASSERT_TRUE(changes.Start(path).ok());
+  changes.Found(false);  // not after a change: no re-look
+  EXPECT_FALSE(changes.Wait(20));
+
+  Result<std::unique_ptr<Journal>> j = Journal::Open(path);  // writes journal.db and its WAL
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  ASSERT_TRUE(changes.Wait(5000));
+  changes.Found(false);
+  int relooks = 0;
+  while (changes.Wait(1000)) {  // 2, 4, ... 128 ms: short waits, each a look
+    changes.Found(false);
+    ASSERT_LT(++relooks, 20);
+  }
+  EXPECT_EQ(relooks, 7);
+
+  std::FILE* f = std::fopen((path + "-wal").c_str(), "a");  // a change again
+  ASSERT_NE(f, nullptr);
+  std::fputs("x", f);
+  std::fclose(f);
+  ASSERT_TRUE(changes.Wait(5000));
+  changes.Found(true);  // found something: no re-look
+  EXPECT_FALSE(changes.Wait(20));
+  // Another folder's files, or a file not the journal's, wake nobody.
+  std::FILE* other = std::fopen((dir / "notes.txt").c_str(), "w");
+  ASSERT_NE(other, nullptr);
+  std::fclose(other);
+  EXPECT_FALSE(changes.Wait(20));
 }
 
 }  // namespace

@@ -23,24 +23,8 @@ namespace {
 
 class NatsWorkerTest : public WorkerFixture {
  protected:
-  // `specd ARGS` as a child the test reads and signals, under the fixture's
-  // git environment.
-  std::unique_ptr<WatchProcess> Spawn(const std::vector<std::string>& args) {
-    std::vector<std::string> all = {"-u",
-                                    "GIT_DIR",
-                                    "-u",
-                                    "GIT_INDEX_FILE",
-                                    "-u",
-                                    "GIT_WORK_TREE",
-                                    "HOME=" + home_.path(),
-                                    "GIT_CONFIG_NOSYSTEM=1",
-                                    "SPECD_ACTOR=tester",
-                                    SPECD_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    return std::make_unique<WatchProcess>("/usr/bin/env", all);
-  }
   std::unique_ptr<WatchProcess> Coordinator() {
-    std::unique_ptr<WatchProcess> w = Spawn({"watch", "--repo", repo_.path(), "--nats", server_.url()});
+    std::unique_ptr<WatchProcess> w = StartSpecd({"watch", "--repo", repo_.path(), "--nats", server_.url()});
     w->WaitForLine("ready in");
     return w;
   }
@@ -69,7 +53,7 @@ class NatsWorkerTest : public WorkerFixture {
                                      "--name",
                                      name};
     args.insert(args.end(), extra.begin(), extra.end());
-    return Spawn(args);
+    return StartSpecd(args);
   }
 
   NatsServer server_;

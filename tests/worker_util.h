@@ -78,9 +78,9 @@ class WorkerFixture : public TaskCliFixture {
     return Specd(all);
   }
 
-  // `specd worker ARGS` as a child the test reads and signals (stdout and
-  // stderr in one pipe), under the same git environment as Specd().
-  std::unique_ptr<WatchProcess> StartWorker(const std::vector<std::string>& args) {
+  // `specd ARGS` as a child the test reads and signals (stdout and stderr
+  // in one pipe), under the same git environment as Specd().
+  std::unique_ptr<WatchProcess> StartSpecd(const std::vector<std::string>& args) {
     std::vector<std::string> all = {"-u",
                                     "GIT_DIR",
                                     "-u",
@@ -90,12 +90,15 @@ class WorkerFixture : public TaskCliFixture {
                                     "HOME=" + home_.path(),
                                     "GIT_CONFIG_NOSYSTEM=1",
                                     "SPECD_ACTOR=tester",
-                                    SPECD_BINARY,
-                                    "worker",
-                                    "--repo",
-                                    repo_.path()};
+                                    SPECD_BINARY};
     all.insert(all.end(), args.begin(), args.end());
     return std::make_unique<WatchProcess>("/usr/bin/env", all);
+  }
+  // `specd worker ARGS` in the repository, so.
+  std::unique_ptr<WatchProcess> StartWorker(const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"worker", "--repo", repo_.path()};
+    all.insert(all.end(), args.begin(), args.end());
+    return StartSpecd(all);
   }
 
   // Every row of the event log, oldest first (`specd events --json`).
