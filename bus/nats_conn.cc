@@ -24,14 +24,18 @@ Error Fail(natsStatus s, const std::string& what) {
   return e;
 }
 
+using ChangeTarget = CallbackTarget<std::function<void(bool)>>;
+
 void OnUp(natsConnection*, void* closure) {
-  auto* f = static_cast<std::function<void(bool)>*>(closure);
-  if (*f) (*f)(true);
+  static_cast<ChangeTarget*>(closure)->With([](std::function<void(bool)>& f) {
+    if (f) f(true);
+  });
 }
 
 void OnDown(natsConnection*, void* closure) {
-  auto* f = static_cast<std::function<void(bool)>*>(closure);
-  if (*f) (*f)(false);
+  static_cast<ChangeTarget*>(closure)->With([](std::function<void(bool)>& f) {
+    if (f) f(false);
+  });
 }
 
 // A failed ack of an async publish: counted, the batch is then published again.
@@ -85,7 +89,8 @@ Result<std::unique_ptr<NatsConn>> NatsConn::Connect(NatsConfig config) {
       return e;
     }
   }
-  auto* on_change = const_cast<std::function<void(bool)>*>(&conn->config_.on_change);
+  conn->on_change_ = ChangeTarget::Make(&conn->config_.on_change);
+  ChangeTarget* on_change = conn->on_change_;
   if (!c.name.empty()) natsOptions_SetName(opts.o, c.name.c_str());
   natsOptions_SetTimeout(opts.o, 2000);
   natsOptions_SetMaxReconnect(opts.o, -1);  // for ever: a coordinator outlives its server's restarts
@@ -102,6 +107,7 @@ Result<std::unique_ptr<NatsConn>> NatsConn::Connect(NatsConfig config) {
 }
 
 NatsConn::~NatsConn() {
+  if (on_change_) on_change_->Clear();  // a late DISCONNECTED finds no one
   if (js_) jsCtx_Destroy(js_);
   if (nc_) {
     natsConnection_Close(nc_);
@@ -151,11 +157,12 @@ Status NatsConn::EnsureStream(const std::string& name, const std::vector<std::st
 
 Status NatsConn::PublishAll(const std::vector<OutMessage>& messages, int64_t wait_ms) {
   if (!connected()) return Error{"NATS at " + config_.url + " is not reachable", ErrorCode::kBusy};
-  std::atomic<int> failed{0};
+  std::atomic<int>& failed = publish_failed_;
+  failed = 0;
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.ErrHandler = OnPublishError;
-  jo.PublishAsync.ErrHandlerClosure = &failed;
+  jo.PublishAsync.ErrHandlerClosure = &publish_failed_;
   jo.PublishAsync.MaxPending = 1024;
   jsCtx* js = nullptr;  // a context of its own: its error count is this batch's
   natsStatus s = natsConnection_JetStream(&js, nc_, &jo);

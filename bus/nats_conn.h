@@ -7,9 +7,11 @@
 // looks at connected() and retries, it never blocks on a server that is down.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,32 @@ struct __natsConnection;
 struct __jsCtx;
 
 namespace specd {
+
+// What a nats.c callback reaches its owner through. nats.c runs a
+// connection's and a subscription's callbacks on its own threads, and may
+// run one after the owner is gone (a close queues DISCONNECTED; an
+// unsubscribe does not wait for a handler in hand). The owner Clear()s the
+// target on its way out, which waits for a call in hand; the holder itself
+// is never freed (a few bytes per connection or subscription).
+template <typename T>
+class CallbackTarget {
+ public:
+  static CallbackTarget* Make(T* target) { return new CallbackTarget(target); }
+  template <typename F>
+  void With(F f) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (target_) f(*target_);
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> l(mu_);
+    target_ = nullptr;
+  }
+
+ private:
+  explicit CallbackTarget(T* target) : target_(target) {}
+  std::mutex mu_;
+  T* target_;
+};
 
 struct NatsConfig {
   std::string url;               // nats://host:port, several comma-separated
@@ -71,6 +99,8 @@ class NatsConn {
  private:
   explicit NatsConn(NatsConfig config) : config_(std::move(config)) {}
   NatsConfig config_;
+  CallbackTarget<std::function<void(bool)>>* on_change_ = nullptr;
+  std::atomic<int> publish_failed_{0};  // failed acks (a late one counts against the next batch: retried)
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
 };

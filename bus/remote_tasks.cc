@@ -13,7 +13,7 @@ namespace specd {
 namespace {
 
 constexpr int64_t kRetryPauseMs = 250;
-// What a submit's envelope adds to the patch, at most (ids, token, names).
+// What a submit's request adds to its base64 patch, at most (ids, token, names).
 constexpr int64_t kEnvelopeBytes = 4096;
 
 std::string NewRequestId() {
@@ -51,15 +51,15 @@ TaskRequest LeaseRequest(const LeaseRecord& lease) {
 }
 
 void OnEvent(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  static_cast<CoordinatorEvents*>(closure)->Heard();
+  static_cast<CallbackTarget<CoordinatorEvents>*>(closure)->With([](CoordinatorEvents& e) { e.Heard(); });
   natsMsg_Destroy(msg);
 }
 
 }  // namespace
 
-Result<TaskReply> RemoteTaskBroker::Call(const std::string& subject, TaskRequest request, int64_t retry_ms,
-                                         AttemptBrief* brief) {
+Result<TaskAnswer> RemoteTaskBroker::Call(const std::string& subject, TaskRequest request, int64_t retry_ms) {
   request.id = NewRequestId();
+  request.repo = options_.repo_id;
   const std::string data = EncodeRequest(request);
   const int64_t deadline = SteadyMs() + retry_ms;
   for (;;) {
@@ -68,53 +68,75 @@ Result<TaskReply> RemoteTaskBroker::Call(const std::string& subject, TaskRequest
       Result<TaskAnswer> answer = DecodeAnswer(*raw);
       if (!answer.ok()) return answer.error();
       if (answer->error) return *answer->error;
-      if (brief && answer->brief) *brief = std::move(*answer->brief);
-      return std::move(answer->reply);
+      return answer;
     }
     // No answer: the server or the coordinator is away (restarting). The
-    // same request again, with the same id, until the deadline.
+    // same request again, with the same id, until the deadline or a stop.
     const bool retry = raw.error().code == ErrorCode::kBusy || raw.error().code == ErrorCode::kNotFound;
-    if (!retry || SteadyMs() + kRetryPauseMs > deadline) {
+    const bool stopping = options_.stop && *options_.stop;
+    if (!retry || stopping || SteadyMs() + kRetryPauseMs > deadline) {
       Error e = raw.error();
-      if (e.code == ErrorCode::kNotFound)
+      if (e.code == ErrorCode::kNotFound) {
         e.message = "no coordinator answers on " + subject + " (" + e.message + ")";
+        e.code = ErrorCode::kBusy;
+      }
+      if (stopping) e.message += " (stopped: not asked again)";
       return e;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(kRetryPauseMs));
   }
 }
 
+Result<TaskReply> RemoteTaskBroker::Verb(const std::string& verb, TaskRequest request) {
+  Result<TaskAnswer> a = Call(TaskVerbSubject(options_.subject_prefix, options_.repo_id, verb),
+                              std::move(request), options_.retry_ms);
+  if (!a.ok()) return a.error();
+  return std::move(a->reply);
+}
+
 Result<TaskReply> RemoteTaskBroker::Next(const std::string& worker, const std::string& spec_id) {
   TaskRequest r;
   r.worker = worker;
   r.spec = spec_id;
-  AttemptBrief brief;
-  Result<TaskReply> reply =
-      Call(TaskVerbSubject(options_.subject_prefix, options_.repo_id, "next"), r, options_.retry_ms, &brief);
-  if (reply.ok() && reply->refused.empty() && !reply->nothing_ready) {
+  Result<TaskAnswer> a = Call(TaskVerbSubject(options_.subject_prefix, options_.repo_id, "next"),
+                              std::move(r), options_.retry_ms);
+  if (!a.ok()) return a.error();
+  const TaskReply& reply = a->reply;
+  if (reply.refused.empty() && !reply.nothing_ready) {
     std::lock_guard<std::mutex> l(mu_);
-    briefs_[BriefKey(reply->lease)] = std::move(brief);
+    if (a->brief) {
+      briefs_.insert_or_assign(BriefKey(reply.lease), Result<AttemptBrief>(std::move(*a->brief)));
+    } else {
+      briefs_.insert_or_assign(
+          BriefKey(reply.lease),
+          Result<AttemptBrief>(Error{"the coordinator could not brief the attempt: " +
+                                     (a->brief_error.empty() ? "no reason given" : a->brief_error)}));
+    }
   }
-  return reply;
+  return std::move(a->reply);
 }
 
 Result<TaskReply> RemoteTaskBroker::Heartbeat(const LeaseRecord& lease) {
   // One try: the worker's loop beats again at its next tick.
-  return Call(HeartbeatSubject(options_.subject_prefix, lease.worker), LeaseRequest(lease), 0);
+  Result<TaskAnswer> a =
+      Call(HeartbeatSubject(options_.subject_prefix, lease.worker), LeaseRequest(lease), 0);
+  if (!a.ok()) return a.error();
+  return std::move(a->reply);
 }
 
 Result<TaskReply> RemoteTaskBroker::Submit(const LeaseRecord& lease, const std::string& patch) {
   const int64_t max = conn_->max_payload();
-  if (max > 0 && static_cast<int64_t>(patch.size()) + kEnvelopeBytes > max) {
-    return Error{"the diff is " + std::to_string(patch.size()) + " bytes; the NATS server at " +
-                     conn_->url() + " takes at most " + std::to_string(max) +
-                     " bytes in a message (its max_payload, with " + std::to_string(kEnvelopeBytes) +
-                     " bytes for the request around the diff)",
+  // The patch travels as base64 (4 bytes for 3) in a JSON request.
+  const int64_t size = (static_cast<int64_t>(patch.size()) + 2) / 3 * 4 + kEnvelopeBytes;
+  if (max > 0 && size > max) {
+    return Error{"the diff is " + std::to_string(patch.size()) + " bytes (" + std::to_string(size) +
+                     " in its request); the NATS server at " + conn_->url() + " takes at most " +
+                     std::to_string(max) + " bytes in a message (its max_payload)",
                  ErrorCode::kInvalid};
   }
   TaskRequest r = LeaseRequest(lease);
   r.patch = patch;
-  return Call(TaskVerbSubject(options_.subject_prefix, options_.repo_id, "submit"), r, options_.retry_ms);
+  return Verb("submit", std::move(r));
 }
 
 Result<TaskReply> RemoteTaskBroker::Fail(const LeaseRecord& lease, const std::string& reason,
@@ -122,13 +144,13 @@ Result<TaskReply> RemoteTaskBroker::Fail(const LeaseRecord& lease, const std::st
   TaskRequest r = LeaseRequest(lease);
   r.reason = reason;
   r.tail = tail;
-  return Call(TaskVerbSubject(options_.subject_prefix, options_.repo_id, "fail"), r, options_.retry_ms);
+  return Verb("fail", std::move(r));
 }
 
 Result<TaskReply> RemoteTaskBroker::Release(const LeaseRecord& lease, const std::string& reason) {
   TaskRequest r = LeaseRequest(lease);
   r.reason = reason;
-  return Call(TaskVerbSubject(options_.subject_prefix, options_.repo_id, "release"), r, options_.retry_ms);
+  return Verb("release", std::move(r));
 }
 
 Result<AttemptBrief> RemoteTaskBroker::Brief(const TaskReply& claimed) {
@@ -136,7 +158,7 @@ Result<AttemptBrief> RemoteTaskBroker::Brief(const TaskReply& claimed) {
   auto at = briefs_.find(BriefKey(claimed.lease));
   if (at == briefs_.end())
     return Error{"the coordinator sent no brief for " + BriefKey(claimed.lease), ErrorCode::kNotFound};
-  AttemptBrief brief = std::move(at->second);
+  Result<AttemptBrief> brief = std::move(at->second);
   briefs_.erase(at);
   return brief;
 }
@@ -145,13 +167,16 @@ Result<std::unique_ptr<CoordinatorEvents>> CoordinatorEvents::Subscribe(NatsConn
                                                                         const std::string& prefix) {
   std::unique_ptr<CoordinatorEvents> events(new CoordinatorEvents());
   const std::string subject = BusSubject(prefix, "specs.>");
+  events->target_ = CallbackTarget<CoordinatorEvents>::Make(events.get());
   SignalsBlocked quiet;  // the subscription's delivery thread
-  natsStatus s = natsConnection_Subscribe(&events->sub_, conn->nc(), subject.c_str(), OnEvent, events.get());
+  natsStatus s =
+      natsConnection_Subscribe(&events->sub_, conn->nc(), subject.c_str(), OnEvent, events->target_);
   if (s != NATS_OK) return NatsError(s, "cannot listen on " + subject + " at " + conn->url());
   return events;
 }
 
 CoordinatorEvents::~CoordinatorEvents() {
+  if (target_) target_->Clear();  // waits for a call in hand
   if (sub_) {
     natsSubscription_Unsubscribe(sub_);
     natsSubscription_Destroy(sub_);

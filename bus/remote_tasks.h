@@ -9,6 +9,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,8 +26,9 @@ namespace specd {
 
 struct RemoteTasksOptions {
   std::string repo_id, subject_prefix;
-  int64_t request_timeout_ms = 10'000;  // one try
-  int64_t retry_ms = 120'000;           // all tries of one request
+  int64_t request_timeout_ms = 10'000;               // one try
+  int64_t retry_ms = 120'000;                        // all tries of one request
+  const volatile std::sig_atomic_t* stop = nullptr;  // set: no more tries (kBusy "stopped")
 };
 
 class RemoteTaskBroker : public TaskBroker {
@@ -42,16 +44,16 @@ class RemoteTaskBroker : public TaskBroker {
   int64_t EarliestExpiry() override { return 0; }  // the coordinator's events wake us
 
  private:
-  Result<TaskReply> Call(const std::string& subject, TaskRequest request, int64_t retry_ms,
-                         AttemptBrief* brief = nullptr);
+  Result<TaskAnswer> Call(const std::string& subject, TaskRequest request, int64_t retry_ms);
+  Result<TaskReply> Verb(const std::string& verb, TaskRequest request);
 
   NatsConn* conn_;
   RemoteTasksOptions options_;
   std::mutex mu_;
-  std::map<std::string, AttemptBrief> briefs_;  // "spec/task/epoch" -> what next said
+  std::map<std::string, Result<AttemptBrief>> briefs_;  // "spec/task/epoch" -> what next said
 };
 
-// The coordinator's events (any of this repository's), as a wake-up: what
+// The coordinator's events (any repository's under the prefix), as a wake-up: what
 // an idle remote worker waits on instead of the journal it does not have.
 class CoordinatorEvents {
  public:
@@ -67,6 +69,7 @@ class CoordinatorEvents {
   std::condition_variable cv_;
   int64_t heard_ = 0, seen_ = 0;
   __natsSubscription* sub_ = nullptr;
+  CallbackTarget<CoordinatorEvents>* target_ = nullptr;  // the subscription's way here
 };
 
 }  // namespace specd

@@ -47,7 +47,9 @@ Status ReadEventStream(NatsConn* conn, const StreamReadOptions& options,
     s = natsSubscription_NextMsg(&msg, sub.s, options.follow ? 500 : kCatchUpWaitMs);
     if (s == NATS_TIMEOUT) {
       if (options.follow) continue;
-      return Status::Ok();  // what was there has come (a gap: messages deleted by the stream's limits)
+      return Error{"stream " + stream + " at " + conn->url() + " stopped before its last message (" +
+                       std::to_string(last) + ")",
+                   ErrorCode::kBusy};
     }
     if (s != NATS_OK) return NatsError(s, "cannot read stream " + stream + " at " + conn->url());
     uint64_t stream_seq = 0;

@@ -2,17 +2,18 @@
 
 #include <nats/nats.h>
 
-#include <atomic>
-
 #include "bus/event_message.h"
 
 namespace specd {
 
 namespace {
 
+// One subscription's handler: the service (through a CallbackTarget, so a
+// handler nats.c runs late finds no one), the verb ("": the subject's last
+// token).
 struct Binding {
-  std::atomic<TaskService*> service;
-  std::string verb;  // "" : the subject's last token
+  CallbackTarget<TaskService>* service;
+  std::string verb;
 };
 
 std::string LastToken(const char* subject) {
@@ -22,22 +23,17 @@ std::string LastToken(const char* subject) {
 
 void OnRequest(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
   auto* b = static_cast<Binding*>(closure);
-  TaskService* service = b->service.load();
-  if (!service) return natsMsg_Destroy(msg);  // stopping: the worker asks again
   const std::string verb = b->verb.empty() ? LastToken(natsMsg_GetSubject(msg)) : b->verb;
-  const std::string answer = service->Answer(
-      verb, std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
-  if (const char* reply = natsMsg_GetReply(msg); reply && *reply)
-    natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
+  b->service->With([&](TaskService& service) {
+    const std::string answer = service.Answer(
+        verb, std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))));
+    const char* reply = natsMsg_GetReply(msg);
+    if (answer.empty() || !reply || !*reply) return;  // another repository's, or no one waits
+    if (natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size())) != NATS_OK)
+      natsConnection_Publish(nc, reply, answer.data(),
+                             static_cast<int>(answer.size()));  // once more; then the worker asks again
+  });
   natsMsg_Destroy(msg);
-}
-
-// The bindings outlive every subscription: kept for the process's life
-// (a few per coordinator), since nats.c may call a handler while the
-// subscription is being taken down.
-std::vector<std::unique_ptr<Binding>>& Bindings() {
-  static auto* all = new std::vector<std::unique_ptr<Binding>>();
-  return *all;
 }
 
 }  // namespace
@@ -48,15 +44,17 @@ Result<std::unique_ptr<TaskService>> TaskService::Start(NatsConn* conn, TaskBrok
   const std::string verbs = TaskVerbSubject(service->options_.subject_prefix, service->options_.repo_id, "*");
   const std::string beats =
       BusSubject(service->options_.subject_prefix, "heartbeat.>");  // a name may hold dots
+  // One queue group per repository: every repository's coordinator hears a
+  // heartbeat (its subject names only the worker), and only the one whose
+  // repository the request names answers.
+  const std::string group = "specd-" + service->options_.repo_id;
+  service->target_ = CallbackTarget<TaskService>::Make(service.get());
   for (const auto& [subject, verb] : {std::pair{verbs, std::string()}, {beats, std::string("heartbeat")}}) {
-    auto binding = std::make_unique<Binding>();
-    binding->service = service.get();
-    binding->verb = verb;
-    Bindings().push_back(std::move(binding));
+    auto* binding = new Binding{service->target_, verb};  // kept with the target: nats.c may call late
     natsSubscription* sub = nullptr;
     SignalsBlocked quiet;  // the subscription's delivery thread
-    natsStatus s = natsConnection_QueueSubscribe(&sub, conn->nc(), subject.c_str(), "specd-coordinator",
-                                                 OnRequest, Bindings().back().get());
+    natsStatus s =
+        natsConnection_QueueSubscribe(&sub, conn->nc(), subject.c_str(), group.c_str(), OnRequest, binding);
     if (s != NATS_OK) return NatsError(s, "cannot serve " + subject + " at " + conn->url());
     service->subs_.push_back(sub);
   }
@@ -64,18 +62,17 @@ Result<std::unique_ptr<TaskService>> TaskService::Start(NatsConn* conn, TaskBrok
 }
 
 TaskService::~TaskService() {
-  for (auto& b : Bindings())
-    if (b->service.load() == this) b->service = nullptr;
+  if (target_) target_->Clear();  // waits for a request in hand
   for (natsSubscription* s : subs_) {
     natsSubscription_Unsubscribe(s);
     natsSubscription_Destroy(s);
   }
-  std::lock_guard<std::mutex> l(mu_);  // a handler in hand finishes first
 }
 
 std::string TaskService::Answer(const std::string& verb, std::string_view data) {
   std::optional<TaskRequest> r = DecodeRequest(data);
   std::lock_guard<std::mutex> l(mu_);
+  if (r && !r->repo.empty() && r->repo != options_.repo_id) return "";  // another coordinator's
   if (!r || r->worker.empty()) {
     TaskAnswer bad;
     bad.error = Error{"a " + verb + " request names no worker or is not JSON", ErrorCode::kInvalid};
@@ -115,7 +112,11 @@ TaskAnswer TaskService::Handle(const std::string& verb, const TaskRequest& r) {
   a.reply = std::move(*reply);
   if (verb == "next" && a.reply.refused.empty() && !a.reply.nothing_ready) {
     Result<AttemptBrief> brief = broker_->Brief(a.reply);
-    if (brief.ok()) a.brief = std::move(*brief);
+    if (brief.ok()) {
+      a.brief = std::move(*brief);
+    } else {
+      a.brief_error = brief.error().message;  // the worker gives the lease back, saying why
+    }
   }
   return a;
 }

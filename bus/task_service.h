@@ -39,7 +39,8 @@ class TaskService {
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
 
-  // One request's answer (what the subscriptions call).
+  // One request's answer (what the subscriptions call); "" when the request
+  // names another repository (its coordinator answers).
   std::string Answer(const std::string& verb, std::string_view data);
 
  private:
@@ -52,6 +53,7 @@ class TaskService {
   std::mutex mu_;
   std::map<std::string, std::pair<std::string, std::string>> last_;  // worker -> (request id, answer)
   std::vector<__natsSubscription*> subs_;
+  CallbackTarget<TaskService>* target_ = nullptr;  // the subscriptions' way here
 };
 
 }  // namespace specd

@@ -1,6 +1,8 @@
 #include "bus/task_wire.h"
 
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "bus/event_message.h"
@@ -49,6 +51,49 @@ ErrorCode CodeOf(const std::string& name) {
   return ErrorCode::kOther;
 }
 
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Base64(const std::string& in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kBase64[(v >> shift) & 63];
+  }
+  if (i < in.size()) {
+    const uint32_t v = (uint8_t(in[i]) << 16) | (i + 1 < in.size() ? uint8_t(in[i + 1]) << 8 : 0);
+    out += kBase64[(v >> 18) & 63];
+    out += kBase64[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kBase64[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> FromBase64(const std::string& in) {
+  if (in.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  uint32_t v = 0;
+  int bits = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '=') {
+      if (i + 2 < in.size()) return std::nullopt;
+      break;
+    }
+    const char* at = std::strchr(kBase64, c);
+    if (!at || c == '\0') return std::nullopt;
+    v = (v << 6) | static_cast<uint32_t>(at - kBase64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((v >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
 std::string Dump(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -77,19 +122,23 @@ std::string EncodeRequest(const TaskRequest& r) {
                             {"token", &r.token},
                             {"reason", &r.reason},
                             {"tail", &r.tail},
-                            {"patch", &r.patch},
-                            {"title", &r.title}}) {
+                            {"title", &r.title},
+                            {"repo", &r.repo}}) {
     if (!value->empty()) j[key] = *value;
   }
+  if (!r.patch.empty()) j["patch64"] = Base64(r.patch);
   return Dump(j);
 }
 
 std::optional<TaskRequest> DecodeRequest(std::string_view data) {
   Json j = Json::parse(data, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return std::nullopt;
-  return TaskRequest{Text(j, "id"),   Text(j, "worker"), Text(j, "spec"),
-                     Text(j, "task"), Text(j, "token"),  Text(j, "reason"),
-                     Text(j, "tail"), Text(j, "patch"),  Text(j, "title")};
+  std::optional<std::string> patch = FromBase64(Text(j, "patch64"));
+  if (!patch) return std::nullopt;
+  TaskRequest r{Text(j, "id"),     Text(j, "worker"), Text(j, "spec"), Text(j, "task"), Text(j, "token"),
+                Text(j, "reason"), Text(j, "tail"),   *patch,          Text(j, "title")};
+  r.repo = Text(j, "repo");
+  return r;
 }
 
 std::string EncodeAnswer(const TaskAnswer& a) {
@@ -105,6 +154,7 @@ std::string EncodeAnswer(const TaskAnswer& a) {
       {"refused", r.refused}, {"nothingReady", r.nothing_ready}, {"lease", lease},         {"files", r.files},
       {"title", r.title},     {"specStatus", r.spec_status},     {"diffPath", r.diff_path}};
   Json out = {{"ok", true}, {"reply", reply}};
+  if (!a.brief_error.empty()) out["briefError"] = a.brief_error;
   if (a.brief) {
     out["brief"] = {{"spec", a.brief->spec_bytes},
                     {"trace", a.brief->trace_id},
@@ -146,6 +196,7 @@ Result<TaskAnswer> DecodeAnswer(std::string_view data) {
   lease.ended_ms = Int(l, "ended");
   lease.outcome = Text(l, "outcome");
   lease.reason = Text(l, "reason");
+  a.brief_error = Text(j, "briefError");
   if (auto b = j.find("brief"); b != j.end() && b->is_object()) {
     a.brief =
         AttemptBrief{Text(*b, "spec"), Text(*b, "trace"), Text(*b, "similarFailures"), Int(*b, "attempt")};

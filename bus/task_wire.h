@@ -7,7 +7,8 @@
 // name with what a subject cannot hold made '_').
 // A request: {"id": the request's id (a retry carries the same), "worker",
 // "spec", "task", "token", "reason", "tail", "patch", "title"}, the fields
-// the verb needs. A reply: {"ok": true, "reply": TaskReply, "brief": ...}
+// the verb needs; the patch travels as "patch64", base64, every byte kept
+// (a diff of a Latin-1 file is not UTF-8). A reply: {"ok": true, "reply": TaskReply, "brief": ...}
 // or {"ok": false, "code": "busy"|"not-found"|..., "message"}.
 #pragma once
 
@@ -21,12 +22,14 @@ namespace specd {
 
 struct TaskRequest {
   std::string id, worker, spec, task, token, reason, tail, patch, title;
+  std::string repo;  // the repository asked ("" any: the subject names it)
 };
 
 struct TaskAnswer {
   std::optional<Error> error;  // the verb could not be done (not a refusal)
   TaskReply reply;
   std::optional<AttemptBrief> brief;
+  std::string brief_error;  // next claimed, but the brief could not be made
 };
 
 std::string TaskVerbSubject(const std::string& prefix, const std::string& repo, const std::string& verb);

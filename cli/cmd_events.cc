@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -62,8 +63,9 @@ bool Drain(Journal* journal, int64_t* seq, bool json) {
 }
 
 // Reads the stream; false (having said why) when it cannot, and the
-// journal is read instead: nothing published yet, or the server away.
-bool FromStream(const BusConfig& bus, int64_t since, bool follow, bool json) {
+// journal is read instead, after the last event printed (*since moves on):
+// nothing published yet, or the server away.
+bool FromStream(const BusConfig& bus, int64_t* since, bool follow, bool json) {
   NatsConfig config;
   config.url = bus.url;
   config.credentials_file = bus.credentials_file;
@@ -75,12 +77,13 @@ bool FromStream(const BusConfig& bus, int64_t since, bool follow, bool json) {
     StreamReadOptions options;
     options.repo_id = bus.repo_id;
     options.subject_prefix = bus.subject_prefix;
-    options.since = since;
+    options.since = *since;
     options.follow = follow;
     options.stop = [] { return g_stop != 0; };
     s = ReadEventStream(conn->get(), options, [&](const EventRecord& e) {
       Print(e, json);
       std::cout.flush();
+      *since = std::max(*since, e.seq);
     });
     if (s.ok()) return true;
   }
@@ -114,7 +117,7 @@ Run SetupEvents(CLI::App* sub) {
         return kExitUsage;
       }
       std::optional<BusConfig> bus = BusConfigFor(*settings, *root, *nats_url);
-      if (bus && FromStream(*bus, *since, *follow, repo->json)) return kExitOk;
+      if (bus && FromStream(*bus, since.get(), *follow, repo->json)) return kExitOk;
     }
     std::unique_ptr<Context> ctx = OpenForLooking(*repo, "events", false);
     if (!ctx) return kExitUsage;

@@ -216,6 +216,7 @@ int RunRemoteWorker(WorkerArgs& args) {
   CoordinatorEvents* heard = events->get();
   options.wait_for_change = [heard](int64_t ms) { return heard->Wait(ms); };
   RemoteTasksOptions remote{bus->repo_id, bus->subject_prefix};
+  remote.stop = options.stop;  // a stopped worker does not ask again for minutes
   NatsConn* nats = conn->get();
   auto open = [&]() -> Result<pipeline::WorkerSlot> {
     Result<std::unique_ptr<pipeline::GitRepo>> git = pipeline::GitRepo::Open(*root, false);

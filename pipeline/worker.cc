@@ -232,7 +232,13 @@ class Slot {
            std::vector<std::pair<std::string, std::string>> env) {
     volatile std::sig_atomic_t stop = 0;
     std::string lost;
-    int64_t next_beat = WallMs() + options_.heartbeat_ms;
+    // Every heartbeat interval of the settings, and at least three times a
+    // lease's life (a remote coordinator's TTL may be shorter than this
+    // clone's settings say).
+    const int64_t life = lease.expires_ms - lease.claimed_ms;
+    const int64_t beat_ms =
+        life > 0 ? std::min(options_.heartbeat_ms, std::max<int64_t>(life / 3, 200)) : options_.heartbeat_ms;
+    int64_t next_beat = WallMs() + beat_ms;
     GateCommand command{lease.spec_id + "/" + lease.task_id, options_.exec, options_.timeout_ms,
                         options_.quiet_ms};
     GateRunOptions run;
@@ -252,7 +258,7 @@ class Slot {
         stop = 1;
       }
       // An error (a busy journal) is tried again at the next tick.
-      next_beat = beat.ok() ? WallMs() + options_.heartbeat_ms : WallMs() + 1000;
+      next_beat = beat.ok() ? WallMs() + beat_ms : WallMs() + 1000;
     };
     Result<GateResult> ran = RunGate(command, run);
     if (!lost.empty()) {

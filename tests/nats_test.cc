@@ -12,6 +12,7 @@
 
 #include "bus/event_message.h"
 #include "bus/publisher.h"
+#include "bus/task_service.h"
 #include "bus/task_wire.h"
 #include "engine/events.h"
 #include "engine/settings.h"
@@ -114,12 +115,22 @@ TEST(BusMessageTest, RepoIdAndBusConfigFromTheSettings) {
 }
 
 TEST(BusMessageTest, TaskRequestsAndAnswersReadBack) {
-  TaskRequest r{"id1", "w1", "spec-1", "TASK-001", "tok", "", "", "diff --git a/x b/x\n", ""};
+  // A diff of a Latin-1 file: not UTF-8, every byte kept.
+  const std::string patch = "diff --git a/x b/x\n+caf\xe9 \xff\x00 end\n";
+  TaskRequest r{"id1", "w1", "spec-1", "TASK-001", "tok", "", "", patch, ""};
+  r.repo = "shop";
+  for (size_t cut = 0; cut < 3; ++cut) {  // each base64 padding
+    r.patch = patch.substr(0, patch.size() - cut);
+    std::optional<TaskRequest> back = DecodeRequest(EncodeRequest(r));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->patch, r.patch);
+  }
   std::optional<TaskRequest> back = DecodeRequest(EncodeRequest(r));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->id, "id1");
-  EXPECT_EQ(back->patch, r.patch);
   EXPECT_EQ(back->token, "tok");
+  EXPECT_EQ(back->repo, "shop");
+  EXPECT_FALSE(DecodeRequest(R"({"patch64":"a"})"));
   EXPECT_FALSE(DecodeRequest("[1]"));
   EXPECT_EQ(TaskVerbSubject("acme", "shop", "next"), "acme.specd.shop.next");
   EXPECT_EQ(HeartbeatSubject("", "w1"), "heartbeat.w1");
@@ -147,6 +158,60 @@ TEST(BusMessageTest, TaskRequestsAndAnswersReadBack) {
   EXPECT_EQ(err->error->code, ErrorCode::kBusy);
   EXPECT_EQ(err->error->message, "the journal is busy");
   EXPECT_FALSE(DecodeAnswer("{}").ok());
+}
+
+// A broker that hands out a new lease on each Next: how many claims the
+// service made is what the test reads.
+class CountingBroker : public TaskBroker {
+ public:
+  Result<TaskReply> Next(const std::string& worker, const std::string&) override {
+    TaskReply r;
+    r.lease = LeaseRecord{"spec-1", "TASK-001", ++claims, worker, "tok" + std::to_string(claims), "", 0,
+                          0,        0,          "",       ""};
+    return r;
+  }
+  Result<TaskReply> Heartbeat(const LeaseRecord&) override { return TaskReply{}; }
+  Result<TaskReply> Submit(const LeaseRecord&, const std::string&) override { return TaskReply{}; }
+  Result<TaskReply> Fail(const LeaseRecord&, const std::string&, const std::string&) override {
+    return TaskReply{};
+  }
+  Result<TaskReply> Release(const LeaseRecord&, const std::string&) override { return TaskReply{}; }
+  Result<AttemptBrief> Brief(const TaskReply&) override { return Error{"no spec file"}; }
+  int64_t EarliestExpiry() override { return 0; }
+  int claims = 0;
+};
+
+// A request made again with the same id (its reply lost) is answered as
+// the first was, not claimed again; another repository's is not answered.
+TEST(TaskServiceTest, ARepeatedRequestIdIsAnsweredAgainAndAnotherRepositorysIsLeft) {
+  NatsServer server;
+  NatsConfig config;
+  config.url = server.url();
+  config.background_connect = false;
+  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
+  ASSERT_TRUE(conn.ok()) << conn.error().message;
+  CountingBroker broker;
+  Result<std::unique_ptr<TaskService>> service = TaskService::Start(conn->get(), &broker, {"shop", ""});
+  ASSERT_TRUE(service.ok()) << service.error().message;
+  TaskRequest r;
+  r.id = "req-1";
+  r.worker = "w1";
+  r.repo = "shop";
+  const std::string first = (*service)->Answer("next", EncodeRequest(r));
+  EXPECT_EQ((*service)->Answer("next", EncodeRequest(r)), first);
+  EXPECT_EQ(broker.claims, 1);
+  Result<TaskAnswer> a = DecodeAnswer(first);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->reply.lease.epoch, 1);
+  EXPECT_EQ(a->brief_error, "no spec file");  // the claim stands; the worker hears why it cannot work on it
+  r.id = "req-2";
+  EXPECT_NE((*service)->Answer("next", EncodeRequest(r)), first);
+  EXPECT_EQ(broker.claims, 2);
+  r.id = "req-3";
+  r.repo = "other";
+  EXPECT_EQ((*service)->Answer("next", EncodeRequest(r)), "");
+  EXPECT_EQ(broker.claims, 2);
+  EXPECT_NE((*service)->Answer("next", "not json").find(R"("code":"invalid")"), std::string::npos);
 }
 
 // A journal with events in it, and a publisher of it to a real server.
@@ -261,7 +326,6 @@ TEST_F(NatsPublisherTest, AServerKilledAndRestartedOnItsStoreLosesAndDoublesNoth
 
 TEST_F(NatsPublisherTest, TheThreadPublishesWhatAnyProcessJournals) {
   NatsServer server;
-  std::vector<std::string> said;
   std::unique_ptr<EventPublisher> p = Publisher(server.url());
   ASSERT_TRUE(p);
   p->Start();
