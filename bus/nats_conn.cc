@@ -50,6 +50,13 @@ struct Options {
 
 }  // namespace
 
+void KeepForLateCallbacks(const void* p) {
+  static std::mutex mu;
+  static auto* kept = new std::vector<const void*>();
+  std::lock_guard<std::mutex> l(mu);
+  kept->push_back(p);
+}
+
 SignalsBlocked::SignalsBlocked() {
   static_assert(sizeof(sigset_t) <= sizeof(old_));
   sigset_t all;

@@ -28,10 +28,18 @@ namespace specd {
 // unsubscribe does not wait for a handler in hand). The owner Clear()s the
 // target on its way out, which waits for a call in hand; the holder itself
 // is never freed (a few bytes per connection or subscription).
+// Keeps `p` reachable for the process's life (from a global list: it is
+// kept on purpose, and LeakSanitizer does not count it lost).
+void KeepForLateCallbacks(const void* p);
+
 template <typename T>
 class CallbackTarget {
  public:
-  static CallbackTarget* Make(T* target) { return new CallbackTarget(target); }
+  static CallbackTarget* Make(T* target) {
+    auto* t = new CallbackTarget(target);
+    KeepForLateCallbacks(t);
+    return t;
+  }
   template <typename F>
   void With(F f) {
     std::lock_guard<std::mutex> l(mu_);

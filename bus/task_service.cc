@@ -50,7 +50,8 @@ Result<std::unique_ptr<TaskService>> TaskService::Start(NatsConn* conn, TaskBrok
   const std::string group = "specd-" + service->options_.repo_id;
   service->target_ = CallbackTarget<TaskService>::Make(service.get());
   for (const auto& [subject, verb] : {std::pair{verbs, std::string()}, {beats, std::string("heartbeat")}}) {
-    auto* binding = new Binding{service->target_, verb};  // kept with the target: nats.c may call late
+    auto* binding = new Binding{service->target_, verb};  // kept, as the target is: nats.c may call late
+    KeepForLateCallbacks(binding);
     natsSubscription* sub = nullptr;
     SignalsBlocked quiet;  // the subscription's delivery thread
     natsStatus s =
