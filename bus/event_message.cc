@@ -98,4 +98,12 @@ std::optional<BusConfig> BusConfigFor(const RepoSettings& settings, const std::s
   return c;
 }
 
+NatsConfig NatsConfigOf(const BusConfig& bus, std::string name) {
+  NatsConfig c;
+  c.url = bus.url;
+  c.credentials_file = bus.credentials_file;
+  c.name = std::move(name);
+  return c;
+}
+
 }  // namespace specd

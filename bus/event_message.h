@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bus/nats_conn.h"
 #include "engine/journal.h"
 
 namespace specd {
@@ -55,5 +56,8 @@ struct BusConfig {
 };
 std::optional<BusConfig> BusConfigFor(const RepoSettings& settings, const std::string& repo_root,
                                       const std::string& url_override);
+// The connection's settings for `bus`; `name` is how the server lists the
+// client ("specd watch shop").
+NatsConfig NatsConfigOf(const BusConfig& bus, std::string name);
 
 }  // namespace specd

@@ -4,23 +4,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <utility>
 #include <vector>
 
 #include "bus/event_message.h"
+#include "engine/env.h"
 
 namespace specd {
-
-namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 EventPublisher::EventPublisher(PublisherOptions options) : options_(std::move(options)) {
   sink_ = "nats " + options_.nats.url + " " + options_.subject_prefix;
@@ -97,7 +87,8 @@ Result<int64_t> EventPublisher::DrainOnce() {
       return s.error();
     }
     *cursor = rows->back().seq;
-    if (Status s = journal_->SetOutboxSeq(sink_, *cursor, WallMs()); !s.ok()) return s.error();
+    if (Status s = journal_->SetOutboxSeq(sink_, *cursor, Env::Default()->NowMillis()); !s.ok())
+      return s.error();
     published += static_cast<int64_t>(rows->size());
   }
   return published;

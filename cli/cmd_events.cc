@@ -66,10 +66,7 @@ bool Drain(Journal* journal, int64_t* seq, bool json) {
 // journal is read instead, after the last event printed (*since moves on):
 // nothing published yet, or the server away.
 bool FromStream(const BusConfig& bus, int64_t* since, bool follow, bool json) {
-  NatsConfig config;
-  config.url = bus.url;
-  config.credentials_file = bus.credentials_file;
-  config.name = "specd events " + bus.repo_id;
+  NatsConfig config = NatsConfigOf(bus, "specd events " + bus.repo_id);
   config.background_connect = false;
   Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
   Status s = conn.ok() ? Status::Ok() : Status(conn.error());

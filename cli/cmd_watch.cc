@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -103,24 +102,18 @@ ProgressFn ProgressBar() {
 // With `nats` in the settings (or --nats URL): the event log's publisher,
 // on a thread of its own (bus/publisher.h). A server that is not there is
 // no reason not to watch: the events wait in the journal.
-Status StartPublisher(const WatchArgs& args, const std::string& root, const std::string& journal_path,
+Status StartPublisher(const BusConfig& bus, const std::string& journal_path,
                       std::unique_ptr<EventPublisher>* out) {
-  Result<RepoSettings> settings = LoadRepoSettings(root);
-  if (!settings.ok()) return settings.error();
-  std::optional<BusConfig> bus = BusConfigFor(*settings, root, args.nats_url);
-  if (!bus) return Status::Ok();
   PublisherOptions options;
   options.journal_path = journal_path;
-  options.repo_id = bus->repo_id;
-  options.subject_prefix = bus->subject_prefix;
-  options.nats.url = bus->url;
-  options.nats.credentials_file = bus->credentials_file;
-  options.nats.name = "specd watch " + bus->repo_id;
+  options.repo_id = bus.repo_id;
+  options.subject_prefix = bus.subject_prefix;
+  options.nats = NatsConfigOf(bus, "specd watch " + bus.repo_id);
   options.say = [](const std::string& line) { spdlog::warn("{}", Printable(line)); };
   Result<std::unique_ptr<EventPublisher>> p = EventPublisher::Open(std::move(options));
   if (!p.ok()) return p.error();
-  spdlog::info("publishing events of {} to NATS at {} (stream {})", bus->repo_id, bus->url,
-               EventStreamName(bus->subject_prefix));
+  spdlog::info("publishing events of {} to NATS at {} (stream {})", bus.repo_id, bus.url,
+               EventStreamName(bus.subject_prefix));
   *out = std::move(*p);
   (*out)->Start();
   return Status::Ok();
@@ -139,38 +132,28 @@ struct Coordinator {
   }
 };
 
-Status StartCoordinator(const WatchArgs& args, const std::string& root, std::unique_ptr<Coordinator>* out) {
-  Result<RepoSettings> settings = LoadRepoSettings(root);
-  if (!settings.ok()) return settings.error();
-  std::optional<BusConfig> bus = BusConfigFor(*settings, root, args.nats_url);
-  if (!bus) return Status::Ok();
+Status StartCoordinator(const WatchArgs& args, const BusConfig& bus, std::unique_ptr<Coordinator>* out) {
   auto c = std::make_unique<Coordinator>();
   c->ctx = OpenTaskContext(args.repo, "watch");
   if (!c->ctx) return Error{"cannot open the repository for remote workers"};
   c->broker = std::make_unique<LocalTaskBroker>(c->ctx->engine.get(), c->ctx->journal.get());
-  NatsConfig config;
-  config.url = bus->url;
-  config.credentials_file = bus->credentials_file;
-  config.name = "specd coordinator " + bus->repo_id;
-  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
+  Result<std::unique_ptr<NatsConn>> conn =
+      NatsConn::Connect(NatsConfigOf(bus, "specd coordinator " + bus.repo_id));
   if (!conn.ok()) return conn.error();
   c->conn = std::move(*conn);
   TaskServiceOptions options;
-  options.repo_id = bus->repo_id;
-  options.subject_prefix = bus->subject_prefix;
+  options.repo_id = bus.repo_id;
+  options.subject_prefix = bus.subject_prefix;
   Journal* journal = c->ctx->journal.get();
   options.on_request = [journal](const std::string& worker, const std::string& verb) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    if (Status s = journal->SawRemoteWorker(worker, verb, now); !s.ok())
+    if (Status s = journal->SawRemoteWorker(worker, verb, Env::Default()->NowMillis()); !s.ok())
       spdlog::warn("{}", s.error().message);
   };
   Result<std::unique_ptr<TaskService>> service = TaskService::Start(c->conn.get(), c->broker.get(), options);
   if (!service.ok()) return service.error();
   c->service = std::move(*service);
   spdlog::info("serving tasks to remote workers on {}",
-               TaskVerbSubject(bus->subject_prefix, bus->repo_id, "*"));
+               TaskVerbSubject(bus.subject_prefix, bus.repo_id, "*"));
   *out = std::move(c);
   return Status::Ok();
 }
@@ -201,15 +184,22 @@ int RunWatch(const WatchArgs& args) {
   options.new_watcher = [root = ctx->root, git_dir = options.git_dir, poll_ms = args.poll_ms] {
     return NewFileWatcher(root, git_dir, poll_ms, kAutoPollMs);
   };
+  // With `nats` in the settings (or --nats URL): the publisher and the
+  // coordinator, each with a connection of its own.
   std::unique_ptr<EventPublisher> publisher;
-  if (Status bus = StartPublisher(args, ctx->root, ctx->journal->path(), &publisher); !bus.ok()) {
-    PrintLine(stderr, "specd watch: " + bus.error().message);
+  std::unique_ptr<Coordinator> coordinator;
+  Result<RepoSettings> settings = LoadRepoSettings(ctx->root);
+  if (!settings.ok()) {
+    PrintLine(stderr, "specd watch: " + settings.error().message);
     return kExitUsage;
   }
-  std::unique_ptr<Coordinator> coordinator;
-  if (Status bus = StartCoordinator(args, ctx->root, &coordinator); !bus.ok()) {
-    PrintLine(stderr, "specd watch: " + bus.error().message);
-    return kExitUsage;
+  if (std::optional<BusConfig> bus = BusConfigFor(*settings, ctx->root, args.nats_url)) {
+    Status started = StartPublisher(*bus, ctx->journal->path(), &publisher);
+    if (started.ok()) started = StartCoordinator(args, *bus, &coordinator);
+    if (!started.ok()) {
+      PrintLine(stderr, "specd watch: " + started.error().message);
+      return kExitUsage;
+    }
   }
   SdNotifier notifier = SdNotifier::FromEnvironment();
   WatchService service(ctx->engine.get(), ctx->journal.get(), options, &notifier);

@@ -198,11 +198,8 @@ int RunRemoteWorker(WorkerArgs& args) {
   std::optional<BusConfig> bus = BusConfigFor(*settings, *root, args.nats_url);
   if (!args.repo_id.empty()) bus->repo_id = args.repo_id;
   options.heartbeat_ms = settings->heartbeat_seconds * 1000;
-  NatsConfig config;
-  config.url = bus->url;
-  config.credentials_file = bus->credentials_file;
-  config.name = "specd worker " + options.name;
-  Result<std::unique_ptr<NatsConn>> conn = NatsConn::Connect(config);
+  Result<std::unique_ptr<NatsConn>> conn =
+      NatsConn::Connect(NatsConfigOf(*bus, "specd worker " + options.name));
   if (!conn.ok()) {
     PrintLine(stderr, "specd worker: " + conn.error().message);
     return kExitUsage;
