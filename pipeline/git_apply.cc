@@ -19,7 +19,7 @@ std::string ShortId(const git_oid& oid) {
 }
 
 Result<std::unique_ptr<ScratchRepo>> ScratchRepo::Open(GitRepo& repo, bool in_memory) {
-  git_libgit2_init();  // reference counted, like GitRepo's
+  InitLibgit2();  // reference counted, like GitRepo's
   std::unique_ptr<ScratchRepo> s(new ScratchRepo());
   const std::string& dir = repo.git_dir();
   if (git_repository_open_ext(&s->repo_, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {

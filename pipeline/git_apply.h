@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/git_repo.h"
 #include "pipeline/patch.h"
 #include "schema/result.h"
 
@@ -71,7 +72,7 @@ Result<DiffPtr> ParseDiff(std::string_view patch);
 
 // Holds libgit2 initialised (reference counted) for as long as it lives.
 struct GitLibrary {
-  GitLibrary() { git_libgit2_init(); }
+  GitLibrary() { InitLibgit2(); }
   GitLibrary(const GitLibrary&) : GitLibrary() {}
   GitLibrary& operator=(const GitLibrary&) { return *this; }
   ~GitLibrary() { git_libgit2_shutdown(); }

@@ -49,8 +49,13 @@ GitEntry EntryOf(const git_diff_file& f) {
 
 }  // namespace
 
+void InitLibgit2() {
+  git_libgit2_init();
+  git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+}
+
 Result<std::unique_ptr<GitRepo>> GitRepo::Open(const std::string& start, bool from_env) {
-  git_libgit2_init();  // reference counted; the destructor shuts down
+  InitLibgit2();  // reference counted; the destructor shuts down
   std::unique_ptr<GitRepo> repo(new GitRepo());
   unsigned flags = from_env ? GIT_REPOSITORY_OPEN_FROM_ENV : 0;
   if (git_repository_open_ext(&repo->repo_, start.c_str(), flags, nullptr) != 0) {

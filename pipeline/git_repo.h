@@ -39,6 +39,13 @@ struct StagedDelta {
   std::optional<GitEntry> staged;  // nullopt: deleted
 };
 
+// git_libgit2_init (reference counted; pair it with git_libgit2_shutdown),
+// set up as specd reads repositories: objects are not hashed again on every
+// read. git hashes an object when it writes it and checks it only in fsck;
+// libgit2's default re-hash of each blob read was a tenth of the
+// pre-commit hook's work. Every libgit2 user in specd starts with this.
+void InitLibgit2();
+
 class GitRepo {
  public:
   // from_env: GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE... as git sets them for

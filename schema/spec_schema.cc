@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
@@ -93,11 +94,26 @@ void AllowedNames(const nlohmann::json& names_schema, std::vector<std::string>* 
                   const std::function<const nlohmann::json&(const nlohmann::json&)>& deref);
 
 struct SpecSchema::Impl {
-  Json schema;  // as written, for messages and field names
-  valijson::Schema compiled;
+  Json schema;    // as written, for messages and field names
+  Json stripped;  // without propertyNames: what valijson and the program check
+  // valijson's compiled schema. With a program it is built on first need
+  // (a document the program turns down): most runs never need it, and
+  // building it cost a short `specd validate` or hook a tenth of its work.
+  mutable std::once_flag compile_once;
+  mutable valijson::Schema compiled;
   // The same schema as a direct checker: a document it accepts is valid
   // without asking valijson (null: every document goes to valijson).
   std::unique_ptr<const SchemaProgram> program;
+
+  void Compile() const {
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    valijson::adapters::NlohmannJsonAdapter adapter(stripped);
+    parser.populateSchema(adapter, compiled);
+  }
+  const valijson::Schema& Compiled() const {
+    std::call_once(compile_once, [this] { Compile(); });
+    return compiled;
+  }
 
   // What the schema allows at one place in a document, merged over every
   // subschema that applies there; built once, when the schema is parsed.
@@ -265,12 +281,12 @@ Result<std::shared_ptr<const SpecSchema>> SpecSchema::Parse(std::string_view jso
   auto impl = std::make_unique<Impl>();
   try {
     impl->schema = Json::parse(json_text);
-    Json stripped = impl->schema;
-    StripPropertyNames(&stripped);
-    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    valijson::adapters::NlohmannJsonAdapter adapter(stripped);
-    parser.populateSchema(adapter, impl->compiled);
-    impl->program = SchemaProgram::Compile(stripped);
+    impl->stripped = impl->schema;
+    StripPropertyNames(&impl->stripped);
+    impl->program = SchemaProgram::Compile(impl->stripped);
+    // A schema the program cannot take is compiled now, so that a schema
+    // valijson cannot read either is refused here, not at its first use.
+    if (!impl->program) impl->Compiled();
     std::vector<const Json*> root;
     impl->Collect(impl->schema, &root);
     impl->root_view = impl->BuildView(root);
@@ -322,12 +338,13 @@ void SpecSchema::CheckWithValijson(const Document& doc, std::vector<Finding>* ou
   valijson::adapters::TreeAdapter target(valijson::adapters::TreeRef{&context, doc.root_id()});
   // One validator per thread: it caches compiled regexes across files.
   thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
-  if (validator.validate(im.compiled, target, nullptr)) {
+  const valijson::Schema& compiled = im.Compiled();
+  if (validator.validate(compiled, target, nullptr)) {
     im.CheckFieldNames(doc, out);
     return;
   }
   valijson::ValidationResults results;
-  validator.validate(im.compiled, target, &results);
+  validator.validate(compiled, target, &results);
 
   struct Raw {
     std::string pointer, keyword, description;
