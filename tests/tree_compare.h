@@ -10,12 +10,15 @@
 
 namespace specd::testing {
 
-// "" when equal, else where they first differ.
+// "" when equal, else where they first differ. Node ids are compared too:
+// both loaders number nodes in the order they meet them, so equal ids mean
+// the same nodes are shared (an alias is its anchor's node).
 inline std::string TreeDifference(const Document& a, NodeId ia, const Document& b, NodeId ib,
                                   const std::string& path = "") {
   const Node& x = a.node(ia);
   const Node& y = b.node(ib);
   auto at = [&](const std::string& what) { return (path.empty() ? "/" : path) + ": " + what; };
+  if (ia != ib) return at("node id " + std::to_string(ia) + " vs " + std::to_string(ib));
   if (x.kind != y.kind) {
     return at(std::string("kind ") + NodeKindName(x.kind) + " vs " + NodeKindName(y.kind));
   }
@@ -46,6 +49,8 @@ inline std::string TreeDifference(const Document& a, NodeId ia, const Document& 
 
 inline std::string TreeDifference(const Document& a, const Document& b) {
   if (a.empty() || b.empty()) return a.empty() == b.empty() ? "" : "one document is empty";
+  if (a.size() != b.size())
+    return "node count " + std::to_string(a.size()) + " vs " + std::to_string(b.size());
   return TreeDifference(a, a.root_id(), b, b.root_id());
 }
 
