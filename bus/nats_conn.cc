@@ -57,18 +57,6 @@ void KeepForLateCallbacks(const void* p) {
   kept->push_back(p);
 }
 
-SignalsBlocked::SignalsBlocked() {
-  static_assert(sizeof(sigset_t) <= sizeof(old_));
-  sigset_t all;
-  sigfillset(&all);
-  for (int sync : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, sync);
-  pthread_sigmask(SIG_BLOCK, &all, reinterpret_cast<sigset_t*>(old_));
-}
-
-SignalsBlocked::~SignalsBlocked() {
-  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
-}
-
 Error NatsError(int status, const std::string& what) {
   const natsStatus s = static_cast<natsStatus>(status);
   std::string text = what + ": " + natsStatus_GetText(s);

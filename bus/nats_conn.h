@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/signals.h"  // nats.c starts its threads with the asking thread's mask
 #include "schema/result.h"
 
 struct __natsConnection;
@@ -111,20 +112,6 @@ class NatsConn {
   std::atomic<int> publish_failed_{0};  // failed acks (a late one counts against the next batch: retried)
   __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
-};
-
-// nats.c starts its threads (the library's timers, a connection's reader and
-// flusher, a subscription's delivery thread) with the mask of the thread
-// that asks. Made under this, SIGTERM and SIGINT stay with the thread that
-// handles them (specd watch's signalfd) instead of killing the process from
-// a thread of nats.c's.
-class SignalsBlocked {
- public:
-  SignalsBlocked();
-  ~SignalsBlocked();
-
- private:
-  unsigned char old_[128];  // a sigset_t
 };
 
 // "what: <nats.c's text for s>[: <its last error>]".

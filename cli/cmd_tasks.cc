@@ -9,13 +9,17 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/hand_over.h"
 #include "cli/printable.h"
+#include "cli/verb_socket.h"
 #include "engine/events.h"
 
 namespace specd::cli {
@@ -31,8 +35,8 @@ struct TaskArgs {
   std::string spec, task, worker, lease, reason, log, diff;
 };
 
-void PrintJson(const nlohmann::ordered_json& out) {
-  std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+void PrintJson(std::FILE* to, const nlohmann::ordered_json& out) {
+  PrintLine(to, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 nlohmann::ordered_json LeaseJson(const TaskReply& r) {
@@ -42,16 +46,16 @@ nlohmann::ordered_json LeaseJson(const TaskReply& r) {
           {"base", l.base},    {"files", r.files}};
 }
 
-void PrintLease(const TaskReply& r, const char* what) {
+void PrintLease(std::FILE* to, const TaskReply& r, const char* what) {
   const LeaseRecord& l = r.lease;
   std::string files;
   for (const std::string& f : r.files) files += (files.empty() ? "" : ", ") + f;
-  PrintLine(stdout, l.spec_id + " " + l.task_id + " " + what + " by " + l.worker);
-  PrintLine(stdout, "  lease    " + l.token);
-  PrintLine(stdout, "  epoch    " + std::to_string(l.epoch));
-  PrintLine(stdout, "  expires  " + FormatTimestamp(l.expires_ms));
-  if (!l.base.empty()) PrintLine(stdout, "  base     " + l.base);
-  if (!files.empty()) PrintLine(stdout, "  files    " + files);
+  PrintLine(to, l.spec_id + " " + l.task_id + " " + what + " by " + l.worker);
+  PrintLine(to, "  lease    " + l.token);
+  PrintLine(to, "  epoch    " + std::to_string(l.epoch));
+  PrintLine(to, "  expires  " + FormatTimestamp(l.expires_ms));
+  if (!l.base.empty()) PrintLine(to, "  base     " + l.base);
+  if (!files.empty()) PrintLine(to, "  files    " + files);
 }
 
 // Reads FILE, or standard input for "-".
@@ -68,24 +72,150 @@ bool Missing(const char* verb, const std::string& value, const char* what) {
   return true;
 }
 
+// The diff of `submit` and the log of `fail`, read into the request.
+bool ReadInputs(const TaskArgs& a, VerbRequest* r) {
+  if (r->verb == "submit") {
+    Result<std::string> bytes = ReadInput(a.diff);
+    if (!bytes.ok()) {
+      PrintLine(stderr, "specd submit: " + bytes.error().message);
+      return false;
+    }
+    r->patch = std::move(*bytes);
+  }
+  if (r->verb == "fail" && !a.log.empty()) {
+    Result<std::string> bytes = ReadInput(a.log);
+    if (!bytes.ok()) {
+      PrintLine(stderr, "specd fail: " + bytes.error().message);
+      return false;
+    }
+    r->log_tail = bytes->size() > kLogTailBytes ? bytes->substr(bytes->size() - kLogTailBytes) : *bytes;
+  }
+  return true;
+}
+
+// Where a verb's words go: the terminal, or the answer a watcher sends back.
+struct Streams {
+  std::FILE* out;
+  std::FILE* err;
+};
+
 // The common end of every task verb: the reply printed, the exit code.
-int Finish(const char* verb, const RepoOptions& repo, const Result<TaskReply>& reply,
+int Finish(const VerbRequest& r, Streams io, const Result<TaskReply>& reply,
            const std::function<void(const TaskReply&)>& print) {
+  const std::string verb = r.verb;
   if (!reply.ok()) {
-    PrintLine(stderr, std::string("specd ") + verb + ": " + reply.error().message);
+    PrintLine(io.err, "specd " + verb + ": " + reply.error().message);
     return kExitUsage;
   }
   if (reply->nothing_ready) {
-    if (repo.json) PrintJson(nlohmann::ordered_json{{"ready", false}});
-    PrintLine(stderr, std::string("specd ") + verb + ": no task is ready");
+    if (r.json) PrintJson(io.out, nlohmann::ordered_json{{"ready", false}});
+    PrintLine(io.err, "specd " + verb + ": no task is ready");
     return kExitNothingReady;
   }
   if (!reply->refused.empty()) {
-    PrintLine(stderr, std::string("specd ") + verb + ": refused: " + reply->refused);
+    PrintLine(io.err, "specd " + verb + ": refused: " + reply->refused);
     return kExitInvalid;
   }
   print(*reply);
   return kExitOk;
+}
+
+// One verb on an open repository, its words on `io`: what specd-git runs,
+// and what a watcher runs for a verb asked through its socket.
+int DoTaskVerb(Context* ctx, const VerbRequest& r, Streams io) {
+  EventLines sink(r.json ? nullptr : io.err);
+  ctx->engine->AddSink(&sink);
+  struct Unhook {
+    SpecEngine* e;
+    EventSink* s;
+    ~Unhook() { e->RemoveSink(s); }
+  } unhook{ctx->engine.get(), &sink};
+  SpecEngine& e = *ctx->engine;
+  auto lease_out = [&](const char* what) {
+    return [&r, io, what](const TaskReply& reply) {
+      if (r.json) {
+        PrintJson(io.out, LeaseJson(reply));
+      } else {
+        PrintLease(io.out, reply, what);
+      }
+    };
+  };
+  auto state_out = [&](const char* what) {
+    return [&r, io, what](const TaskReply& reply) {
+      if (r.json) {
+        nlohmann::ordered_json out = {{"spec", reply.lease.spec_id},
+                                      {"task", reply.lease.task_id},
+                                      {"epoch", reply.lease.epoch},
+                                      {"outcome", reply.lease.outcome},
+                                      {"specStatus", reply.spec_status}};
+        if (!reply.diff_path.empty()) out["diffPath"] = reply.diff_path;
+        PrintJson(io.out, out);
+      } else {
+        PrintLine(io.out, reply.lease.spec_id + " " + reply.lease.task_id + " " + what +
+                              (reply.diff_path.empty() ? "" : ": " + reply.diff_path) + "; the spec is " +
+                              reply.spec_status);
+      }
+    };
+  };
+  // A worker's verb waits its turn: when the journal stays busy past
+  // SQLite's timeout (many claimers on a loaded machine), nothing was done,
+  // so it asks again, for up to kBusyWaitMs.
+  auto queued = [&](const std::function<Result<TaskReply>()>& call) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyWaitMs);
+    std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
+    for (;;) {
+      Result<TaskReply> reply = call();
+      if (reply.ok() || reply.error().code != ErrorCode::kBusy || std::chrono::steady_clock::now() >= until)
+        return reply;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + jitter() % 20));
+    }
+  };
+  const std::string& name = r.verb;
+  if (name == "next")
+    return Finish(r, io, queued([&] { return e.NextTask(r.worker, r.spec); }), lease_out("claimed"));
+  if (name == "claim")
+    return Finish(r, io, queued([&] { return e.ClaimTask(r.spec, r.task, r.worker); }), lease_out("claimed"));
+  if (name == "heartbeat")
+    return Finish(r, io, queued([&] { return e.Heartbeat(r.spec, r.task, r.lease); }), lease_out("renewed"));
+  if (name == "release") {
+    return Finish(r, io, queued([&] { return e.ReleaseTask(r.spec, r.task, r.lease, r.reason); }),
+                  state_out("released"));
+  }
+  if (name == "fail") {
+    return Finish(r, io, queued([&] { return e.FailTask(r.spec, r.task, r.lease, r.reason, r.log_tail); }),
+                  state_out("failed"));
+  }
+  if (name == "submit") {
+    return Finish(r, io, queued([&] { return e.SubmitTask(r.spec, r.task, r.lease, r.patch); }),
+                  state_out("diff-submitted"));
+  }
+  PrintLine(io.err, "specd: " + name + " is not a task verb");
+  return kExitUsage;
+}
+
+// In specd: the verb asked of the watcher serving the repository, if one
+// does; nullopt when none does (nothing was read or sent: specd-git runs it).
+std::optional<int> ThroughWatcher(const TaskArgs& a, VerbRequest* request) {
+  std::optional<std::string> root = FindRoot(a.repo);
+  if (!root) return kExitUsage;
+  int fd = ConnectToWatcher(*root);
+  if (fd < 0) return std::nullopt;
+  request->root = *root;
+  if (!ReadInputs(a, request)) {
+    ::close(fd);
+    return kExitUsage;
+  }
+  Result<VerbAnswer> answer = AskWatcher(fd, *request);
+  if (!answer.ok()) {
+    PrintLine(stderr, "specd " + request->verb +
+                          ": the watcher (specd watch) did not answer: " + answer.error().message + "; the " +
+                          request->verb + " may have been done: `specd show " +
+                          (request->spec.empty() ? "ID" : request->spec) + "` says");
+    return kExitUsage;
+  }
+  std::fwrite(answer->out.data(), 1, answer->out.size(), stdout);
+  std::fwrite(answer->err.data(), 1, answer->err.size(), stderr);
+  return answer->exit_code;
 }
 
 int RunTaskVerb(const char* verb, const TaskArgs& a) {
@@ -98,85 +228,16 @@ int RunTaskVerb(const char* verb, const TaskArgs& a) {
   if (needs_lease && Missing(verb, a.lease, "--lease TOKEN")) return kExitUsage;
   if (name == "fail" && Missing(verb, a.reason, "--reason TEXT")) return kExitUsage;
   if (name == "submit" && Missing(verb, a.diff, "--diff FILE|-")) return kExitUsage;
-  std::string patch, log_tail;
-  if (name == "submit") {
-    Result<std::string> bytes = ReadInput(a.diff);
-    if (!bytes.ok()) {
-      PrintLine(stderr, std::string("specd submit: ") + bytes.error().message);
-      return kExitUsage;
-    }
-    patch = std::move(*bytes);
+  VerbRequest request{name, "", a.spec, a.task, a.worker, a.lease, a.reason, a.repo.json, "", ""};
+  if (IsFront()) {
+    if (std::optional<int> code = ThroughWatcher(a, &request)) return *code;
+    HandOver();  // no watcher: specd-git runs the verb (returns only when it cannot)
+    return kExitUsage;
   }
-  if (name == "fail" && !a.log.empty()) {
-    Result<std::string> bytes = ReadInput(a.log);
-    if (!bytes.ok()) {
-      PrintLine(stderr, std::string("specd fail: ") + bytes.error().message);
-      return kExitUsage;
-    }
-    log_tail = bytes->size() > kLogTailBytes ? bytes->substr(bytes->size() - kLogTailBytes) : *bytes;
-  }
+  if (!ReadInputs(a, &request)) return kExitUsage;
   std::unique_ptr<Context> ctx = OpenTaskContext(a.repo, verb);
   if (!ctx) return kExitUsage;
-  EventLines sink(a.repo.json ? nullptr : stderr);
-  ctx->engine->AddSink(&sink);
-  SpecEngine& e = *ctx->engine;
-  auto lease_out = [&](const char* what) {
-    return [&a, what](const TaskReply& r) {
-      if (a.repo.json) {
-        PrintJson(LeaseJson(r));
-      } else {
-        PrintLease(r, what);
-      }
-    };
-  };
-  auto state_out = [&](const char* what) {
-    return [&a, what](const TaskReply& r) {
-      if (a.repo.json) {
-        nlohmann::ordered_json out = {{"spec", r.lease.spec_id},
-                                      {"task", r.lease.task_id},
-                                      {"epoch", r.lease.epoch},
-                                      {"outcome", r.lease.outcome},
-                                      {"specStatus", r.spec_status}};
-        if (!r.diff_path.empty()) out["diffPath"] = r.diff_path;
-        PrintJson(out);
-      } else {
-        PrintLine(stdout, r.lease.spec_id + " " + r.lease.task_id + " " + what +
-                              (r.diff_path.empty() ? "" : ": " + r.diff_path) + "; the spec is " +
-                              r.spec_status);
-      }
-    };
-  };
-  // A worker's verb waits its turn: when the journal stays busy past
-  // SQLite's timeout (many claimers on a loaded machine), nothing was done,
-  // so it asks again, for up to kBusyWaitMs.
-  auto queued = [&](const std::function<Result<TaskReply>()>& call) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyWaitMs);
-    std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
-    for (;;) {
-      Result<TaskReply> r = call();
-      if (r.ok() || r.error().code != ErrorCode::kBusy || std::chrono::steady_clock::now() >= until) return r;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5 + jitter() % 20));
-    }
-  };
-  if (name == "next")
-    return Finish(verb, a.repo, queued([&] { return e.NextTask(a.worker, a.spec); }), lease_out("claimed"));
-  if (name == "claim")
-    return Finish(verb, a.repo, queued([&] { return e.ClaimTask(a.spec, a.task, a.worker); }),
-                  lease_out("claimed"));
-  if (name == "heartbeat")
-    return Finish(verb, a.repo, queued([&] { return e.Heartbeat(a.spec, a.task, a.lease); }),
-                  lease_out("renewed"));
-  if (name == "release") {
-    return Finish(verb, a.repo, queued([&] { return e.ReleaseTask(a.spec, a.task, a.lease, a.reason); }),
-                  state_out("released"));
-  }
-  if (name == "fail") {
-    return Finish(verb, a.repo,
-                  queued([&] { return e.FailTask(a.spec, a.task, a.lease, a.reason, log_tail); }),
-                  state_out("failed"));
-  }
-  return Finish(verb, a.repo, queued([&] { return e.SubmitTask(a.spec, a.task, a.lease, patch); }),
-                state_out("diff-submitted"));
+  return DoTaskVerb(ctx.get(), request, Streams{stdout, stderr});
 }
 
 // The task verbs, in the order `specd --help` lists them.
@@ -195,11 +256,27 @@ const Def kDefs[] = {
 
 }  // namespace
 
-bool IsTaskVerb(std::string_view name) {
-  for (const Def& def : kDefs) {
-    if (name == def.name) return true;
+VerbAnswer AnswerTaskVerb(Context* ctx, const VerbRequest& request) {
+  VerbAnswer answer;
+  if (request.root != ctx->root) {
+    answer.err =
+        "specd " + request.verb + ": this watcher serves " + ctx->root + ", not " + request.root + "\n";
+    return answer;
   }
-  return false;
+  char* out = nullptr;
+  char* err = nullptr;
+  size_t out_size = 0, err_size = 0;
+  std::FILE* out_file = ::open_memstream(&out, &out_size);
+  std::FILE* err_file = ::open_memstream(&err, &err_size);
+  if (out_file && err_file) answer.exit_code = DoTaskVerb(ctx, request, Streams{out_file, err_file});
+  if (out_file) std::fclose(out_file);
+  if (err_file) std::fclose(err_file);
+  if (out) answer.out.assign(out, out_size);
+  if (err) answer.err.assign(err, err_size);
+  std::free(out);
+  std::free(err);
+  if (!out_file || !err_file) answer.err = "specd " + request.verb + ": the watcher is out of memory\n";
+  return answer;
 }
 
 void SetupTaskVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs) {

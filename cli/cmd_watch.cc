@@ -17,6 +17,7 @@
 #include "cli/context.h"
 #include "cli/git_manager.h"
 #include "cli/printable.h"
+#include "cli/verb_server.h"
 #include "watchers/git_gate.h"
 #include "watchers/lock.h"
 #include "watchers/watch_service.h"
@@ -167,6 +168,16 @@ int RunWatch(const WatchArgs& args) {
     std::fprintf(stderr, "specd watch: %s\n", lock.error().message.c_str());
     return kExitUsage;
   }
+  // The task verbs asked through the socket (verb_server.h), on an engine
+  // of their own. Started before any other thread: it sets the umask.
+  std::unique_ptr<Context> verbs_ctx = OpenTaskContext(args.repo, "watch");
+  if (!verbs_ctx) return kExitUsage;
+  Result<std::unique_ptr<VerbServer>> verbs = VerbServer::Start(
+      ctx->root, [c = verbs_ctx.get()](const VerbRequest& r) { return AnswerTaskVerb(c, r); });
+  if (!verbs.ok()) {
+    PrintLine(stderr, "specd watch: " + verbs.error().message);
+    return kExitUsage;
+  }
   PrintingSink printer(!args.log_file.empty());
   // What a git operation changed is journaled as git's, as the post-* hooks do.
   EngineOptions git_options;
@@ -206,6 +217,7 @@ int RunWatch(const WatchArgs& args) {
   Status s = service.Start();
   if (s.ok() && ctx->workspace) manager.Start();
   if (s.ok()) s = service.Run();
+  verbs->reset();  // before verbs_ctx, which it answers with
   manager.Stop();
   coordinator.reset();
   if (publisher) publisher->Stop();

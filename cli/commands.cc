@@ -3,10 +3,17 @@
 // specd (built with SPECD_FRONT) links neither libgit2 nor the watcher's
 // libraries: the commands marked GIT have no setup there and run in
 // specd-git (hand_over.h); their names and help are listed all the same.
-#ifdef SPECD_FRONT
+// specd-hook (SPECD_HOOK), what the installed hooks run, has `hook` and
+// `audit` (whose report pre-receive prints) and the engine's commands.
+#if defined(SPECD_FRONT)
 #define GIT(setup) nullptr
+#define HOOK(setup) nullptr
+#elif defined(SPECD_HOOK)
+#define GIT(setup) nullptr
+#define HOOK(setup) setup
 #else
 #define GIT(setup) setup
+#define HOOK(setup) setup
 #endif
 
 namespace specd::cli {
@@ -25,9 +32,9 @@ const std::vector<Command>& Commands() {
       {"failures", "Recorded failures most like a description", SetupFailures},
       {"service", "Install, remove or inspect the systemd user unit running specd watch", GIT(SetupService)},
       {"hooks", "Install, remove or show specd's git hooks", GIT(SetupHooks)},
-      {"hook", "Run as a git hook: check staged specs, journal what git brought in", GIT(SetupHook)},
+      {"hook", "Run as a git hook: check staged specs, journal what git brought in", HOOK(SetupHook)},
       {"audit", "Check that every approval in the history was committed by a person holding the role",
-       GIT(SetupAudit)},
+       HOOK(SetupAudit)},
       {"gates", "Run the gates on a spec's submitted work as it would land on the target branch",
        GIT(SetupGates)},
       {"merge", "Land reviewed specs on the target branch, one squash commit each, in review order",

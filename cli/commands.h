@@ -46,7 +46,12 @@ int PrintAudit(const pipeline::AuditReport& report, bool json, const std::string
 void SetupTransitionVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
 // next, claim, heartbeat, release, fail, submit (cmd_tasks.cc).
 void SetupTaskVerbs(CLI::App* app, std::map<CLI::App*, Run>* runs);
-bool IsTaskVerb(std::string_view name);  // specd hands these over to specd-git
+struct Context;
+struct VerbRequest;
+struct VerbAnswer;
+// A task verb asked through the watcher's socket (verb_socket.h), run on the
+// watcher's `ctx`: its output and exit code, as the command line would give.
+VerbAnswer AnswerTaskVerb(Context* ctx, const VerbRequest& request);
 
 // All commands, in the order `specd --help` lists them.
 const std::vector<Command>& Commands();

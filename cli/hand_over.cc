@@ -56,8 +56,9 @@ CommandLine ReadCommandLine(int argc, char** argv) {
 bool RunsInSpecdGit(const CommandLine& line) {
   if (!IsFront()) return false;
   if (line.command) return line.command->setup == nullptr;
-  if (line.word.empty()) return line.help;
-  return IsTaskVerb(line.word);  // each opens the git workspace first (OpenTaskContext)
+  // A task verb runs here up to its first step: asking a running watcher
+  // (verb_socket.h); with none, it hands over then (cmd_tasks.cc).
+  return line.word.empty() && line.help;
 }
 
 void HandOver() {

@@ -30,8 +30,9 @@ struct CommandLine {
 CommandLine ReadCommandLine(int argc, char** argv);
 
 // In specd, true when the command named is one specd-git runs (its table entry
-// has no setup, or it is a task verb), or when no command is named and the
-// help is asked for (its list shows the help the setups give).
+// has no setup), or when no command is named and the help is asked for (its
+// list shows the help the setups give). A task verb hands over later, when
+// no watcher answers it (cmd_tasks.cc).
 bool RunsInSpecdGit(const CommandLine& line);
 
 // Runs specd-git (beside this executable) with this process's arguments.

@@ -54,5 +54,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "specd: internal error: %s\n", e.what());
     return kExitUsage;
   }
+  // specd-hook has only what the hooks run.
+  std::fprintf(stderr, "specd: this executable does not run that command: run specd\n");
   return kExitUsage;
 }

@@ -79,6 +79,7 @@ class SpecEngine {
   ~SpecEngine();
 
   void AddSink(EventSink* sink) { sinks_.push_back(sink); }
+  void RemoveSink(EventSink* sink) { std::erase(sinks_, sink); }
   // Asked for its facts about every valid spec before the planner decides.
   void AddFactSource(FactSource* source) { fact_sources_.push_back(source); }
 

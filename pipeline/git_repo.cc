@@ -134,6 +134,8 @@ Result<std::vector<StagedDelta>> GitRepo::StagedChanges(const std::string& prefi
   char* specs[] = {spec.data()};
   options.pathspec.strings = specs;
   options.pathspec.count = 1;
+  // A folder, not a pattern: matched as a prefix, without fnmatch per entry.
+  options.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH;
   git_diff* diff = nullptr;
   if (git_diff_tree_to_index(&diff, repo_, head_tree_, index_, &options) != 0) {
     return GitError("cannot compare the index with HEAD");

@@ -102,11 +102,12 @@ std::string HookScript(const std::string& name, const std::string& specd) {
                   name + kChainedSuffix +
                   "\"\n"
                   "if [ -x \"$chained\" ]; then \"$chained\" \"$@\" || status=$?; fi\n"
-                  // The hooks' work reads git, which specd hands over to specd-git
-                  // beside it: run that directly, one start instead of two.
+                  // specd-hook, beside specd, is the hooks' own executable: it loads
+                  // only what they use (specd would hand over to specd-git, a second
+                  // start with the watcher's and NATS' libraries).
                   "run=\"$specd\"\n"
-                  "if [ \"$specd\" = \"$installed\" ] && [ -x \"${installed%/*}/specd-git\" ]; then\n"
-                  "  run=\"${installed%/*}/specd-git\"\n"
+                  "if [ \"$specd\" = \"$installed\" ] && [ -x \"${installed%/*}/specd-hook\" ]; then\n"
+                  "  run=\"${installed%/*}/specd-hook\"\n"
                   "  SPECD_FRONT=\"$installed\"\n"
                   "  export SPECD_FRONT\n"
                   "fi\n";

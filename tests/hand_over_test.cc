@@ -33,6 +33,21 @@ TEST(HandOver, SpecdLoadsNeitherLibgit2NorTheWatchersLibraries) {
   EXPECT_NE(LoadedLibraries(SPECD_GIT_BINARY).find("libgit2"), std::string::npos);
 }
 
+// specd-hook, what the installed hooks run, loads libgit2 and none of the
+// watcher's or NATS' libraries; it runs the hooks and says so for the rest.
+TEST(HandOver, SpecdHookLoadsOnlyWhatTheHooksUse) {
+  const std::string hook = LoadedLibraries(SPECD_HOOK_BINARY);
+  EXPECT_NE(hook.find("libgit2"), std::string::npos) << hook;
+  for (const char* lib : {"libnats", "libssl", "libprotobuf", "libspdlog", "libfmt"}) {
+    EXPECT_EQ(hook.find(lib), std::string::npos) << lib << " in:\n" << hook;
+  }
+  TempDir t;
+  Output watch = *RunProcess(t.path(), SPECD_HOOK_BINARY, {"watch"});
+  EXPECT_EQ(watch.exit_code, 2);
+  EXPECT_EQ(watch.out, "");
+  EXPECT_EQ(watch.err, "specd: this executable does not run that command: run specd\n");
+}
+
 // A specd copied alone: what needs no git runs, what needs git says where
 // specd-git was looked for.
 TEST(HandOver, WithoutSpecdGitBesideItAGitCommandSaysWhatIsMissing) {

@@ -397,14 +397,15 @@ TEST_F(HooksTest, WithoutSpecdOnlyACommitCarryingSpecsIsStopped) {
   EXPECT_EQ(Git({"log", "--format=%s"}).out, "docs\nfirst spec\n");
 }
 
-// The hook runs specd-git when it sits beside the installed specd (one
-// start instead of specd's hand-over), and specd itself when it does not.
-TEST_F(HooksTest, TheHookRunsSpecdGitBesideTheInstalledSpecd) {
+// The hook runs specd-hook when it sits beside the installed specd (one
+// start, and a light one, instead of specd's hand-over to specd-git), and
+// specd itself when it does not.
+TEST_F(HooksTest, TheHookRunsSpecdHookBesideTheInstalledSpecd) {
   TempDir bin;
   const std::string front = bin / "specd";
   Write(front, "#!/bin/sh\necho \"the front ran\" >&2\nexit 3\n");
   ASSERT_EQ(::chmod(front.c_str(), 0755), 0);
-  ASSERT_EQ(::symlink(SPECD_GIT_BINARY, (bin / "specd-git").c_str()), 0);
+  ASSERT_EQ(::symlink(SPECD_HOOK_BINARY, (bin / "specd-hook").c_str()), 0);
   const std::string hook = repo_ / ".git/hooks/pre-commit";
   Write(hook, pipeline::HookScript("pre-commit", front));
   ASSERT_EQ(::chmod(hook.c_str(), 0755), 0);
@@ -415,7 +416,7 @@ TEST_F(HooksTest, TheHookRunsSpecdGitBesideTheInstalledSpecd) {
   EXPECT_EQ(checked.exit_code, 1);
   EXPECT_EQ(checked.err, Diagnostics(kInvalid) + Stopped(1, 1));
 
-  ASSERT_EQ(::unlink((bin / "specd-git").c_str()), 0);
+  ASSERT_EQ(::unlink((bin / "specd-hook").c_str()), 0);
   Output handed = Git({"commit", "-q", "-m", "break it"});
   EXPECT_EQ(handed.exit_code, 1);  // git stops the commit, whatever the hook's exit code
   EXPECT_EQ(handed.err, "the front ran\n");

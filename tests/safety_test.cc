@@ -166,7 +166,7 @@ TEST_F(SafetyTest, RepoOptionFindsTheRootOrRefuses) {
 // ---------------------------------------------------------------- item 7
 
 TEST_F(SafetyTest, OptionValuesOutOfRangeAreUsageErrors) {
-  for (const std::string& v : {"-1", "0", "18446744073709551616", "9223372036854775807"}) {
+  for (const std::string v : {"-1", "0", "18446744073709551616", "9223372036854775807"}) {
     Output o = Specd({"validate", "--max-bytes", v});
     EXPECT_EQ(o.exit_code, 2) << v;
     EXPECT_EQ(o.out, "") << v;
