@@ -20,7 +20,9 @@
 // up, errors of any kind) makes it give up, and LoadYaml hands the text to
 // yaml-cpp, which stays the reference. tests/yaml_fast_test.cc and the
 // fuzzer hold the two equal.
+#include <bit>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 #include <unordered_set>
 
@@ -28,19 +30,10 @@
 
 namespace specd {
 
-namespace fast_yaml {
-
-bool IsIndicator(char c) {
-  return std::strchr("-?:,[]{}#&*!|>'\"%@`", c) != nullptr;
-}
-
-}  // namespace fast_yaml
-
 using fast_yaml::GiveUp;
 using fast_yaml::IsIndicator;
 
 bool FastParser::Parse() {
-  if (!PlainBytes()) return false;
   try {
     SplitLines();
     // About one node a line (more on a line with a flow sequence): one
@@ -59,44 +52,92 @@ bool FastParser::Parse() {
   }
 }
 
-// Tabs, control bytes and the Unicode line breaks (U+0085, U+2028,
-// U+2029) have rules of their own in YAML: not for the fast path. Nor is a
-// BOM inside the text (the callers drop the one at its start).
-bool FastParser::PlainBytes() const {
-  for (size_t i = 0; i < t_.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(t_[i]);
-    if (c >= 0x20 && c < 0x7F) continue;
-    if (c == '\n' || c == '\r') continue;
-    if (c < 0x80) return false;
-    if (c == 0xC2 && i + 1 < t_.size() && static_cast<unsigned char>(t_[i + 1]) == 0x85) return false;
-    if (c == 0xE2 && i + 2 < t_.size() && static_cast<unsigned char>(t_[i + 1]) == 0x80 &&
-        (static_cast<unsigned char>(t_[i + 2]) & 0xFE) == 0xA8) {
-      return false;
-    }
-    if (c == 0xEF && i + 2 < t_.size() && static_cast<unsigned char>(t_[i + 1]) == 0xBB &&
-        static_cast<unsigned char>(t_[i + 2]) == 0xBF) {
-      return false;
+// The first byte at or after i that is not printable ASCII (0x20-0x7E),
+// or the end. Spec files are nearly all ASCII: 8 bytes at a time.
+size_t FastParser::PlainRun(size_t i) const {
+  const size_t n = t_.size();
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t k01 = 0x0101010101010101, k20 = k01 * 0x20, k80 = k01 * 0x80;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x;
+      std::memcpy(&x, t_.data() + i, 8);
+      // The high bit of each byte below 0x20 (x - k20, where ~x has it),
+      // at 0x7F (x + k01) or from 0x80 (x). Borrows and carries run only
+      // from a flagged byte to the bytes after it: the first flag is true.
+      uint64_t odd = (((x - k20) & ~x) | (x + k01) | x) & k80;
+      if (odd != 0) return i + static_cast<size_t>(std::countr_zero(odd)) / 8;
     }
   }
+  while (i < n && static_cast<unsigned char>(t_[i]) >= 0x20 && static_cast<unsigned char>(t_[i]) < 0x7F) ++i;
+  return i;
+}
+
+// The first '#' or ':' in [i, end), or end: where a key or a plain scalar
+// may end. Also 8 bytes at a time, reading on past `end` while the text
+// lasts (a line's end is rarely the text's).
+size_t FastParser::HashOrColon(size_t i, size_t end) const {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t k01 = 0x0101010101010101, k80 = k01 * 0x80;
+    for (; i < end && i + 8 <= t_.size(); i += 8) {
+      uint64_t x;
+      std::memcpy(&x, t_.data() + i, 8);
+      // A zero byte in x ^ '#...' or x ^ ':...' flags its high bit; a
+      // borrow runs only from a zero byte on: the first flag is true.
+      uint64_t h = x ^ (k01 * '#'), c = x ^ (k01 * ':');
+      uint64_t found = (((h - k01) & ~h) | ((c - k01) & ~c)) & k80;
+      if (found != 0) return std::min(end, i + static_cast<size_t>(std::countr_zero(found)) / 8);
+    }
+  }
+  while (i < end && t_[i] != '#' && t_[i] != ':') ++i;
+  return std::min(i, end);
+}
+
+// Whether the byte at i, outside printable ASCII and no line break, may
+// stay. Tabs, control bytes and the Unicode line breaks (U+0085, U+2028,
+// U+2029) have rules of their own in YAML: not for the fast path. Nor is a
+// BOM inside the text (the callers drop the one at its start). The callers
+// (SourceText) have checked the encoding already, but tests and the fuzzer
+// call LoadYamlFast directly: the check costs little here, in the one pass.
+bool FastParser::PlainByte(size_t i) const {
+  auto at = [&](size_t k) { return k < t_.size() ? static_cast<unsigned char>(t_[k]) : 0; };
+  unsigned char c = at(i);
+  if (c < 0x80) return false;
+  if (c == 0xC2 && at(i + 1) == 0x85) return false;
+  if (c == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) & 0xFE) == 0xA8) return false;
+  if (c == 0xEF && at(i + 1) == 0xBB && at(i + 2) == 0xBF) return false;
   return true;
 }
 
+// The lines of the text, and its bytes checked, in one pass.
 void FastParser::SplitLines() {
+  const size_t n = t_.size();
+  lines_.reserve(n / 32 + 1);  // lines of spec files run 20-40 bytes
   size_t start = 0;
-  while (start < t_.size()) {
-    size_t nl = t_.find('\n', start);
-    size_t next = nl == std::string_view::npos ? t_.size() : nl + 1;
-    size_t end = nl == std::string_view::npos ? t_.size() : nl;
-    if (nl != std::string_view::npos && end > start && t_[end - 1] == '\r') --end;  // only "\r\n" breaks
-    if (t_.substr(start, end - start).find('\r') != std::string_view::npos) Quit();
+  while (start < n) {
     // A line starting "..." ends the document (or is plain text that only
     // looks like it): yaml-cpp's path decides what follows it.
     if (t_.substr(start, 3) == "...") Quit();
     size_t content = start;
-    while (content < end && t_[content] == ' ') ++content;
+    while (content < n && t_[content] == ' ') ++content;
+    size_t i = content;
+    size_t end;
+    while (true) {
+      i = PlainRun(i);
+      if (i == n || t_[i] == '\n') {
+        end = i;
+        break;
+      }
+      if (t_[i] == '\r') {
+        if (i + 1 == n || t_[i + 1] != '\n') Quit();  // only "\r\n" breaks
+        end = i++;
+        break;
+      }
+      if (!PlainByte(i)) Quit();
+      ++i;
+    }
     bool blank = content == end || t_[content] == '#';
     lines_.push_back(Line{start, content, end, blank});
-    start = next;
+    start = i + 1;
   }
 }
 
@@ -113,10 +154,12 @@ bool FastParser::IsDocumentStart(const Line& l) const {
 // The position of the ':' that ends a plain key starting at p, or npos.
 size_t FastParser::KeyColon(size_t p, size_t end) const {
   if (IsIndicator(t_[p])) return std::string_view::npos;  // "&a key", "*a :" and the like too
-  for (size_t i = p; i < end; ++i) {
-    char c = t_[i];
-    if (c == '#' && t_[i - 1] == ' ') return std::string_view::npos;
-    if (c == ':' && (i + 1 == end || t_[i + 1] == ' ')) return i;
+  for (size_t i = HashOrColon(p, end); i < end; i = HashOrColon(i + 1, end)) {
+    if (t_[i] == '#') {
+      if (t_[i - 1] == ' ') return std::string_view::npos;
+    } else if (i + 1 == end || t_[i + 1] == ' ') {
+      return i;
+    }
   }
   return std::string_view::npos;
 }
@@ -137,7 +180,11 @@ NodeId FastParser::ParseBlockAt(size_t li) {
 NodeId FastParser::ParseMap(size_t indent, size_t first) {
   Depth depth(this);
   NodeId map = NewNode(NodeKind::kMap, first);
-  std::unordered_set<std::string_view> keys;
+  const size_t base = entries_.size();
+  // Duplicates: a scan of the keys so far while they are few, a set once
+  // there are many (as TreeBuilder::AddKey).
+  constexpr size_t kLinearScan = 16;
+  std::unordered_set<std::string_view> many;
   size_t kp = first;
   while (true) {
     const Line line = lines_[li_];
@@ -145,23 +192,43 @@ NodeId FastParser::ParseMap(size_t indent, size_t first) {
     if (colon == std::string_view::npos || t_[colon - 1] == ' ') Quit();
     std::string_view key = t_.substr(kp, colon - kp);
     if (key == "<<" || key == "~" || key == "null" || key == "Null" || key == "NULL") Quit();
-    if (!keys.insert(key).second) Quit();  // a duplicate: the yaml-cpp path reports it
+    const size_t mine = entries_.size();
+    if (mine - base < kLinearScan) {
+      for (size_t e = base; e < mine; ++e) {
+        if (entries_[e].key == key) Quit();  // a duplicate: the yaml-cpp path reports it
+      }
+      if (mine - base + 1 == kLinearScan) {
+        for (size_t e = base; e < mine; ++e) many.insert(entries_[e].key);
+        many.insert(key);
+      }
+    } else if (!many.insert(key).second) {
+      Quit();
+    }
     if (++nodes_ > limits_.max_nodes) Quit();
     CountBytes(key.size());
-    doc_->nodes_[map].entries.push_back(MapEntry{std::string(key), kp, 0});
+    entries_.push_back(PendingEntry{key, kp, 0});
     NodeId value = ParseValue(colon + 1, line, indent, true);
-    doc_->nodes_[map].entries.back().value = value;
-    if (li_ >= lines_.size() || lines_[li_].indent() < indent) return map;
-    if (lines_[li_].indent() > indent) Quit();
+    entries_[mine].value = value;  // the nested nodes' entries are gone by now
+    bool more = li_ < lines_.size() && lines_[li_].indent() >= indent;
+    if (more && lines_[li_].indent() > indent) Quit();
+    // A "- " at our indentation is not ours: the parent decides.
+    if (!more || IsSeqEntry(lines_[li_].content, lines_[li_].end)) break;
     kp = lines_[li_].content;
-    if (IsSeqEntry(kp, lines_[li_].end)) return map;  // not ours: the parent decides
   }
+  std::vector<MapEntry>& entries = doc_->nodes_[map].entries;
+  entries.reserve(entries_.size() - base);
+  for (size_t e = base; e < entries_.size(); ++e) {
+    entries.push_back(MapEntry{std::string(entries_[e].key), entries_[e].offset, entries_[e].value});
+  }
+  entries_.resize(base);
+  return map;
 }
 
 // A sequence whose "-" entries sit at column `indent`.
 NodeId FastParser::ParseSeq(size_t indent) {
   Depth depth(this);
   NodeId seq = NewNode(NodeKind::kSeq, lines_[li_].content);
+  const size_t base = items_.size();
   while (true) {
     const Line line = lines_[li_];
     size_t p = line.content + 1;
@@ -173,11 +240,12 @@ NodeId FastParser::ParseSeq(size_t indent) {
       if (p < line.end && IsSeqEntry(p, line.end)) Quit();  // "- - x"
       item = ParseValue(p, line, indent, false);
     }
-    doc_->nodes_[seq].items.push_back(item);
-    if (li_ >= lines_.size() || lines_[li_].indent() < indent) return seq;
+    items_.push_back(item);
+    if (li_ >= lines_.size() || lines_[li_].indent() < indent) break;
     if (lines_[li_].indent() > indent) Quit();
-    if (!IsSeqEntry(lines_[li_].content, lines_[li_].end)) return seq;  // the parent's next key
+    if (!IsSeqEntry(lines_[li_].content, lines_[li_].end)) break;  // the parent's next key
   }
+  return TakeItems(seq, base);
 }
 
 // The value after "key:" or "-" at p on `line` (line li_).
@@ -215,9 +283,9 @@ NodeId FastParser::Value(size_t p, const Line& line, size_t indent, bool in_map,
   char c = t_[p];
   if (c == '"' || c == '\'') {
     size_t end;
-    std::string text = Quoted(p, line.end, &end);
+    std::string_view text = Quoted(p, line.end, &end);
     Trailing(end, line.end);
-    id = Scalar(std::move(text), p, true);
+    id = Scalar(text, p, true);
   } else if (c == '[') {
     id = FlowSeq(p, line.end);
   } else if (c == '|' || c == '>') {

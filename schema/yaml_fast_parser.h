@@ -5,10 +5,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "schema/yaml_tree.h"
@@ -27,7 +27,19 @@ struct Line {
 
 struct GiveUp {};
 
-bool IsIndicator(char c);
+// The bytes that may start a YAML token other than a plain scalar, as a
+// table: asked of nearly every key and value. The terminating '\0' counts
+// too (it did when this was a strchr), though no text holding one gets here.
+inline constexpr std::array<bool, 256> kIndicators = [] {
+  constexpr char kChars[] = "-?:,[]{}#&*!|>'\"%@`";
+  std::array<bool, 256> table{};
+  for (char c : kChars) table[static_cast<unsigned char>(c)] = true;  // with the '\0'
+  return table;
+}();
+
+inline bool IsIndicator(char c) {
+  return kIndicators[static_cast<unsigned char>(c)];
+}
 
 }  // namespace fast_yaml
 
@@ -52,10 +64,20 @@ class FastParser {
     int height = 0;
   };
 
+  // A mapping entry while its mapping is read: the key stays a view of the
+  // text until the mapping is done and gets its entries in one allocation.
+  struct PendingEntry {
+    std::string_view key;
+    size_t offset;
+    NodeId value;
+  };
+
   [[noreturn]] static void Quit() { throw fast_yaml::GiveUp{}; }
 
   // yaml_fast.cc: lines and block structure.
-  bool PlainBytes() const;
+  size_t PlainRun(size_t i) const;
+  size_t HashOrColon(size_t i, size_t end) const;
+  bool PlainByte(size_t i) const;
   void SplitLines();
   size_t NextContent(size_t li) const {
     while (li < lines_.size() && lines_[li].blank) ++li;
@@ -75,7 +97,7 @@ class FastParser {
   size_t AnchorName(size_t p, size_t end) const;
 
   // yaml_fast_scalars.cc.
-  std::string Quoted(size_t p, size_t end, size_t* after) const;
+  std::string_view Quoted(size_t p, size_t end, size_t* after);
   void Trailing(size_t p, size_t end) const;
   NodeId Plain(size_t p, size_t end);
   NodeId FlowSeq(size_t p, size_t end);
@@ -96,10 +118,10 @@ class FastParser {
     if (bytes_ > limits_.max_expanded_bytes) Quit();
   }
 
-  NodeId Scalar(std::string text, size_t offset, bool quoted) {
+  NodeId Scalar(std::string_view text, size_t offset, bool quoted) {
     NodeId id = NewNode(NodeKind::kString, offset);
     Node& n = doc_->nodes_[id];
-    n.text = std::move(text);
+    n.text.assign(text);
     if (quoted) {
       n.quoted = true;
     } else {
@@ -109,6 +131,13 @@ class FastParser {
     if (n.kind == NodeKind::kNull) n.text.clear();
     CountBytes(n.text.size());
     return id;
+  }
+
+  // A sequence's items, from items_[base] up, into its own vector.
+  NodeId TakeItems(NodeId seq, size_t base) {
+    doc_->nodes_[seq].items.assign(items_.begin() + static_cast<std::ptrdiff_t>(base), items_.end());
+    items_.resize(base);
+    return seq;
   }
 
   // A level of nesting: refused past the limit, and remembered in reach_
@@ -127,6 +156,12 @@ class FastParser {
   Document* doc_;
   std::vector<Line> lines_;
   std::vector<Anchor> anchors_;  // in the order they were opened
+  // The entries and items of the mappings and sequences being read, nested
+  // ones above their parents': each node gets its own vector, sized once,
+  // when it is done.
+  std::vector<PendingEntry> entries_;
+  std::vector<NodeId> items_;
+  std::string unquoted_;  // a single-quoted scalar with '' in it, unescaped
   size_t li_ = 0;
   size_t nodes_ = 0;
   size_t bytes_ = 0;

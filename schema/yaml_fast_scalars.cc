@@ -9,26 +9,35 @@ namespace specd {
 
 using fast_yaml::IsIndicator;
 
-std::string FastParser::Quoted(size_t p, size_t end, size_t* after) const {
-  char q = t_[p];
-  std::string out;
+// The value of the quoted scalar at p: a view of the text, or of
+// unquoted_ when it holds a doubled '' (valid until the next call).
+std::string_view FastParser::Quoted(size_t p, size_t end, size_t* after) {
+  const char q = t_[p];
   size_t i = p + 1;
+  bool doubled = false;
   while (true) {
     if (i >= end) Quit();  // multi-line: not for us
     char c = t_[i];
     if (q == '"' && c == '\\') Quit();
     if (c == q) {
       if (q == '\'' && i + 1 < end && t_[i + 1] == '\'') {
-        out += '\'';
+        doubled = true;
         i += 2;
         continue;
       }
-      *after = i + 1;
-      return out;
+      break;
     }
-    out += c;
     ++i;
   }
+  *after = i + 1;
+  std::string_view raw = t_.substr(p + 1, i - p - 1);
+  if (!doubled) return raw;
+  unquoted_.clear();
+  for (size_t k = 0; k < raw.size(); ++k) {
+    unquoted_ += raw[k];
+    if (raw[k] == '\'') ++k;  // the second of a pair
+  }
+  return unquoted_;
 }
 
 // After a closing quote or bracket, an alias or a block header: spaces,
@@ -42,22 +51,25 @@ void FastParser::Trailing(size_t p, size_t end) const {
 
 NodeId FastParser::Plain(size_t p, size_t end) {
   size_t stop = end;
-  for (size_t i = p; i < end; ++i) {
-    char c = t_[i];
-    if (c == '#' && i > p && t_[i - 1] == ' ') {
-      stop = i;
-      break;
+  for (size_t i = HashOrColon(p, end); i < end; i = HashOrColon(i + 1, end)) {
+    if (t_[i] == '#') {
+      if (i > p && t_[i - 1] == ' ') {
+        stop = i;
+        break;
+      }
+    } else if (i + 1 == end || t_[i + 1] == ' ') {
+      Quit();  // "a: b" in a value
     }
-    if (c == ':' && (i + 1 == end || t_[i + 1] == ' ')) Quit();
   }
   while (stop > p && t_[stop - 1] == ' ') --stop;
-  return Scalar(std::string(t_.substr(p, stop - p)), p, false);
+  return Scalar(t_.substr(p, stop - p), p, false);
 }
 
 // "[a, 'b', *c]" on one line.
 NodeId FastParser::FlowSeq(size_t p, size_t end) {
   Depth depth(this);
   NodeId seq = NewNode(NodeKind::kSeq, p);
+  const size_t base = items_.size();
   size_t i = p + 1;
   bool expect_item = true;
   while (true) {
@@ -65,9 +77,9 @@ NodeId FastParser::FlowSeq(size_t p, size_t end) {
     if (i >= end) Quit();
     char c = t_[i];
     if (c == ']') {
-      if (expect_item && !doc_->nodes_[seq].items.empty()) Quit();  // trailing comma
+      if (expect_item && items_.size() > base) Quit();  // trailing comma
       Trailing(i + 1, end);
-      return seq;
+      return TakeItems(seq, base);
     }
     if (!expect_item) {
       if (c != ',') Quit();
@@ -78,8 +90,8 @@ NodeId FastParser::FlowSeq(size_t p, size_t end) {
     NodeId item;
     if (c == '"' || c == '\'') {
       size_t after;
-      std::string text = Quoted(i, end, &after);
-      item = Scalar(std::move(text), i, true);
+      std::string_view text = Quoted(i, end, &after);
+      item = Scalar(text, i, true);
       i = after;
     } else if (c == '*') {
       size_t after;
@@ -102,10 +114,10 @@ NodeId FastParser::FlowSeq(size_t p, size_t end) {
       size_t stop = j;
       while (stop > i && t_[stop - 1] == ' ') --stop;
       if (stop == i) Quit();
-      item = Scalar(std::string(t_.substr(i, stop - i)), i, false);
+      item = Scalar(t_.substr(i, stop - i), i, false);
       i = j;
     }
-    doc_->nodes_[seq].items.push_back(item);
+    items_.push_back(item);
     expect_item = false;
   }
 }
@@ -163,7 +175,7 @@ NodeId FastParser::BlockScalar(size_t p, const Line& line, size_t indent) {
   if (!strip) text += '\n';
   li_ = NextContent(last + 1);
   if (li_ < lines_.size() && lines_[li_].indent() > indent) Quit();
-  return Scalar(std::move(text), p, true);
+  return Scalar(text, p, true);
 }
 
 }  // namespace specd

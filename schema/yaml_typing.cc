@@ -55,26 +55,35 @@ bool SetInteger(std::string_view digits, int base, bool negative, Node* node) {
   return true;
 }
 
+// Whether c may start a boolean (true, True, ...), a null (null, ~, ...)
+// or a number (digits, a sign, ".5", ".inf", ".nan").
+bool MayStartTyped(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == '~' || c == 't' || c == 'T' ||
+         c == 'f' || c == 'F' || c == 'n' || c == 'N';
+}
+
 }  // namespace
 
 void TypePlainScalar(const std::string& v, Node* node) {
   node->kind = NodeKind::kString;
-  if (v.empty()) return;
-  if (v == "true" || v == "True" || v == "TRUE") {
+  // Most plain scalars of a spec are words: strings, told by their first
+  // byte before the comparisons below.
+  if (v.empty() || !MayStartTyped(v[0])) return;
+  std::string_view s(v);  // its == compares the sizes first
+  if (s == "true" || s == "True" || s == "TRUE") {
     node->kind = NodeKind::kBool;
     node->boolean = true;
     return;
   }
-  if (v == "false" || v == "False" || v == "FALSE") {
+  if (s == "false" || s == "False" || s == "FALSE") {
     node->kind = NodeKind::kBool;
     node->boolean = false;
     return;
   }
-  if (v == "null" || v == "Null" || v == "NULL" || v == "~") {
+  if (s == "null" || s == "Null" || s == "NULL" || s == "~") {
     node->kind = NodeKind::kNull;
     return;
   }
-  std::string_view s(v);
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'o' || s[1] == 'x')) {
     int base = s[1] == 'o' ? 8 : 16;
     if (IsDigits(s.substr(2), base) && SetInteger(s.substr(2), base, false, node)) return;
