@@ -1,7 +1,9 @@
 #include "schema/source_text.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace specd {
 
@@ -91,10 +93,28 @@ std::optional<SourceText::EncodingProblem> SourceText::CheckEncoding() const {
   }
   const auto* p = reinterpret_cast<const unsigned char*>(body_.data());
   const size_t n = body_.size();
+  // Eight bytes at a time while they are all printable ASCII (most of a
+  // spec file): no byte below 0x20, none 0x7F, none with the high bit set.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  auto all_printable = [](uint64_t x) {
+    const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;  // exact for bounds up to 0x80
+    const uint64_t del = x ^ (kOnes * 0x7F);
+    const uint64_t is_del = (del - kOnes) & ~del & kHighs;
+    return ((x & kHighs) | below_space | is_del) == 0;
+  };
   size_t i = 0;
   while (i < n) {
+    if (n - i >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (all_printable(word)) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x7F) {  // the common case, kept tight
+    if (c >= 0x20 && c < 0x7F) {
       ++i;
       continue;
     }

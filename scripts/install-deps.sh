@@ -6,6 +6,7 @@ packages=(
   cmake ninja-build g++ pkg-config git openssh-client gnupg
   libyaml-cpp-dev libvalijson-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libgit2-dev libspdlog-dev libxxhash-dev libssl-dev
+  libmbedtls-dev libssh2-1-dev libhttp-parser-dev libpcre2-dev zlib1g-dev  # libgit2's archives: specd-hook
   libnats-dev nats-server
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev clang-format

@@ -33,11 +33,11 @@ TEST(HandOver, SpecdLoadsNeitherLibgit2NorTheWatchersLibraries) {
   EXPECT_NE(LoadedLibraries(SPECD_GIT_BINARY).find("libgit2"), std::string::npos);
 }
 
-// specd-hook, what the installed hooks run, loads libgit2 and none of the
-// watcher's or NATS' libraries; it runs the hooks and says so for the rest.
+// specd-hook, what the installed hooks run, loads none of the watcher's or
+// NATS' libraries (libgit2 is linked in from its archive where Debian ships
+// it); it runs the hooks and says so for the rest.
 TEST(HandOver, SpecdHookLoadsOnlyWhatTheHooksUse) {
   const std::string hook = LoadedLibraries(SPECD_HOOK_BINARY);
-  EXPECT_NE(hook.find("libgit2"), std::string::npos) << hook;
   for (const char* lib : {"libnats", "libssl", "libprotobuf", "libspdlog", "libfmt"}) {
     EXPECT_EQ(hook.find(lib), std::string::npos) << lib << " in:\n" << hook;
   }

@@ -34,3 +34,29 @@ TEST(SourceText, TheFirstLookupAndTheTablePlaceEveryOffsetAlike) {
 
 }  // namespace
 }  // namespace specd
+
+namespace specd {
+namespace {
+
+// CheckEncoding reads eight bytes at a time while they are printable ASCII:
+// any other byte, at any place in a block, is found at its own offset.
+TEST(SourceText, EveryByteIsJudgedWhereverItSitsInAWord) {
+  for (int b = 0; b < 256; ++b) {
+    for (size_t at = 0; at < 17; ++at) {
+      std::string text(24, 'a');
+      text[at] = static_cast<char>(b);
+      SourceText source(text);
+      std::optional<SourceText::EncodingProblem> problem = source.CheckEncoding();
+      const bool ascii_ok = (b >= 0x20 && b < 0x7F) || b == '\n' || b == '\r' || b == '\t';
+      if (ascii_ok) {
+        EXPECT_FALSE(problem) << "byte " << b << " at " << at;
+      } else {
+        ASSERT_TRUE(problem) << "byte " << b << " at " << at;
+        EXPECT_EQ(problem->offset, at) << "byte " << b;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace specd
