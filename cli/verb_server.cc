@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 
 #include "engine/signals.h"
 
@@ -95,7 +96,14 @@ void VerbServer::Serve(int fd) {
     spdlog::warn("the task verbs' socket: {}", request.error().message);
     return;
   }
-  VerbAnswer answer = answer_(*request);
+  VerbAnswer answer;
+  try {
+    answer = answer_(*request);
+  } catch (const std::exception& e) {  // the watcher stays up; this verb says what happened
+    answer.exit_code = 2;
+    answer.out.clear();
+    answer.err = "specd " + request->verb + ": internal error in the watcher: " + e.what() + "\n";
+  }
   if (Status s = WriteVerbAnswer(fd, answer); !s.ok()) {
     spdlog::warn("the task verbs' socket: {} (the {} was done; its answer is lost)", s.error().message,
                  request->verb);

@@ -130,6 +130,25 @@ TEST_F(VerbSocketTest, ASocketLeftByAKilledWatcherIsNotUsedAndIsReplaced) {
   EXPECT_EQ(w->Wait(), 0) << w->output();
 }
 
+// A socket that cannot be made (a folder in its place) costs the watcher
+// nothing but the answering: it says so once and watches; specd-git runs
+// the verbs.
+TEST_F(VerbSocketTest, AWatcherThatCannotListenSaysSoAndWatchesOn) {
+  Start(Task(1, "src/a.c"));
+  fs::create_directories(Socket());
+  std::unique_ptr<WatchProcess> w = Watch();
+  EXPECT_NE(w->output().find("specd watch: the task verbs will not be answered here: cannot listen on " +
+                             Socket() + ": "),
+            std::string::npos)
+      << w->output();
+  Output local = Specd({"next", "--worker", "w1", "--json"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_EQ(nlohmann::json::parse(local.out)["task"], "TASK-001");
+  ::kill(w->pid(), SIGTERM);
+  EXPECT_EQ(w->Wait(), 0) << w->output();
+  EXPECT_TRUE(fs::is_directory(Socket()));  // not ours to remove
+}
+
 // A repository deeper than a socket address can name (108 bytes) is served
 // all the same.
 TEST_F(VerbSocketTest, ARepositoryPathLongerThanASocketAddressIsServed) {
