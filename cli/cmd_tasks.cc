@@ -2,6 +2,7 @@
 // of the life cycle (issue 12). A refusal (stale lease, not ready, wrong
 // state) exits 1 with one line naming the reason; usage and I/O errors exit
 // 2; `next` with nothing ready exits 3.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -194,17 +195,15 @@ int DoTaskVerb(Context* ctx, const VerbRequest& r, Streams io) {
 }
 
 // In specd: the verb asked of the watcher serving the repository, if one
-// does; nullopt when none does (nothing was read or sent: specd-git runs it).
+// does; nullopt when none does (nothing was sent: specd-git runs it). The
+// inputs are read first, so a slow producer on stdin holds no watcher up.
 std::optional<int> ThroughWatcher(const TaskArgs& a, VerbRequest* request) {
   std::optional<std::string> root = FindRoot(a.repo);
   if (!root) return kExitUsage;
+  if (!ReadInputs(a, request)) return kExitUsage;
+  request->root = *root;
   int fd = ConnectToWatcher(*root);
   if (fd < 0) return std::nullopt;
-  request->root = *root;
-  if (!ReadInputs(a, request)) {
-    ::close(fd);
-    return kExitUsage;
-  }
   Result<VerbAnswer> answer = AskWatcher(fd, *request);
   if (!answer.ok()) {
     PrintLine(stderr, "specd " + request->verb +
@@ -216,6 +215,26 @@ std::optional<int> ThroughWatcher(const TaskArgs& a, VerbRequest* request) {
   std::fwrite(answer->out.data(), 1, answer->out.size(), stdout);
   std::fwrite(answer->err.data(), 1, answer->err.size(), stderr);
   return answer->exit_code;
+}
+
+// What was read from standard input, put back there for specd-git, which
+// reads it again.
+bool RefeedStdin(const TaskArgs& a, const VerbRequest& r) {
+  const std::string* bytes = a.diff == "-" && r.verb == "submit" ? &r.patch
+                             : a.log == "-" && r.verb == "fail"  ? &r.log_tail
+                                                                 : nullptr;
+  if (!bytes) return true;
+  int fd = ::memfd_create("specd-stdin", MFD_CLOEXEC);
+  bool ok = fd >= 0;
+  for (size_t at = 0; ok && at < bytes->size();) {
+    ssize_t n = ::write(fd, bytes->data() + at, bytes->size() - at);
+    ok = n > 0;
+    if (ok) at += static_cast<size_t>(n);
+  }
+  ok = ok && ::lseek(fd, 0, SEEK_SET) == 0 && ::dup2(fd, STDIN_FILENO) == STDIN_FILENO;
+  if (fd >= 0) ::close(fd);
+  if (!ok) PrintLine(stderr, "specd " + r.verb + ": cannot hand standard input on to specd-git");
+  return ok;
 }
 
 int RunTaskVerb(const char* verb, const TaskArgs& a) {
@@ -231,6 +250,7 @@ int RunTaskVerb(const char* verb, const TaskArgs& a) {
   VerbRequest request{name, "", a.spec, a.task, a.worker, a.lease, a.reason, a.repo.json, "", ""};
   if (IsFront()) {
     if (std::optional<int> code = ThroughWatcher(a, &request)) return *code;
+    if (!RefeedStdin(a, request)) return kExitUsage;
     HandOver();  // no watcher: specd-git runs the verb (returns only when it cannot)
     return kExitUsage;
   }
@@ -263,19 +283,28 @@ VerbAnswer AnswerTaskVerb(Context* ctx, const VerbRequest& request) {
         "specd " + request.verb + ": this watcher serves " + ctx->root + ", not " + request.root + "\n";
     return answer;
   }
-  char* out = nullptr;
-  char* err = nullptr;
-  size_t out_size = 0, err_size = 0;
-  std::FILE* out_file = ::open_memstream(&out, &out_size);
-  std::FILE* err_file = ::open_memstream(&err, &err_size);
-  if (out_file && err_file) answer.exit_code = DoTaskVerb(ctx, request, Streams{out_file, err_file});
-  if (out_file) std::fclose(out_file);
-  if (err_file) std::fclose(err_file);
-  if (out) answer.out.assign(out, out_size);
-  if (err) answer.err.assign(err, err_size);
-  std::free(out);
-  std::free(err);
-  if (!out_file || !err_file) answer.err = "specd " + request.verb + ": the watcher is out of memory\n";
+  // The verb's words, gathered: closed and freed however the verb ends.
+  struct Captured {
+    char* bytes = nullptr;
+    size_t size = 0;
+    std::FILE* file = ::open_memstream(&bytes, &size);
+    std::string Take() {
+      if (file) std::fclose(file);
+      file = nullptr;
+      return bytes ? std::string(bytes, size) : std::string();
+    }
+    ~Captured() {
+      if (file) std::fclose(file);
+      std::free(bytes);
+    }
+  } out, err;
+  if (!out.file || !err.file) {
+    answer.err = "specd " + request.verb + ": the watcher is out of memory\n";
+    return answer;
+  }
+  answer.exit_code = DoTaskVerb(ctx, request, Streams{out.file, err.file});
+  answer.out = out.Take();
+  answer.err = err.Take();
   return answer;
 }
 

@@ -174,8 +174,22 @@ int RunWatch(const WatchArgs& args) {
   // specd-git as they would with no watcher: said once, the watch goes on.
   std::unique_ptr<Context> verbs_ctx = OpenTaskContext(args.repo, "watch");
   if (!verbs_ctx) return kExitUsage;
-  Result<std::unique_ptr<VerbServer>> verbs = VerbServer::Start(
-      ctx->root, [c = verbs_ctx.get()](const VerbRequest& r) { return AnswerTaskVerb(c, r); });
+  // A verb that throws leaves its engine mid-group (the journal's write lock
+  // held): that context goes, its connection rolling back, and a new one
+  // answers the next verb.
+  auto answer_verb = [&args, &verbs_ctx](const VerbRequest& r) {
+    VerbAnswer answer;
+    try {
+      if (!verbs_ctx) verbs_ctx = OpenTaskContext(args.repo, "watch");
+      if (verbs_ctx) return AnswerTaskVerb(verbs_ctx.get(), r);
+      answer.err = "specd " + r.verb + ": the watcher cannot open the repository now; see its log\n";
+    } catch (const std::exception& e) {
+      verbs_ctx.reset();
+      answer.err = "specd " + r.verb + ": internal error in the watcher: " + e.what() + "\n";
+    }
+    return answer;
+  };
+  Result<std::unique_ptr<VerbServer>> verbs = VerbServer::Start(ctx->root, answer_verb);
   if (!verbs.ok()) {
     PrintLine(stderr, "specd watch: the task verbs will not be answered here: " + verbs.error().message);
     verbs = std::unique_ptr<VerbServer>();

@@ -10,7 +10,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <exception>
 
 #include "engine/signals.h"
 
@@ -75,13 +74,18 @@ void VerbServer::Loop() {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      spdlog::error("the task verbs' socket: poll: {}", std::strerror(errno));
+      spdlog::error("the task verbs' socket: poll: {}; the verbs run in specd-git from now on",
+                    std::strerror(errno));
+      ::unlink(path_.c_str());  // so that no client waits on a socket nobody answers
       return;
     }
     if (fds[1].revents) return;
     if (!(fds[0].revents & POLLIN)) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) ::poll(nullptr, 0, 100);  // out of descriptors: no spin
+      continue;
+    }
     Serve(fd);
     ::close(fd);
   }
@@ -96,14 +100,7 @@ void VerbServer::Serve(int fd) {
     spdlog::warn("the task verbs' socket: {}", request.error().message);
     return;
   }
-  VerbAnswer answer;
-  try {
-    answer = answer_(*request);
-  } catch (const std::exception& e) {  // the watcher stays up; this verb says what happened
-    answer.exit_code = 2;
-    answer.out.clear();
-    answer.err = "specd " + request->verb + ": internal error in the watcher: " + e.what() + "\n";
-  }
+  VerbAnswer answer = answer_(*request);  // `answer` catches what the verb throws
   if (Status s = WriteVerbAnswer(fd, answer); !s.ok()) {
     spdlog::warn("the task verbs' socket: {} (the {} was done; its answer is lost)", s.error().message,
                  request->verb);

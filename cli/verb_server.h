@@ -1,7 +1,7 @@
 // specd watch's side of cli/verb_socket.h: a thread that listens on the
 // socket beside the journal and answers one task verb per connection, one
 // connection at a time, through `answer` (the verb run on an engine of the
-// server's own). The socket goes when the server does. Only the watcher
+// server's own; it must not throw). The socket goes when the server does. Only the watcher
 // (holding the watch lock, so one per repository) starts one.
 #pragma once
 

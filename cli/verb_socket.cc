@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -96,7 +97,37 @@ Result<std::string> SocketAddressFor(const std::string& path, int* dir_fd) {
   return "/proc/self/fd/" + std::to_string(*dir_fd) + path.substr(slash);
 }
 
+namespace {
+
+// A watcher stopped by a signal (Ctrl-Z in its terminal, SIGSTOP) would take
+// a connection and never answer: its pid, from the watch lock beside the
+// journal, is looked up first, and a stopped one is passed by.
+bool WatcherIsStopped(const std::string& root) {
+  std::string journal = JournalPathFor(root);
+  int fd = ::open((journal.substr(0, journal.rfind('/') + 1) + "watch.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[32];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  const long pid = std::strtol(buf, nullptr, 10);
+  if (pid <= 0) return false;
+  char stat[512];
+  int sfd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (sfd < 0) return false;
+  ssize_t m = ::read(sfd, stat, sizeof stat - 1);
+  ::close(sfd);
+  if (m <= 0) return false;
+  stat[m] = '\0';
+  const char* paren = std::strrchr(stat, ')');  // the state follows the command name
+  return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+}
+
+}  // namespace
+
 int ConnectToWatcher(const std::string& root) {
+  if (WatcherIsStopped(root)) return -1;
   int dir_fd = -1;
   Result<std::string> address = SocketAddressFor(VerbSocketPath(root), &dir_fd);
   if (!address.ok()) return -1;

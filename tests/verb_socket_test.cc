@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -128,6 +130,41 @@ TEST_F(VerbSocketTest, ASocketLeftByAKilledWatcherIsNotUsedAndIsReplaced) {
   EXPECT_EQ(nlohmann::json::parse(second.out)["task"], "TASK-002");
   ::kill(w->pid(), SIGTERM);
   EXPECT_EQ(w->Wait(), 0) << w->output();
+}
+
+// A watcher stopped by a signal (Ctrl-Z in its terminal) takes connections
+// and never answers: the verbs pass it by and run in specd-git, stdin
+// included. Stood in for by a socket that listens and never accepts, and a
+// watch lock naming a stopped process.
+TEST_F(VerbSocketTest, AStoppedWatcherIsPassedBy) {
+  Start(Task(1, "src/a.c"));
+  const pid_t stopped = ::fork();
+  ASSERT_GE(stopped, 0);
+  if (stopped == 0) {
+    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_EQ(::kill(stopped, SIGSTOP), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(stopped, &status, WUNTRACED), stopped);
+  Write(repo_ / ".git/specd/watch.lock", std::to_string(stopped) + "\n");
+  int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::strncpy(sa.sun_path, Socket().c_str(), sizeof sa.sun_path - 1);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+
+  Output local = Specd({"next", "--worker", "w1", "--json"});
+  EXPECT_EQ(local.exit_code, 0) << local.err;
+  nlohmann::json lease = local.exit_code == 0 ? nlohmann::json::parse(local.out) : nlohmann::json::object();
+  const std::string patch = DiffOf("src/a.c", "one\ntwo, changed\nthree\n");
+  Output sub = Specd({"submit", kId, "TASK-001", "--lease", lease.value("lease", ""), "--diff", "-"}, patch);
+  EXPECT_EQ(sub.exit_code, 0) << sub.err;
+  EXPECT_EQ(ReadAll(repo_ / ".agents/diffs/spec-2026-11-29-001/TASK-001.diff"), patch);
+  ::close(listener);
+  ::kill(stopped, SIGKILL);
+  ::waitpid(stopped, &status, 0);
 }
 
 // A socket that cannot be made (a folder in its place) costs the watcher
