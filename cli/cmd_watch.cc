@@ -5,6 +5,7 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -174,15 +175,29 @@ int RunWatch(const WatchArgs& args) {
   // specd-git as they would with no watcher: said once, the watch goes on.
   std::unique_ptr<Context> verbs_ctx = OpenTaskContext(args.repo, "watch");
   if (!verbs_ctx) return kExitUsage;
+  // The settings as the verbs' context read them: when the file changes, the
+  // context is opened again, so a verb here uses the settings specd-git would.
   // A verb that throws leaves its engine mid-group (the journal's write lock
-  // held): that context goes, its connection rolling back, and a new one
-  // answers the next verb.
-  auto answer_verb = [&args, &verbs_ctx](const VerbRequest& r) {
+  // held): that context goes too, its connection rolling back.
+  auto settings_stamp = [path = ctx->root + "/.agents/specd.yaml"] {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return std::string("none");
+    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  };
+  std::string verbs_settings = settings_stamp();
+  auto answer_verb = [&args, &verbs_ctx, &verbs_settings, settings_stamp](const VerbRequest& r) {
     VerbAnswer answer;
     try {
+      if (std::string now = settings_stamp(); now != verbs_settings) {
+        verbs_ctx.reset();
+        verbs_settings = now;
+      }
       if (!verbs_ctx) verbs_ctx = OpenTaskContext(args.repo, "watch");
       if (verbs_ctx) return AnswerTaskVerb(verbs_ctx.get(), r);
-      answer.err = "specd " + r.verb + ": the watcher cannot open the repository now; see its log\n";
+      answer.err = "specd " + r.verb +
+                   ": the watcher cannot open the repository now (see its log); stop it, " +
+                   "and the verb runs without it\n";
     } catch (const std::exception& e) {
       verbs_ctx.reset();
       answer.err = "specd " + r.verb + ": internal error in the watcher: " + e.what() + "\n";

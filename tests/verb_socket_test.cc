@@ -10,6 +10,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -128,6 +129,31 @@ TEST_F(VerbSocketTest, ASocketLeftByAKilledWatcherIsNotUsedAndIsReplaced) {
   Output second = Front({"next", "--worker", "w2", "--json"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(nlohmann::json::parse(second.out)["task"], "TASK-002");
+  ::kill(w->pid(), SIGTERM);
+  EXPECT_EQ(w->Wait(), 0) << w->output();
+}
+
+// The watcher's verbs use the settings as they are now, as specd-git's do:
+// a lease's length follows an edit of .agents/specd.yaml.
+TEST_F(VerbSocketTest, TheWatchersVerbsFollowTheSettingsFile) {
+  Start(Task(1, "src/a.c") + Task(2, "src/b.c"), "lease:\n  ttlSeconds: 60\n  heartbeatSeconds: 10\n");
+  std::unique_ptr<WatchProcess> w = Watch();
+  auto lease_seconds = [&](const std::string& worker) {
+    Output o = Front({"next", "--worker", worker, "--json"});
+    EXPECT_EQ(o.exit_code, 0) << o.err;
+    nlohmann::json lease = o.exit_code == 0 ? nlohmann::json::parse(o.out) : nlohmann::json::object();
+    const std::string expires = lease.value("expiresAt", "");
+    std::tm tm{};
+    ::strptime(expires.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return static_cast<long>(::timegm(&tm) - ::time(nullptr));
+  };
+  const long first = lease_seconds("w1");
+  EXPECT_GT(first, 40);
+  EXPECT_LE(first, 60);
+  Write(repo_ / ".agents/specd.yaml", "lease:\n  ttlSeconds: 3600\n  heartbeatSeconds: 60\n");
+  const long second = lease_seconds("w2");
+  EXPECT_GT(second, 3500);
+  EXPECT_LE(second, 3600);
   ::kill(w->pid(), SIGTERM);
   EXPECT_EQ(w->Wait(), 0) << w->output();
 }
