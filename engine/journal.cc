@@ -405,6 +405,11 @@ Result<int64_t> Journal::LastEventSeq() {
   return MaxSeq(*db_, "events");
 }
 
+std::string BesideJournal(const std::string& journal_path, const char* name) {
+  size_t slash = journal_path.find_last_of('/');
+  return (slash == std::string::npos ? std::string(".") : journal_path.substr(0, slash)) + "/" + name;
+}
+
 std::string JournalPathFor(const std::string& repo_root) {
   fs::path root(repo_root);
   if (std::optional<fs::path> git_dir = GitDirOf(root)) return (*git_dir / "specd" / "journal.db").string();

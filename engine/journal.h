@@ -261,4 +261,11 @@ class Journal {
 // A pure function of the file system (reads .git; no libgit2, no GIT_DIR).
 std::string JournalPathFor(const std::string& repo_root);
 
+// A file in the journal's folder: the watcher's lock (one `specd watch` per
+// journal, watchers/lock.h) and the task verbs' socket (cli/verb_socket.h).
+std::string BesideJournal(const std::string& journal_path, const char* name);
+inline std::string WatchLockPathFor(const std::string& journal_path) {
+  return BesideJournal(journal_path, "watch.lock");
+}
+
 }  // namespace specd

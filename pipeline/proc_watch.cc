@@ -15,16 +15,6 @@ namespace specd::pipeline {
 
 namespace {
 
-// A /proc file's first 4 KiB ("" when the process is gone or hides it).
-std::string ReadProcFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  char buf[4096];
-  ssize_t n = ::read(fd, buf, sizeof buf);
-  ::close(fd);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
 std::vector<pid_t> AllPids() {
   std::vector<pid_t> pids;
   DIR* dir = ::opendir("/proc");
@@ -36,32 +26,6 @@ std::vector<pid_t> AllPids() {
   }
   ::closedir(dir);
   return pids;
-}
-
-// "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
-// cmajflt utime stime ...": comm may hold spaces and parentheses, so the
-// fields are counted from its last ')'.
-bool ReadStat(pid_t pid, ProcSample* out) {
-  const std::string text = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
-  const size_t open = text.find('('), close = text.rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open) return false;
-  out->pid = pid;
-  out->comm = text.substr(open + 1, close - open - 1);
-  std::vector<std::string> fields;
-  size_t at = close + 1;
-  while (fields.size() < 13) {
-    at = text.find_first_not_of(' ', at);
-    if (at == std::string::npos) return false;
-    size_t end = text.find(' ', at);
-    fields.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
-    at = end;
-  }
-  out->state = fields[0].empty() ? '?' : fields[0][0];
-  out->ppid = static_cast<pid_t>(std::strtol(fields[1].c_str(), nullptr, 10));
-  out->sid = static_cast<pid_t>(std::strtol(fields[3].c_str(), nullptr, 10));
-  out->cpu_ticks =
-      std::strtoull(fields[11].c_str(), nullptr, 10) + std::strtoull(fields[12].c_str(), nullptr, 10);
-  return true;
 }
 
 // /proc/PID/syscall: "NR arg0 arg1 ..." while blocked in a call; "running"
@@ -137,7 +101,7 @@ std::vector<ProcSample> GateProcesses(pid_t leader) {
   std::vector<ProcSample> all;
   for (pid_t pid : AllPids()) {
     ProcSample s;
-    if (ReadStat(pid, &s)) all.push_back(std::move(s));
+    if (ReadProcStat(pid, &s)) all.push_back(std::move(s));
   }
   std::set<pid_t> in;  // the leader's session (its number is not reused while the session has members)
   for (const ProcSample& s : all) {

@@ -11,14 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace specd::pipeline {
+#include "engine/proc_stat.h"  // ProcSample
 
-struct ProcSample {
-  pid_t pid = 0, ppid = 0, sid = 0;
-  char state = '?';        // /proc/PID/stat's: R running, S sleeping, D disk, Z zombie...
-  uint64_t cpu_ticks = 0;  // utime + stime, in clock ticks
-  std::string comm;
-};
+namespace specd::pipeline {
 
 // The gate whose shell is `leader` (a session leader): the live processes of
 // that session and their descendants, sorted by pid. Zombies are left out:

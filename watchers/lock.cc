@@ -10,11 +10,6 @@
 
 namespace specd {
 
-std::string WatchLockPathFor(const std::string& journal_path) {
-  size_t slash = journal_path.find_last_of('/');
-  return (slash == std::string::npos ? std::string(".") : journal_path.substr(0, slash)) + "/watch.lock";
-}
-
 Result<std::unique_ptr<WatchLock>> WatchLock::Acquire(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};

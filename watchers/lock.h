@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/journal.h"  // WatchLockPathFor
 #include "schema/result.h"
 
 namespace specd {
@@ -23,8 +24,5 @@ class WatchLock {
   explicit WatchLock(int fd) : fd_(fd) {}
   int fd_;
 };
-
-// Where the lock of the repository whose journal is at `journal_path` lives.
-std::string WatchLockPathFor(const std::string& journal_path);
 
 }  // namespace specd
