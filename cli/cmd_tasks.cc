@@ -103,7 +103,7 @@ struct Streams {
 // The common end of every task verb: the reply printed, the exit code.
 int Finish(const VerbRequest& r, Streams io, const Result<TaskReply>& reply,
            const std::function<void(const TaskReply&)>& print) {
-  const std::string verb = r.verb;
+  const std::string& verb = r.verb;
   if (!reply.ok()) {
     PrintLine(io.err, "specd " + verb + ": " + reply.error().message);
     return kExitUsage;

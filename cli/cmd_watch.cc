@@ -5,7 +5,6 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -180,16 +179,14 @@ int RunWatch(const WatchArgs& args) {
   // A verb that throws leaves its engine mid-group (the journal's write lock
   // held): that context goes too, its connection rolling back.
   auto settings_stamp = [path = ctx->root + "/.agents/specd.yaml"] {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return std::string("none");
-    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+    Result<FileStamp> stamp = Env::Default()->Stat(path);
+    return stamp.ok() ? *stamp : FileStamp{};  // none: an empty stamp
   };
-  std::string verbs_settings = settings_stamp();
+  FileStamp verbs_settings = settings_stamp();
   auto answer_verb = [&args, &verbs_ctx, &verbs_settings, settings_stamp](const VerbRequest& r) {
     VerbAnswer answer;
     try {
-      if (std::string now = settings_stamp(); now != verbs_settings) {
+      if (FileStamp now = settings_stamp(); !(now == verbs_settings)) {
         verbs_ctx.reset();
         verbs_settings = now;
       }

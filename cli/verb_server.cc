@@ -25,17 +25,14 @@ constexpr int kClientTimeoutS = 10;
 Result<std::unique_ptr<VerbServer>> VerbServer::Start(const std::string& root, Answer answer) {
   const std::string path = VerbSocketPath(root);
   int dir_fd = -1;
-  Result<std::string> address = SocketAddressFor(path, &dir_fd);
-  if (!address.ok()) return address.error();
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::memcpy(sa.sun_path, address->data(), address->size());
+  Result<sockaddr_un> sa = SocketAddressFor(path, &dir_fd);
+  if (!sa.ok()) return sa.error();
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   // The watch lock is held: a socket file there is a dead watcher's.
-  ::unlink(address->c_str());
+  ::unlink(sa->sun_path);
   // Only this user may connect: the socket is made 0600 from the start.
   const mode_t old_mask = ::umask(0177);
-  const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&*sa), sizeof *sa) == 0;
   ::umask(old_mask);
   const int bind_errno = errno;
   if (dir_fd >= 0) ::close(dir_fd);

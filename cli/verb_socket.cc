@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/journal.h"
+#include "engine/proc_stat.h"
 
 namespace specd::cli {
 
@@ -81,20 +82,52 @@ size_t Count(const Json& j, const char* key) {
   return at != j.end() && at->is_number_unsigned() ? at->get<size_t>() : 0;
 }
 
+// Both directions carry one message: a JSON header line that names the sizes
+// of two bodies (under `sizes`), then the bodies' bytes as they are.
+Status SendMessage(int fd, Json header, const char* const (&sizes)[2], const std::string& first,
+                   const std::string& second) {
+  header[sizes[0]] = first.size();
+  header[sizes[1]] = second.size();
+  return WriteAll(fd, header.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n" + first + second);
+}
+
+Result<Json> ReceiveMessage(int fd, const char* const (&sizes)[2], std::string* first, std::string* second) {
+  std::string rest;
+  Result<std::string> line = ReadHeader(fd, &rest);
+  if (!line.ok()) return line.error();
+  Json header = Json::parse(*line, nullptr, false);
+  if (!header.is_object()) return Error{"a message whose header is not a JSON object"};
+  Result<std::string> a = ReadBytes(fd, Count(header, sizes[0]), &rest);
+  if (!a.ok()) return a.error();
+  Result<std::string> b = ReadBytes(fd, Count(header, sizes[1]), &rest);
+  if (!b.ok()) return b.error();
+  *first = std::move(*a);
+  *second = std::move(*b);
+  return header;
+}
+
+constexpr const char* kRequestSizes[2] = {"patchBytes", "logBytes"};
+constexpr const char* kAnswerSizes[2] = {"outBytes", "errBytes"};
+
 }  // namespace
 
 std::string VerbSocketPath(const std::string& root) {
-  std::string journal = JournalPathFor(root);
-  return journal.substr(0, journal.rfind('/') + 1) + "verbs.sock";
+  return BesideJournal(JournalPathFor(root), "verbs.sock");
 }
 
-Result<std::string> SocketAddressFor(const std::string& path, int* dir_fd) {
+Result<sockaddr_un> SocketAddressFor(const std::string& path, int* dir_fd) {
   *dir_fd = -1;
-  if (path.size() < sizeof(sockaddr_un::sun_path)) return path;
-  const size_t slash = path.rfind('/');
-  *dir_fd = ::open(path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (*dir_fd < 0) return Error{"cannot open " + path.substr(0, slash) + ": " + std::strerror(errno)};
-  return "/proc/self/fd/" + std::to_string(*dir_fd) + path.substr(slash);
+  std::string address = path;
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    const size_t slash = path.rfind('/');
+    *dir_fd = ::open(path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*dir_fd < 0) return Error{"cannot open " + path.substr(0, slash) + ": " + std::strerror(errno)};
+    address = "/proc/self/fd/" + std::to_string(*dir_fd) + path.substr(slash);
+  }
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, address.data(), address.size());
+  return sa;
 }
 
 namespace {
@@ -103,25 +136,11 @@ namespace {
 // a connection and never answer: its pid, from the watch lock beside the
 // journal, is looked up first, and a stopped one is passed by.
 bool WatcherIsStopped(const std::string& root) {
-  std::string journal = JournalPathFor(root);
-  int fd = ::open((journal.substr(0, journal.rfind('/') + 1) + "watch.lock").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[32];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  const long pid = std::strtol(buf, nullptr, 10);
-  if (pid <= 0) return false;
-  char stat[512];
-  int sfd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
-  if (sfd < 0) return false;
-  ssize_t m = ::read(sfd, stat, sizeof stat - 1);
-  ::close(sfd);
-  if (m <= 0) return false;
-  stat[m] = '\0';
-  const char* paren = std::strrchr(stat, ')');  // the state follows the command name
-  return paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+  const std::string lock = ReadProcFile(WatchLockPathFor(JournalPathFor(root)));  // its pid
+  const long pid = std::strtol(lock.c_str(), nullptr, 10);
+  ProcSample watcher;
+  return pid > 0 && ReadProcStat(static_cast<pid_t>(pid), &watcher) &&
+         (watcher.state == 'T' || watcher.state == 't');
 }
 
 }  // namespace
@@ -129,13 +148,10 @@ bool WatcherIsStopped(const std::string& root) {
 int ConnectToWatcher(const std::string& root) {
   if (WatcherIsStopped(root)) return -1;
   int dir_fd = -1;
-  Result<std::string> address = SocketAddressFor(VerbSocketPath(root), &dir_fd);
-  if (!address.ok()) return -1;
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::memcpy(sa.sun_path, address->data(), address->size());
+  Result<sockaddr_un> sa = SocketAddressFor(VerbSocketPath(root), &dir_fd);
+  if (!sa.ok()) return -1;
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&*sa), sizeof *sa) != 0) {
     ::close(fd);
     fd = -1;
   }
@@ -144,68 +160,37 @@ int ConnectToWatcher(const std::string& root) {
 }
 
 Result<VerbAnswer> AskWatcher(int fd, const VerbRequest& r) {
-  Json header = {{"verb", r.verb},
-                 {"root", r.root},
-                 {"spec", r.spec},
-                 {"task", r.task},
-                 {"worker", r.worker},
-                 {"lease", r.lease},
-                 {"reason", r.reason},
-                 {"json", r.json},
-                 {"patchBytes", r.patch.size()},
-                 {"logBytes", r.log_tail.size()}};
-  std::string wire =
-      header.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n" + r.patch + r.log_tail;
-  Status sent = WriteAll(fd, wire);
-  std::string rest;
-  Result<std::string> line = sent.ok() ? ReadHeader(fd, &rest) : Result<std::string>(sent.error());
-  Result<VerbAnswer> answer = [&]() -> Result<VerbAnswer> {
-    if (!line.ok()) return line.error();
-    Json h = Json::parse(*line, nullptr, false);
-    if (!h.is_object() || !h.contains("exit") || !h["exit"].is_number_integer())
-      return Error{"the watcher's answer is not one"};
-    VerbAnswer a;
-    a.exit_code = h["exit"].get<int>();
-    Result<std::string> out = ReadBytes(fd, Count(h, "outBytes"), &rest);
-    if (!out.ok()) return out.error();
-    Result<std::string> err = ReadBytes(fd, Count(h, "errBytes"), &rest);
-    if (!err.ok()) return err.error();
-    a.out = std::move(*out);
-    a.err = std::move(*err);
-    return a;
-  }();
+  Json header = {{"verb", r.verb},     {"root", r.root},   {"spec", r.spec},     {"task", r.task},
+                 {"worker", r.worker}, {"lease", r.lease}, {"reason", r.reason}, {"json", r.json}};
+  VerbAnswer a;
+  Status sent = SendMessage(fd, std::move(header), kRequestSizes, r.patch, r.log_tail);
+  Result<Json> h = sent.ok() ? ReceiveMessage(fd, kAnswerSizes, &a.out, &a.err) : Result<Json>(sent.error());
   ::close(fd);
-  return answer;
+  if (!h.ok()) return h.error();
+  auto exit = h->find("exit");
+  if (exit == h->end() || !exit->is_number_integer()) return Error{"the watcher's answer is not one"};
+  a.exit_code = exit->get<int>();
+  return a;
 }
 
 Result<VerbRequest> ReadVerbRequest(int fd) {
-  std::string rest;
-  Result<std::string> line = ReadHeader(fd, &rest);
-  if (!line.ok()) return line.error();
-  Json h = Json::parse(*line, nullptr, false);
-  if (!h.is_object()) return Error{"a request that is not JSON"};
   VerbRequest r;
-  r.verb = Text(h, "verb");
-  r.root = Text(h, "root");
-  r.spec = Text(h, "spec");
-  r.task = Text(h, "task");
-  r.worker = Text(h, "worker");
-  r.lease = Text(h, "lease");
-  r.reason = Text(h, "reason");
-  auto json = h.find("json");
-  r.json = json != h.end() && json->is_boolean() && json->get<bool>();
-  Result<std::string> patch = ReadBytes(fd, Count(h, "patchBytes"), &rest);
-  if (!patch.ok()) return patch.error();
-  Result<std::string> log = ReadBytes(fd, Count(h, "logBytes"), &rest);
-  if (!log.ok()) return log.error();
-  r.patch = std::move(*patch);
-  r.log_tail = std::move(*log);
+  Result<Json> h = ReceiveMessage(fd, kRequestSizes, &r.patch, &r.log_tail);
+  if (!h.ok()) return h.error();
+  r.verb = Text(*h, "verb");
+  r.root = Text(*h, "root");
+  r.spec = Text(*h, "spec");
+  r.task = Text(*h, "task");
+  r.worker = Text(*h, "worker");
+  r.lease = Text(*h, "lease");
+  r.reason = Text(*h, "reason");
+  auto json = h->find("json");
+  r.json = json != h->end() && json->is_boolean() && json->get<bool>();
   return r;
 }
 
 Status WriteVerbAnswer(int fd, const VerbAnswer& a) {
-  Json header = {{"exit", a.exit_code}, {"outBytes", a.out.size()}, {"errBytes", a.err.size()}};
-  return WriteAll(fd, header.dump() + "\n" + a.out + a.err);
+  return SendMessage(fd, Json{{"exit", a.exit_code}}, kAnswerSizes, a.out, a.err);
 }
 
 }  // namespace specd::cli

@@ -12,6 +12,8 @@
 // stderr's bytes.
 #pragma once
 
+#include <sys/un.h>
+
 #include <optional>
 #include <string>
 
@@ -47,7 +49,7 @@ Status WriteVerbAnswer(int fd, const VerbAnswer& answer);
 
 // A socket address for `path` however long it is: a path too long for
 // sockaddr_un goes through /proc/self/fd/N of its directory, opened in
-// `dir_fd` (closed by the caller; -1 when not needed).
-Result<std::string> SocketAddressFor(const std::string& path, int* dir_fd);
+// `dir_fd` (closed by the caller once bound or connected; -1 when not needed).
+Result<sockaddr_un> SocketAddressFor(const std::string& path, int* dir_fd);
 
 }  // namespace specd::cli
